@@ -1,0 +1,23 @@
+with
+
+source as (
+
+    select * from {{ source('skillstudio', 'enrollments') }}
+
+),
+
+renamed as (
+
+    select
+        enrollment_id,
+        user_id,
+        course_id,
+        status as enrollment_status,
+        enrolled_at,
+        completed_at
+
+    from source
+
+)
+
+select * from renamed

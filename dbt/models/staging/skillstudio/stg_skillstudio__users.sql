@@ -1,0 +1,22 @@
+with
+
+source as (
+
+    select * from {{ source('skillstudio', 'users') }}
+
+),
+
+renamed as (
+
+    select
+        user_id,
+        email,
+        display_name,
+        role,
+        created_at
+
+    from source
+
+)
+
+select * from renamed

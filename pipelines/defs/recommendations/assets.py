@@ -1,0 +1,43 @@
+"""Course recommender: implicit ALS on learner-course interactions, tracked and registered in MLflow."""
+# No "from __future__ import annotations": Dagster inspects the context annotation at definition time.
+
+from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
+from dagster_dbt import get_asset_key_for_model
+
+from models.recommender.train import train_course_recommender
+from pipelines.defs.analytics.assets import analytics_dbt_assets
+from pipelines.defs.resources import MLflowResource, PostgresResource
+
+INTERACTIONS = get_asset_key_for_model([analytics_dbt_assets], "fct_learner_course_interactions")
+
+
+@asset(deps=[INTERACTIONS], group_name="models", compute_kind="implicit")
+def course_recommender(
+    context: AssetExecutionContext, postgres: PostgresResource, mlflow: MLflowResource
+) -> MaterializeResult:
+    """Train, evaluate against popularity, register, and move `champion` when it is at least as good."""
+    interactions = postgres.read_frame(
+        "select learner_id::text as learner_id, course_id::text as course_id, event_count, first_at "
+        "from analytics.fct_learner_course_interactions"
+    )
+    if interactions.empty:
+        raise ValueError("fct_learner_course_interactions is empty: load or generate learner events first")
+    result = train_course_recommender(interactions, tracking_uri=mlflow.tracking_uri)
+    context.log.info(
+        "course_recommender v%s is %s: recall@10 %.3f vs popularity %.3f",
+        result.model_version,
+        result.alias,
+        result.metrics["recall_at_10"],
+        result.metrics["baseline_recall_at_10"],
+    )
+    return MaterializeResult(
+        metadata={
+            "model_version": result.model_version,
+            "alias": result.alias,
+            "mlflow_run_id": result.run_id,
+            "learners": result.n_learners,
+            "courses": result.n_courses,
+            "interactions": result.n_interactions,
+            **{name: MetadataValue.float(float(value)) for name, value in result.metrics.items()},
+        }
+    )

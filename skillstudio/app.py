@@ -1,0 +1,65 @@
+"""The application factory: the learning API and the serving layer in one FastAPI app.
+
+Like the CLI, this is one of the two places allowed to import ``app_api`` and ``serving``; it does so
+inside ``create_app`` so that importing ``skillstudio`` stays free of them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
+
+from fastapi import FastAPI
+from sqlalchemy.orm import sessionmaker
+
+from skillstudio.db import database_url, driver_connection, engine_for
+from skillstudio.event_store import ensure_month_partitions
+from skillstudio.problems import install_problem_handlers
+from skillstudio.settings import Settings, get_settings
+
+MONTHS_AHEAD = 3
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    from app_api.router import api_router
+    from serving.model_store import ModelStore
+    from serving.router import router as serving_router
+
+    settings = settings or get_settings()
+    engine = engine_for(database_url(settings))
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Months ahead get their partitions at every start, so a server running past the migration's
+        # horizon still writes into real partitions rather than the default one.
+        with app.state.session_factory.begin() as session:
+            today = datetime.now(UTC).date()
+            ensure_month_partitions(
+                driver_connection(session), today, today + timedelta(days=31 * MONTHS_AHEAD)
+            )
+        yield
+        app.state.model_store.close()
+
+    app = FastAPI(
+        title="SkillStudio",
+        version="0.1.0",
+        summary="Adaptive learning platform: learning API, learner events and recommendations.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.session_factory = sessionmaker(engine, expire_on_commit=False)
+    app.state.model_store = ModelStore(
+        tracking_uri=settings.tracking_uri,
+        registry_name=settings.recommender_name,
+        refresh_seconds=settings.model_refresh_seconds,
+    )
+    install_problem_handlers(app)
+    app.include_router(api_router, prefix="/api/v1")
+    app.include_router(serving_router, prefix="/api/v1")
+
+    @app.get("/health", tags=["health"])
+    def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app

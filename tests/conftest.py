@@ -1,0 +1,118 @@
+"""Shared fixtures: a real PostgreSQL (embedded unless SKILLSTUDIO_DATABASE_URL is set).
+
+Each test session migrates one template database with Alembic. Tests that only need rows get a
+transaction on a copy of it that is rolled back afterwards; tests that run dbt or Dagster (other processes
+and connections) get a fresh database of their own, dropped at the end.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Iterator
+
+import psycopg
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+
+os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+from app_api.migrate import upgrade  # noqa: E402
+from skillstudio.db import database_url, libpq_url  # noqa: E402
+from skillstudio.settings import Settings  # noqa: E402
+
+
+def _admin_url(url: str) -> str:
+    return libpq_url(make_url(url).set(database="postgres").render_as_string(hide_password=False))
+
+
+def _with_database(url: str, name: str) -> str:
+    return make_url(url).set(database=name).render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def server_url() -> str:
+    """URL of SkillStudio's database on the server under test (embedded by default)."""
+    return database_url(Settings())
+
+
+@pytest.fixture(scope="session")
+def template_database(server_url: str) -> Iterator[str]:
+    name = f"skillstudio_template_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(_admin_url(server_url), autocommit=True) as conn:
+        conn.execute(f'create database "{name}"')
+    url = _with_database(server_url, name)
+    upgrade(url)
+    yield name
+    with psycopg.connect(_admin_url(server_url), autocommit=True) as conn:
+        conn.execute(f'drop database if exists "{name}" with (force)')
+
+
+@pytest.fixture(scope="session")
+def database_factory(server_url: str, template_database: str) -> Iterator[Callable[[], str]]:
+    """Makes fresh, migrated databases (copies of the template); all are dropped at session end."""
+    created: list[str] = []
+
+    def make() -> str:
+        name = f"skillstudio_test_{uuid.uuid4().hex[:8]}"
+        with psycopg.connect(_admin_url(server_url), autocommit=True) as conn:
+            conn.execute(f'create database "{name}" template "{template_database}"')
+        created.append(name)
+        return _with_database(server_url, name)
+
+    yield make
+    with psycopg.connect(_admin_url(server_url), autocommit=True) as conn:
+        for name in created:
+            conn.execute(f'drop database if exists "{name}" with (force)')
+
+
+@pytest.fixture(scope="session")
+def shared_database(database_factory: Callable[[], str]) -> str:
+    return database_factory()
+
+
+@pytest.fixture
+def fresh_database(database_factory: Callable[[], str]) -> str:
+    """A migrated database of the test's own, for work that must commit (dbt, Dagster, the CLI)."""
+    return database_factory()
+
+
+@pytest.fixture
+def session(shared_database: str) -> Iterator[Session]:
+    """A session inside a transaction that is rolled back after the test, whatever the code commits."""
+    engine = create_engine(shared_database)
+    with engine.connect() as connection:
+        transaction = connection.begin()
+        db_session = Session(
+            bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+        )
+        try:
+            yield db_session
+        finally:
+            db_session.close()
+            transaction.rollback()
+    engine.dispose()
+
+
+@pytest.fixture
+def client(session: Session, tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+    """The real app, its requests running in the test's transaction."""
+    from skillstudio.app import create_app
+    from skillstudio.dependencies import get_session
+
+    home = tmp_path_factory.mktemp("home")
+    app = create_app(
+        Settings(home=home, database_url=session.get_bind().engine.url.render_as_string(hide_password=False))
+    )
+
+    def _session() -> Iterator[Session]:
+        yield session
+        session.flush()
+
+    app.dependency_overrides[get_session] = _session
+    with TestClient(app) as test_client:
+        yield test_client

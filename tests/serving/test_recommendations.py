@@ -1,0 +1,127 @@
+"""Recommendations over HTTP from the registered champion, on a catalogue with a known taste structure."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pandas as pd
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from models.recommender.train import ALSParams, train_course_recommender
+
+GROUP_A = [uuid.UUID(int=100 + index) for index in range(6)]
+GROUP_B = [uuid.UUID(int=200 + index) for index in range(6)]
+DRAFT = GROUP_A[5]
+PARAMS = ALSParams(factors=2, iterations=15, regularization=0.01, alpha=20.0)
+
+
+def interactions() -> pd.DataFrame:
+    """Group-a learners take group-a courses, group-b learners group-b ones; group a is larger."""
+    rows = []
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    for group, courses, size in (("a", GROUP_A, 24), ("b", GROUP_B, 12)):
+        for number in range(size):
+            learner = uuid.uuid5(uuid.NAMESPACE_URL, f"{group}{number}")
+            for step in range(4):
+                course = courses[(number + step) % 6]
+                rows.append((str(learner), str(course), 3 + step, start + timedelta(days=step)))
+    return pd.DataFrame(rows, columns=["learner_id", "course_id", "event_count", "first_at"])
+
+
+@pytest.fixture
+def catalogue(session: Session) -> None:
+    for course in GROUP_A + GROUP_B:
+        session.execute(
+            text(
+                "insert into courses (course_id, title, subject, level, status) "
+                "values (:id, :title, 'SQL', 'beginner', :status)"
+            ),
+            {
+                "id": course,
+                "title": f"Course {course.int}",
+                "status": "draft" if course == DRAFT else "published",
+            },
+        )
+
+
+def enroll(session: Session, learner: uuid.UUID, courses: list[uuid.UUID]) -> None:
+    session.execute(
+        text("insert into users (user_id, email, display_name) values (:id, :email, 'L')"),
+        {"id": learner, "email": f"{learner}@example.test"},
+    )
+    for course in courses:
+        session.execute(
+            text("insert into enrollments (enrollment_id, user_id, course_id, enrolled_at) "
+                 "values (:id, :user_id, :course_id, now())"),
+            {"id": uuid.uuid4(), "user_id": learner, "course_id": course},
+        )  # fmt: skip
+
+
+def test_without_a_champion_the_answer_is_503(client: TestClient) -> None:
+    response = client.get(f"/api/v1/learners/{uuid.uuid4()}/recommendations")
+    assert response.status_code == 503
+    assert response.headers["content-type"] == "application/problem+json"
+    assert "champion" in response.json()["detail"]
+
+
+@pytest.mark.usefixtures("catalogue")
+def test_known_learner_gets_their_taste_minus_enrolled_and_unpublished(
+    client: TestClient, session: Session
+) -> None:
+    train_course_recommender(
+        interactions(), tracking_uri=client.app.state.settings.tracking_uri, params=PARAMS
+    )
+    learner = uuid.uuid5(uuid.NAMESPACE_URL, "a0")
+    enroll(session, learner, [GROUP_A[0], GROUP_A[1]])
+
+    body = client.get(f"/api/v1/learners/{learner}/recommendations", params={"k": 3}).json()
+    served = [uuid.UUID(item["course_id"]) for item in body["items"]]
+    assert body["fallback"] is False and body["model_version"] == "1"
+    assert set(served) == {GROUP_A[2], GROUP_A[3], GROUP_A[4]}
+    assert [item["rank"] for item in body["items"]] == [1, 2, 3]
+    scores = [item["score"] for item in body["items"]]
+    assert scores == sorted(scores, reverse=True)
+    assert body["items"][0]["title"].startswith("Course ")
+
+
+@pytest.mark.usefixtures("catalogue")
+def test_unknown_learner_gets_most_popular_flagged_as_fallback(client: TestClient) -> None:
+    train_course_recommender(
+        interactions(), tracking_uri=client.app.state.settings.tracking_uri, params=PARAMS
+    )
+    body = client.get(f"/api/v1/learners/{uuid.uuid4()}/recommendations", params={"k": 5}).json()
+    assert body["fallback"] is True
+    served = [uuid.UUID(item["course_id"]) for item in body["items"]]
+    # Group a is twice as large, so its published courses are the most popular; the draft is never offered.
+    assert set(served) == set(GROUP_A) - {DRAFT}
+    assert body["items"][0]["score"] == pytest.approx(16 / 36)
+
+
+@pytest.mark.usefixtures("catalogue")
+def test_serving_follows_the_champion_alias(client: TestClient) -> None:
+    uri = client.app.state.settings.tracking_uri
+    train_course_recommender(interactions(), tracking_uri=uri, params=PARAMS)
+    learner = uuid.uuid5(uuid.NAMESPACE_URL, "b1")
+    assert client.get(f"/api/v1/learners/{learner}/recommendations").json()["model_version"] == "1"
+    more = pd.concat([interactions(), interactions().assign(learner_id=lambda f: "x" + f.learner_id)])
+    assert train_course_recommender(more, tracking_uri=uri, params=PARAMS).alias == "champion"
+    client.app.state.model_store.refresh_seconds = 0
+    assert client.get(f"/api/v1/learners/{learner}/recommendations").json()["model_version"] == "2"
+
+
+@pytest.mark.parametrize(
+    ("path", "field"),
+    [
+        ("/api/v1/learners/not-a-uuid/recommendations", "path.learner_id"),
+        (f"/api/v1/learners/{uuid.uuid4()}/recommendations?k=0", "query.k"),
+        (f"/api/v1/learners/{uuid.uuid4()}/recommendations?k=101", "query.k"),
+    ],
+)
+def test_bad_parameters_are_422_with_the_field(client: TestClient, path: str, field: str) -> None:
+    response = client.get(path)
+    assert response.status_code == 422
+    assert [error["field"] for error in response.json()["errors"]] == [field]
