@@ -11,9 +11,11 @@ from collections import Counter
 from datetime import date
 from pathlib import Path
 
+import nbformat
 import psycopg
 import pytest
 from fastapi.testclient import TestClient
+from nbclient import NotebookClient
 
 from pipelines.materialize import materialize_all
 from skillstudio.app import create_app
@@ -38,12 +40,17 @@ select user_id, course_id from held_out
 """
 
 
+NOTEBOOKS = Path(__file__).parent.parent / "notebooks"
+
+
 def recall(recommended: dict[uuid.UUID, list[uuid.UUID]], held_out: dict[uuid.UUID, uuid.UUID]) -> float:
     return sum(held_out[learner] in recommended[learner][:10] for learner in held_out) / len(held_out)
 
 
 @pytest.mark.slow
-def test_generated_history_to_served_recommendations(fresh_database: str, tmp_path: Path) -> None:
+def test_generated_history_to_served_recommendations(
+    fresh_database: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     settings = Settings(home=tmp_path, database_url=fresh_database)
     with psycopg.connect(libpq_url(fresh_database)) as conn:
         generate(
@@ -83,3 +90,13 @@ def test_generated_history_to_served_recommendations(fresh_database: str, tmp_pa
 
     model_recall, popular_recall = recall(served, held_out), recall(baseline, held_out)
     assert model_recall > popular_recall + 0.05, (model_recall, popular_recall)
+
+    # The data scientists' notebooks run against the marts this pipeline just built.
+    monkeypatch.setenv("SKILLSTUDIO_DATABASE_URL", fresh_database)
+    for path in sorted(NOTEBOOKS.glob("*.ipynb")):
+        notebook = nbformat.read(path, as_version=4)
+        NotebookClient(
+            notebook, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(NOTEBOOKS)}}
+        ).execute()
+        outputs = [output for cell in notebook.cells if cell.cell_type == "code" for output in cell.outputs]
+        assert outputs and not [output for output in outputs if output.output_type == "error"], path.name

@@ -21,7 +21,9 @@ def test_definitions_hold_every_asset_and_dbt_check(shared_database: str, tmp_pa
         "course_recommender",
     } <= keys
     # Training waits for the interactions mart, so a failed dbt build never trains on stale features.
-    assert AssetKey("fct_learner_course_interactions") in graph.get(AssetKey("course_recommender")).parent_keys
+    assert (
+        AssetKey("fct_learner_course_interactions") in graph.get(AssetKey("course_recommender")).parent_keys
+    )
     checks = {key.name for key in graph.asset_check_keys}
     assert any(name.startswith("unique_combination_of_columns") for name in checks)
     assert definitions.resolve_job_def("refresh_everything") is not None
