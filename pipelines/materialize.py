@@ -12,4 +12,6 @@ def materialize_all(settings: Settings, instance: DagsterInstance | None = None)
     """Run the ``refresh_everything`` job in this process; raises when any step fails."""
     definitions = build_definitions(settings)
     job = definitions.resolve_job_def("refresh_everything")
-    return job.execute_in_process(instance=instance or DagsterInstance.ephemeral())
+    # INFO keeps one line per step and dbt node as progress; DEBUG would bury it.
+    run_config = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
+    return job.execute_in_process(run_config=run_config, instance=instance or DagsterInstance.ephemeral())

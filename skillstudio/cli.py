@@ -169,13 +169,17 @@ def demo(
     _materialize(settings)
     base = f"http://{settings.host}:{settings.port}"
     learner = _sample_learner(url)
-    console.print(f"\n[bold green]SkillStudio is serving on {base}[/]")
-    console.print(f"  API docs:               {base}/docs")
+    lines = [f"\n[bold green]SkillStudio is serving on {base}[/]", f"  API docs:               {base}/docs"]
     if learner:
-        console.print(f"  sample recommendations: {base}/api/v1/learners/{learner}/recommendations?k=10")
-    console.print("  Dagster UI:             skillstudio dagster   (http://127.0.0.1:3000)")
-    console.print("  MLflow UI:              skillstudio mlflow    (http://127.0.0.1:5000)")
-    console.print("  Press Ctrl-C to stop everything.\n")
+        lines.append(f"  sample recommendations: {base}/api/v1/learners/{learner}/recommendations?k=10")
+    lines += [
+        "  Dagster UI:             skillstudio dagster   (http://127.0.0.1:3000)",
+        "  MLflow UI:              skillstudio mlflow    (http://127.0.0.1:5000)",
+        "  Press Ctrl-C to stop everything.\n",
+    ]
+    for line in lines:
+        # soft_wrap: URLs must stay on one line to be clickable and copyable.
+        console.print(line, soft_wrap=True)
     _serve(settings, settings.host, settings.port)
 
 

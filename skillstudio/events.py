@@ -182,3 +182,41 @@ def check_not_future(statement: Statement, *, received_at: datetime) -> None:
             f"timestamp {statement.timestamp.isoformat()} is in the future "
             f"(received at {received_at.isoformat()})"
         )
+
+
+def event_row(
+    *,
+    occurred_at: datetime,
+    actor_id: uuid.UUID,
+    verb: str,
+    object_type: str,
+    object_id: str,
+    event_id: uuid.UUID | None = None,
+    received_at: datetime | None = None,
+    course_id: uuid.UUID | None = None,
+    module_id: uuid.UUID | None = None,
+    registration: uuid.UUID | None = None,
+    attempt: int | None = None,
+    score_scaled: float | None = None,
+    success: bool | None = None,
+    completion: bool | None = None,
+    response: str | None = None,
+    duration_s: float | None = None,
+    extensions: dict[str, Any] | None = None,
+) -> EventRow:
+    """A ``learner_events`` row from keywords, for writers that do not start from a ``Statement``
+    (importers, the generator): the id is derived exactly as for a statement sent without one."""
+    if event_id is None:
+        event_id = derive_event_id(
+            actor_id=actor_id,
+            verb=verb,
+            object_type=object_type,
+            object_id=object_id,
+            occurred_at=occurred_at,
+            attempt=attempt,
+        )
+    return (
+        event_id, occurred_at, received_at or occurred_at, actor_id, verb, object_type, object_id,
+        course_id, module_id, registration, attempt, score_scaled, success, completion, response,
+        duration_s, extensions or {},
+    )  # fmt: skip

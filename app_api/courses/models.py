@@ -1,9 +1,9 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Integer, Text, UniqueConstraint, func
+from sqlalchemy import CheckConstraint, Date, DateTime, ForeignKey, Integer, Text, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app_api.database import Base
@@ -18,6 +18,59 @@ class Course(Base):
     subject: Mapped[str] = mapped_column(Text)
     level: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(Text, default="published", server_default="published")
+    external_id: Mapped[str | None] = mapped_column(Text, unique=True)
+    description: Mapped[str | None] = mapped_column(Text)
+    provider: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class Skill(Base):
+    __tablename__ = "skills"
+
+    skill_id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    slug: Mapped[str] = mapped_column(Text, unique=True)
+    name: Mapped[str] = mapped_column(Text)
+    parent_skill_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("skills.skill_id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class CourseSkill(Base):
+    __tablename__ = "course_skills"
+
+    course_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("courses.course_id", ondelete="CASCADE"), primary_key=True
+    )
+    skill_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("skills.skill_id", ondelete="CASCADE"), primary_key=True
+    )
+
+
+class CoursePrerequisite(Base):
+    __tablename__ = "course_prerequisites"
+    __table_args__ = (CheckConstraint("course_id <> prerequisite_course_id", name="not_self"),)
+
+    course_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("courses.course_id", ondelete="CASCADE"), primary_key=True
+    )
+    prerequisite_course_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("courses.course_id", ondelete="CASCADE"), primary_key=True
+    )
+
+
+class CourseRun(Base):
+    """One presentation (cohort) of a course, e.g. OULAD's 2013J."""
+
+    __tablename__ = "course_runs"
+    __table_args__ = (UniqueConstraint("course_id", "code", name="uq_course_runs_course_id_code"),)
+
+    course_run_id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    course_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("courses.course_id", ondelete="CASCADE"))
+    code: Mapped[str] = mapped_column(Text)
+    starts_on: Mapped[date] = mapped_column(Date)
+    length_days: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
@@ -30,4 +83,6 @@ class Lesson(Base):
     position: Mapped[int] = mapped_column(Integer)
     title: Mapped[str] = mapped_column(Text)
     estimated_minutes: Mapped[int] = mapped_column(Integer)
+    external_id: Mapped[str | None] = mapped_column(Text, unique=True)
+    activity_type: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -12,8 +12,14 @@ from app_api.database import Base
 class Enrollment(Base):
     __tablename__ = "enrollments"
     __table_args__ = (
-        UniqueConstraint("user_id", "course_id", name="uq_enrollments_user_id_course_id"),
+        # Migration 0002 declares it NULLS NOT DISTINCT: one enrollment per learner, course and run.
+        UniqueConstraint(
+            "user_id", "course_id", "course_run_id", name="uq_enrollments_user_id_course_id_course_run_id"
+        ),
         CheckConstraint("status in ('active', 'completed', 'dropped')", name="status"),
+        CheckConstraint(
+            "outcome is null or outcome in ('pass', 'distinction', 'fail', 'withdrawn')", name="outcome"
+        ),
     )
 
     enrollment_id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
@@ -22,3 +28,8 @@ class Enrollment(Base):
     status: Mapped[str] = mapped_column(Text, default="active", server_default="active")
     enrolled_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    course_run_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("course_runs.course_run_id", ondelete="CASCADE")
+    )
+    outcome: Mapped[str | None] = mapped_column(Text)
+    unregistered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
