@@ -18,12 +18,18 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from skillstudio.cli_events import events_app
+from skillstudio.cli_import import import_app
+from skillstudio.cli_learners import learners_app
 from skillstudio.db import database_url, libpq_url
 from skillstudio.settings import Settings, get_settings
 
 app = typer.Typer(help="SkillStudio: adaptive learning platform.", no_args_is_help=True, add_completion=False)
 db_app = typer.Typer(help="The database.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+app.add_typer(events_app, name="events")
+app.add_typer(learners_app, name="learners")
+app.add_typer(import_app, name="import")
 console = Console(stderr=True)
 
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
