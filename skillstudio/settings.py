@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import secrets
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -32,6 +33,11 @@ class Settings(BaseSettings):
     model_refresh_seconds: float = Field(
         default=30.0, description="How often serving checks whether the champion alias moved."
     )
+    jwt_secret: SecretStr | None = Field(
+        default=None, description="Signs access tokens; unset means a random secret kept under home/secrets."
+    )
+    access_token_minutes: int = 15
+    refresh_token_days: int = 30
 
     @property
     def home_dir(self) -> Path:
@@ -50,6 +56,17 @@ class Settings(BaseSettings):
         if self.mlflow_tracking_uri:
             return self.mlflow_tracking_uri
         return f"sqlite:///{self.mlflow_dir / 'mlflow.db'}"
+
+    def signing_secret(self) -> str:
+        """The JWT secret: configured, or generated once and kept so restarts keep sessions valid."""
+        if self.jwt_secret is not None:
+            return self.jwt_secret.get_secret_value()
+        path = self.home_dir / "secrets" / "jwt_secret"
+        if not path.exists():
+            path.parent.mkdir(mode=0o700, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        return path.read_text().strip()
 
     @property
     def dagster_home(self) -> Path:
