@@ -32,12 +32,19 @@ VERBS: dict[str, str] = {
     "seeked": "https://w3id.org/xapi/video/verbs/seeked",
     "posted": "https://w3id.org/xapi/acrossx/verbs/posted",
     "earned": "http://id.tincanapi.com/verb/earned",
+    # Account and authoring actions: every state change of the learning API is an event.
+    "logged-in": "https://w3id.org/xapi/adl/verbs/logged-in",
+    "logged-out": "https://w3id.org/xapi/adl/verbs/logged-out",
+    "created": "http://activitystrea.ms/schema/1.0/create",
+    "updated": "http://activitystrea.ms/schema/1.0/update",
+    "deleted": "http://activitystrea.ms/schema/1.0/delete",
 }
 VERB_BY_IRI = {iri: name for name, iri in VERBS.items()}
 
 ObjectType = Literal[
-    "course", "module", "lesson", "question", "assessment", "video", "discussion", "badge", "recommendation"
-]
+    "course", "module", "lesson", "question", "assessment", "video", "discussion", "badge", "recommendation",
+    "account", "profile", "skill", "goal",
+]  # fmt: skip
 
 # Statements may arrive late, never from the future beyond ordinary clock skew.
 MAX_CLOCK_SKEW = timedelta(minutes=5)

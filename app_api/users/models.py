@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Text, func
+from sqlalchemy import CheckConstraint, DateTime, Float, ForeignKey, Text, func
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -34,4 +34,26 @@ class LearnerProfile(Base):
     )
     attributes: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict, server_default="{}")
     preferences: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict, server_default="{}")
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class LearnerSkillLevel(Base):
+    """A learner's level on one skill, 1-10, with the uncertainty of the estimate when it was measured."""
+
+    __tablename__ = "learner_skill_levels"
+    __table_args__ = (
+        CheckConstraint("level between 1 and 10", name="level"),
+        CheckConstraint("standard_error is null or standard_error >= 0", name="standard_error"),
+        CheckConstraint("source in ('self', 'diagnostic', 'import', 'admin')", name="source"),
+    )
+
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.user_id", ondelete="CASCADE"), primary_key=True
+    )
+    skill_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("skills.skill_id", ondelete="CASCADE"), primary_key=True
+    )
+    level: Mapped[float] = mapped_column(Float)
+    standard_error: Mapped[float | None] = mapped_column(Float)
+    source: Mapped[str] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
