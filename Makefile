@@ -18,8 +18,9 @@ $(STAMP): pyproject.toml constraints.txt Makefile
 
 install: $(STAMP)
 
+# `make demo OULAD=path/to/oulad` loads the Open University data set instead of synthetic data.
 demo: $(STAMP)
-	$(BIN)/skillstudio demo
+	$(BIN)/skillstudio demo $(if $(OULAD),--oulad "$(OULAD)")
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

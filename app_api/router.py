@@ -2,7 +2,21 @@
 
 from fastapi import APIRouter
 
+from app_api.assessments.router import router as assessments_router
+from app_api.auth.router import router as auth_router
+from app_api.courses.router import router as courses_router
+from app_api.enrollments.router import router as enrollments_router
 from app_api.events.router import router as events_router
+from app_api.goals.router import router as goals_router
+from app_api.progress.router import router as progress_router
+from app_api.users.router import router as users_router
 
 api_router = APIRouter()
 api_router.include_router(events_router)
+api_router.include_router(auth_router)
+api_router.include_router(users_router)
+api_router.include_router(courses_router)
+api_router.include_router(enrollments_router)
+api_router.include_router(progress_router)
+api_router.include_router(assessments_router)
+api_router.include_router(goals_router)

@@ -2,23 +2,34 @@
 
 from __future__ import annotations
 
-from dagster import Definitions, define_asset_job
+from dagster import AssetSelection, Definitions, define_asset_job
 
 from pipelines.defs.analytics.assets import analytics_dbt_assets
+from pipelines.defs.events.assets import GROUP as EVENT_MAINTENANCE
+from pipelines.defs.events.assets import learner_event_lake, learner_event_partitions
+from pipelines.defs.events.resources import EventLakeResource
+from pipelines.defs.events.schedules import JOBS as EVENT_JOBS
+from pipelines.defs.events.schedules import build_schedules as build_event_schedules
 from pipelines.defs.recommendations.assets import course_recommender
 from pipelines.defs.resources import build_resources
 from skillstudio.settings import Settings, get_settings
 
-ALL_ASSETS = [analytics_dbt_assets, course_recommender]
+ALL_ASSETS = [analytics_dbt_assets, course_recommender, learner_event_partitions, learner_event_lake]
 
-refresh_everything = define_asset_job("refresh_everything", selection="*")
+# Maintenance runs on its own schedules: archiving inside "everything" would take imported history out of
+# the database right before dbt reads it.
+refresh_everything = define_asset_job(
+    "refresh_everything", selection=AssetSelection.all() - AssetSelection.groups(EVENT_MAINTENANCE)
+)
 
 
 def build_definitions(settings: Settings | None = None) -> Definitions:
+    settings = settings or get_settings()
     return Definitions(
         assets=ALL_ASSETS,
-        jobs=[refresh_everything],
-        resources=build_resources(settings or get_settings()),
+        jobs=[refresh_everything, *EVENT_JOBS],
+        schedules=[*build_event_schedules(settings)],
+        resources={**build_resources(settings), "event_lake": EventLakeResource.from_settings(settings)},
     )
 
 

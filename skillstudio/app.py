@@ -6,19 +6,17 @@ inside ``create_app`` so that importing ``skillstudio`` stays free of them.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime, timedelta
 
 from fastapi import FastAPI
 from sqlalchemy.orm import sessionmaker
 
 from skillstudio.db import database_url, driver_connection, engine_for
-from skillstudio.event_store import ensure_month_partitions
+from skillstudio.partitions import ensure_months_ahead
 from skillstudio.problems import install_problem_handlers
 from skillstudio.settings import Settings, get_settings
-
-MONTHS_AHEAD = 3
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -34,11 +32,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # Months ahead get their partitions at every start, so a server running past the migration's
         # horizon still writes into real partitions rather than the default one.
         with app.state.session_factory.begin() as session:
-            today = datetime.now(UTC).date()
-            ensure_month_partitions(
-                driver_connection(session), today, today + timedelta(days=31 * MONTHS_AHEAD)
-            )
+            ensure_months_ahead(driver_connection(session), settings.partition_months_ahead)
+        # What start-up loaded lives as long as the server: keep the garbage collector from walking it
+        # on every full collection (event batches allocate enough to trigger one every few requests,
+        # and each cost ~200 ms of CPU). A 1,000-statement batch allocates tens of thousands of
+        # short-lived objects; collecting young objects every 50,000 allocations instead of every 700
+        # saves ~10% of its CPU.
+        thresholds = gc.get_threshold()
+        gc.freeze()
+        gc.set_threshold(50_000, 20, 100)
         yield
+        gc.set_threshold(*thresholds)
+        gc.unfreeze()
         app.state.model_store.close()
 
     app = FastAPI(

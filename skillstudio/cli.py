@@ -13,7 +13,7 @@ import subprocess
 import sys
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -23,6 +23,9 @@ from skillstudio.cli_import import import_app
 from skillstudio.cli_learners import learners_app
 from skillstudio.db import database_url, libpq_url
 from skillstudio.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from app_api.demo import DemoAccount
 
 app = typer.Typer(help="SkillStudio: adaptive learning platform.", no_args_is_help=True, add_completion=False)
 db_app = typer.Typer(help="The database.", no_args_is_help=True)
@@ -69,7 +72,12 @@ def generate(
         datetime | None, typer.Option(formats=["%Y-%m-%d"], help="Last day of history (default today, UTC).")
     ] = None,
 ) -> None:
-    """Write a synthetic learning history in which learners choose courses by hidden taste."""
+    """Write a synthetic learning history, and its hidden truth to the truth schema.
+
+    Learners choose courses by hidden taste (mostly after their prerequisites), answer quiz questions
+    with an ability that grows with practice, study in streaks and drop out more after failing. About 80
+    events per learner over 90 days; 10 million events take a minute or two.
+    """
     _generate(
         get_settings(),
         learners=learners,
@@ -84,13 +92,35 @@ def _generate(
     settings: Settings, *, learners: int, courses: int, days: int, seed: int, end_date: date
 ) -> None:
     import psycopg
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from skillstudio.synthetic import GeneratorConfig, generate
+    from skillstudio.synthetic import GenerationProgress, GeneratorConfig, generate
 
     url = _migrate(settings)
     config = GeneratorConfig(learners=learners, courses=courses, days=days, seed=seed, end_date=end_date)
-    with console.status("Generating history...") as status, psycopg.connect(libpq_url(url)) as conn:
-        counts = generate(conn, config, progress=lambda step: status.update(f"Generating history: {step}..."))
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.fields[learners]:,} learners, {task.fields[events]:,} events written"),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=console) as bar:
+        # One step more than learners: indexes, other rows and the commit come after the last learner.
+        task = bar.add_task("simulating learners", total=learners + 1, learners=0, events=0)
+
+        def show(progress: GenerationProgress) -> None:
+            bar.update(
+                task,
+                description=progress.stage,
+                completed=progress.learners_done,
+                learners=progress.learners_done,
+                events=progress.events_written,
+            )
+
+        with psycopg.connect(libpq_url(url)) as conn:
+            counts = generate(conn, config, progress=show)
+            bar.update(task, description="committing")
+        bar.update(task, description="done", completed=learners + 1)
     console.log(f"generated {counts}")
     typer.echo(json.dumps(counts.__dict__))
 
@@ -151,17 +181,35 @@ def demo(
     courses: Annotated[int, typer.Option(min=1)] = 100,
     days: Annotated[int, typer.Option(min=1)] = 90,
     seed: Annotated[int, typer.Option()] = 7,
+    oulad: Annotated[
+        Path | None,
+        typer.Option(
+            exists=True,
+            file_okay=False,
+            dir_okay=True,
+            metavar="DIR",
+            help="Load the OULAD data set from DIR instead of generating synthetic data.",
+        ),
+    ] = None,
 ) -> None:
-    """Start everything: database, data (unless present), the whole pipeline, then serve."""
+    """Start everything: database, data (unless present), the whole pipeline, then serve.
+
+    With --oulad DIR the data is the Open University Learning Analytics Dataset, imported every time:
+    the import is idempotent, so a re-run only checks it (and completes an interrupted one).
+    """
     import psycopg
 
+    from skillstudio.cli_import import load_oulad
     from skillstudio.synthetic import has_history
 
     settings = get_settings()
     url = _migrate(settings)
     with psycopg.connect(libpq_url(url)) as conn:
         present = has_history(conn)
-    if present:
+    if oulad is not None:
+        console.log(f"importing OULAD from {oulad}")
+        console.print(f"imported {load_oulad(url, oulad)}", soft_wrap=True, markup=False)
+    elif present:
         console.log("learning history already present; not generating (drop SKILLSTUDIO_HOME to start over)")
     else:
         _generate(
@@ -172,6 +220,7 @@ def demo(
             seed=seed,
             end_date=datetime.now(UTC).date(),
         )
+    accounts = _seed_demo(settings)
     _materialize(settings)
     base = f"http://{settings.host}:{settings.port}"
     learner = _sample_learner(url)
@@ -181,12 +230,24 @@ def demo(
     lines += [
         "  Dagster UI:             skillstudio dagster   (http://127.0.0.1:3000)",
         "  MLflow UI:              skillstudio mlflow    (http://127.0.0.1:5000)",
+        "  Demo accounts (log in at POST /api/v1/auth/login, then Authorize in /docs):",
+        *(f"    {account.role:<11} {account.email}  password: {account.password}" for account in accounts),
         "  Press Ctrl-C to stop everything.\n",
     ]
     for line in lines:
         # soft_wrap: URLs must stay on one line to be clickable and copyable.
         console.print(line, soft_wrap=True)
     _serve(settings, settings.host, settings.port)
+
+
+def _seed_demo(settings: Settings) -> list[DemoAccount]:
+    """Demo accounts and a small catalogue with quizzes, so every route can be tried from /docs."""
+    from app_api.demo import seed_demo
+    from skillstudio.db import session_scope
+
+    with console.status("Creating demo accounts and catalogue..."), session_scope(settings) as session:
+        seeded = seed_demo(session, settings=settings)
+    return [seeded.learner, seeded.instructor, seeded.admin]
 
 
 def _run_ui(command: list[str], env: dict[str, str]) -> None:

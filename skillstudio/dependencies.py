@@ -8,6 +8,8 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session, sessionmaker
 
+from skillstudio.security import require_role
+
 
 def get_session(request: Request) -> Iterator[Session]:
     """One session per request, committed once when the route returns without error."""
@@ -24,3 +26,7 @@ def get_session(request: Request) -> Iterator[Session]:
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
+
+# Admin routes are for accounts with the admin role (JWT from POST /api/v1/auth/login).
+# Use as ``dependencies=[RequireAdmin]`` on an admin router or route.
+RequireAdmin = Depends(require_role("admin"))

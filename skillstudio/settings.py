@@ -38,12 +38,56 @@ class Settings(BaseSettings):
     )
     access_token_minutes: int = 15
     refresh_token_days: int = 30
+    # Login rate limits, counted in PostgreSQL so that every API replica sees the same attempts.
+    login_window_seconds: int = Field(
+        default=900, ge=1, description="Sliding window over which failed logins are counted."
+    )
+    login_max_failures_per_account: int = Field(
+        default=5, ge=1, description="Failed logins for one email within the window before a 429."
+    )
+    login_max_failures_per_ip: int = Field(
+        default=30, ge=1, description="Failed logins from one client IP within the window before a 429."
+    )
+    login_attempt_retention_days: int = Field(
+        default=30, ge=1, description="How long login attempts and dead refresh-token families are kept."
+    )
+    # argon2id cost (RFC 9106's second recommended option by default); raising any of them rehashes each
+    # password at its owner's next login.
+    argon2_time_cost: int = Field(default=3, ge=1)
+    argon2_memory_kib: int = Field(default=65536, ge=8)
+    argon2_parallelism: int = Field(default=4, ge=1)
+    partition_months_ahead: int = Field(
+        default=3, ge=1, description="Monthly learner_events partitions kept ready beyond the current month."
+    )
+    lake_path: Path | None = Field(
+        default=None, description="Folder of the local lake; unset means home/lake. Ignored with a bucket."
+    )
+    lake_s3_bucket: str | None = Field(
+        default=None, description="S3 bucket for the lake; unset means the local folder."
+    )
+    lake_s3_prefix: str = Field(default="lake", description="Key prefix of the lake inside the bucket.")
+    lake_s3_endpoint_url: str | None = Field(
+        default=None, description="S3-compatible endpoint (MinIO, Ceph...); unset means AWS."
+    )
+    lake_s3_region: str | None = None
+    archive_older_than: str = Field(
+        default="12mo", description="Months that ended longer ago than this go to the lake (12mo, 90d...)."
+    )
+    archive_schedule_running: bool = Field(
+        default=False,
+        description="Start the daily archive schedule switched on; off by default because archiving "
+        "removes old months from the database the dbt marts read (imported history would vanish).",
+    )
 
     @property
     def home_dir(self) -> Path:
         path = self.home.expanduser().resolve()
         path.mkdir(parents=True, exist_ok=True)
         return path
+
+    @property
+    def lake_dir(self) -> Path:
+        return (self.lake_path or self.home / "lake").expanduser().resolve()
 
     @property
     def mlflow_dir(self) -> Path:

@@ -3,13 +3,32 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Date, DateTime, ForeignKey, Integer, Text, UniqueConstraint, func
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Computed,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    Text,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app_api.database import Base
 
 
 class Course(Base):
+    """A course of the catalogue.
+
+    ``level`` is the difficulty: beginner, intermediate or advanced for courses authored through the API
+    (imports may carry their source's words, e.g. ``unspecified``). ``status`` moves draft -> published ->
+    draft/archived through the publish/unpublish/archive actions; learners see published courses only.
+    """
+
     __tablename__ = "courses"
     __table_args__ = (CheckConstraint("status in ('draft', 'published', 'archived')", name="status"),)
 
@@ -23,6 +42,23 @@ class Course(Base):
     provider: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    # Null for imported and generated courses: only admins edit those.
+    instructor_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.user_id", ondelete="SET NULL"), index=True
+    )
+    # Bumped by every edit through the API; the ETag of optimistic concurrency.
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    search_vector: Mapped[str] = mapped_column(
+        TSVECTOR,
+        Computed(
+            "setweight(to_tsvector('english', coalesce(title, '')), 'A') || "
+            "setweight(to_tsvector('english', coalesce(subject, '')), 'B') || "
+            "setweight(to_tsvector('english', coalesce(description, '')), 'C')",
+            persisted=True,
+        ),
+        deferred=True,
+    )
 
 
 class Skill(Base):
@@ -35,6 +71,8 @@ class Skill(Base):
         ForeignKey("skills.skill_id", ondelete="SET NULL")
     )
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
 
 class CourseSkill(Base):
@@ -74,6 +112,22 @@ class CourseRun(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
+class Module(Base):
+    """An ordered group of a course's lessons."""
+
+    __tablename__ = "modules"
+    __table_args__ = (UniqueConstraint("course_id", "position", name="uq_modules_course_id_position"),)
+
+    module_id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    course_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("courses.course_id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(Text)
+    summary: Mapped[str | None] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
 class Lesson(Base):
     __tablename__ = "lessons"
     __table_args__ = (UniqueConstraint("course_id", "position", name="uq_lessons_course_id_position"),)
@@ -86,3 +140,12 @@ class Lesson(Base):
     external_id: Mapped[str | None] = mapped_column(Text, unique=True)
     activity_type: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    # Imported lessons belong to no module.
+    module_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("modules.module_id", ondelete="SET NULL"), index=True
+    )
+    is_required: Mapped[bool] = mapped_column(Boolean, default=True, server_default="true")
+    summary: Mapped[str | None] = mapped_column(Text)
+    content: Mapped[str | None] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -1,4 +1,4 @@
-"""Event intake: validate each statement on its own, store the valid ones with COPY."""
+"""Event intake and lookup: check a batch, store the valid statements, quarantine the others."""
 
 from __future__ import annotations
 
@@ -7,47 +7,89 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from pydantic import ValidationError
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from app_api.events.schemas import EventBatchRead, Rejection
+from app_api.events.schemas import EventBatchRead, FieldError, Rejection
 from skillstudio.db import driver_connection
+from skillstudio.event_intake import CheckedBatch, check_statements, read_batch
 from skillstudio.event_store import write_events
-from skillstudio.events import EventRow, Statement, check_not_future, statement_to_row
+from skillstudio.events import EVENT_COLUMNS
+from skillstudio.quarantine import quarantine
+from skillstudio.security import Principal
+from skillstudio.xapi_export import to_xapi
+
+_ACTOR = EVENT_COLUMNS.index("actor_id")
+_EVENT_BY_ID = text(
+    f"select {', '.join(EVENT_COLUMNS)} from learner_events where event_id = :event_id "
+    "order by received_at, occurred_at limit 1"
+)
 
 
-def _reason(error: ValidationError) -> str:
-    return "; ".join(
-        f"{'.'.join(str(part) for part in item['loc']) or 'statement'}: {item['msg']}"
-        for item in error.errors()
-    )
+class ForeignActorError(Exception):
+    """A learner submitted statements about someone else; nothing of the batch is stored."""
+
+    def __init__(self, indices: list[int]) -> None:
+        super().__init__(
+            f"A learner may only submit their own statements; the statements at {indices} have another actor."
+        )
+        self.indices = indices
+
+
+def ingest_json(
+    *, session: Session, body: bytes, received_at: datetime, limit: int, actor: uuid.UUID | None = None
+) -> EventBatchRead:
+    """Store a batch sent as a JSON array (the request body, unparsed: it is parsed while validated).
+
+    ``actor``, when given, is the only actor the caller may submit statements for (a learner's own id);
+    a batch naming anyone else raises ``ForeignActorError`` before anything is stored. Raises
+    ``InvalidBatch`` when the body is not a JSON array and ``BatchTooLarge`` beyond ``limit``.
+    """
+    checked = read_batch(body, received_at=received_at, limit=limit)
+    if actor is not None:
+        valid = [index for index, event_id in enumerate(checked.event_ids) if event_id is not None]
+        foreign = [index for index, row in zip(valid, checked.rows, strict=True) if row[_ACTOR] != actor]
+        if foreign:
+            raise ForeignActorError(foreign)
+    return _store(session=session, checked=checked, received_at=received_at)
 
 
 def ingest(*, session: Session, statements: Sequence[Any], received_at: datetime) -> EventBatchRead:
-    """Store a batch; one bad statement never costs the good ones of the same batch."""
-    rows: list[EventRow] = []
-    event_ids: list[uuid.UUID | None] = []
-    rejections: list[Rejection] = []
-    for index, raw in enumerate(statements):
-        try:
-            statement = Statement.model_validate(raw)
-            check_not_future(statement, received_at=received_at)
-        except ValidationError as error:
-            rejections.append(Rejection(index=index, reason=_reason(error)))
-            event_ids.append(None)
-            continue
-        except ValueError as error:
-            rejections.append(Rejection(index=index, reason=f"timestamp: {error}"))
-            event_ids.append(None)
-            continue
-        row = statement_to_row(statement, received_at=received_at)
-        rows.append(row)
-        event_ids.append(row[0])
-    written = write_events(driver_connection(session), rows) if rows else []
-    return EventBatchRead(
+    """Store a batch given as parsed JSON values; one bad statement never costs the good ones."""
+    checked = check_statements(statements, received_at=received_at)
+    return _store(session=session, checked=checked, received_at=received_at)
+
+
+def _store(*, session: Session, checked: CheckedBatch, received_at: datetime) -> EventBatchRead:
+    # Accepted events and quarantined statements go in the same transaction: the batch is kept whole.
+    conn = driver_connection(session)
+    written = write_events(conn, checked.rows) if checked.rows else []
+    quarantine_ids = quarantine(conn, checked.rejected, received_at=received_at)
+    rejections = [
+        Rejection(
+            index=item.index,
+            reason=item.reason,
+            errors=[FieldError(field=field, message=message) for field, message in item.errors],
+            quarantine_id=quarantine_id,
+        )
+        for item, quarantine_id in zip(checked.rejected, quarantine_ids, strict=True)
+    ]
+    return EventBatchRead.model_construct(
         accepted=len(written),
-        duplicate=len(rows) - len(written),
+        duplicate=len(checked.rows) - len(written),
         rejected=len(rejections),
-        event_ids=event_ids,
+        event_ids=checked.event_ids,
         rejections=rejections,
     )
+
+
+def get_event(*, session: Session, event_id: uuid.UUID, reader: Principal) -> dict[str, Any] | None:
+    """A stored event as an xAPI 1.0.3 statement, or None when there is none the reader may see.
+
+    Learners see their own events only; admins see all. Another learner's event answers like a missing
+    one, so ids cannot be probed.
+    """
+    row = session.execute(_EVENT_BY_ID, {"event_id": event_id}).mappings().first()
+    if row is None or not reader.can_act_for(row["actor_id"]):
+        return None
+    return to_xapi(dict(row))

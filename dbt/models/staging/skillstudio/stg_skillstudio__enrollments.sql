@@ -12,6 +12,7 @@ renamed as (
         enrollment_id,
         user_id,
         course_id,
+        course_run_id,
         status as enrollment_status,
         enrolled_at,
         completed_at

@@ -1,0 +1,343 @@
+"""Taking an assessment: start, answer, submit; graded on the server, every change with its event.
+
+Rules a successor must keep:
+
+- Only published assessments of published courses can be started. Graded course work (quiz, tma, cma,
+  exam) needs an active or completed enrollment in the course (the event's registration); diagnostics are
+  open to anyone who can see them (placement before enrolling).
+- Attempt limit: starting attempt ``max_attempts + 1`` is a 409. One attempt at a time: starting while one
+  is in progress is a 409 naming it, unless its time is up, in which case it is closed first (graded late).
+- Time limit: ``expires_at`` is fixed at the start (+5 s grace for the network). After it, saving an
+  answer is refused (409); submitting is accepted and grades only the answers saved in time (answers sent
+  with the late submission are ignored), with ``submitted_late`` set. Unanswered questions count as wrong.
+- Fixed attempts serve all questions at the start, and answers may be changed until submission. Adaptive
+  attempts serve one question at a time (``adaptive.serve_next``); their answers are final.
+- Diagnostic attempts write each answered skill's level (1-10) and its standard error to
+  ``learner_skill_levels`` (source 'diagnostic'), replacing the previous level whatever its source.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from app_api.assessments import access, adaptive, grading, irt
+from app_api.assessments.attempt_schemas import AnswerItem, AttemptPage, AttemptRead
+from app_api.assessments.attempt_views import attempt_read, attempt_summary
+from app_api.assessments.models import (
+    Assessment,
+    AssessmentAttempt,
+    AttemptItem,
+    AttemptSkillEstimate,
+    Question,
+)
+from app_api.assessments.service import visible_assessment
+from app_api.users import profiles
+from skillstudio.learner_activity import record_event
+from skillstudio.problems import ProblemError
+from skillstudio.security import Principal
+
+from .paging import after_cursor, page_of, paged
+
+GRACE = timedelta(seconds=5)
+GRADED_COURSE_WORK = ("quiz", "tma", "cma", "exam")
+
+
+def _expired(attempt: AssessmentAttempt, now: datetime) -> bool:
+    return attempt.expires_at is not None and now > attempt.expires_at + GRACE
+
+
+def _context(attempt: AssessmentAttempt, assessment: Assessment) -> dict[str, Any]:
+    """Event fields shared by every event of an attempt."""
+    return {
+        "course_id": assessment.course_id,
+        "registration": attempt.enrollment_id,
+        "attempt": attempt.attempt_number,
+    }
+
+
+def start_attempt(session: Session, *, principal: Principal, assessment_id: uuid.UUID) -> AttemptRead:
+    assessment, course = visible_assessment(session, principal, assessment_id)
+    if assessment.status != "published" or course.status != "published":
+        raise ProblemError(
+            409, "Only published assessments of published courses can be attempted; publish it first."
+        )
+    enrollment_id = access.active_enrollment_id(
+        session, user_id=principal.user_id, course_id=course.course_id
+    )
+    if assessment.assessment_type in GRADED_COURSE_WORK and enrollment_id is None:
+        raise ProblemError(
+            403, f"Enroll in course {course.course_id} before attempting its {assessment.assessment_type}."
+        )
+    pool = adaptive.pool_questions(session, assessment_id)
+    if not pool:
+        raise ProblemError(409, "This assessment has no questions yet.")
+    now = datetime.now(UTC)
+    previous = list(
+        session.scalars(
+            select(AssessmentAttempt)
+            .where(
+                AssessmentAttempt.assessment_id == assessment_id,
+                AssessmentAttempt.user_id == principal.user_id,
+            )
+            .order_by(AssessmentAttempt.attempt_number)
+            .with_for_update()
+        )
+    )
+    for running in (attempt for attempt in previous if attempt.status == "in_progress"):
+        if not _expired(running, now):
+            raise ProblemError(
+                409,
+                "You have an attempt in progress; answer and submit it first.",
+                attempt_id=str(running.attempt_id),
+            )
+        _grade(session, attempt=running, assessment=assessment, now=now, late=True)
+    if assessment.max_attempts is not None and len(previous) >= assessment.max_attempts:
+        raise ProblemError(409, f"You have used all {assessment.max_attempts} attempts at this assessment.")
+    attempt = AssessmentAttempt(
+        attempt_id=uuid.uuid4(),
+        assessment_id=assessment_id,
+        user_id=principal.user_id,
+        enrollment_id=enrollment_id,
+        attempt_number=max((a.attempt_number for a in previous), default=0) + 1,
+        status="in_progress",
+        started_at=now,
+        expires_at=now + timedelta(seconds=assessment.time_limit_s) if assessment.time_limit_s else None,
+        adaptive=assessment.selection == "adaptive",
+    )
+    try:
+        with session.begin_nested():
+            session.add(attempt)
+            session.flush()
+    except IntegrityError as error:
+        raise ProblemError(
+            409, "Another attempt was started at the same moment; reload your attempts."
+        ) from error
+    first: uuid.UUID | None = None
+    if attempt.adaptive:
+        first = adaptive.serve_next(session, attempt=attempt, assessment=assessment, now=now)
+    else:
+        session.add_all(
+            AttemptItem(attempt_id=attempt.attempt_id, question_id=q.question_id, position=n, served_at=now)
+            for n, q in enumerate(pool, start=1)
+        )
+        session.flush()
+    record_event(
+        session, actor_id=principal.user_id, verb="attempted", object_type="assessment",
+        object_id=assessment_id, occurred_at=now, **_context(attempt, assessment),
+        extensions={"attempt_id": str(attempt.attempt_id), "adaptive": attempt.adaptive,
+                    **({"question_id": str(first)} if first else {})},
+    )  # fmt: skip
+    return attempt_read(session, attempt, assessment)
+
+
+def _own_attempt(
+    session: Session, principal: Principal, attempt_id: uuid.UUID
+) -> tuple[AssessmentAttempt, Assessment]:
+    """The caller's in-progress attempt, locked."""
+    attempt = session.scalars(
+        select(AssessmentAttempt).where(AssessmentAttempt.attempt_id == attempt_id).with_for_update()
+    ).first()
+    if attempt is None:
+        raise ProblemError(404, f"Attempt {attempt_id} does not exist.")
+    if attempt.user_id != principal.user_id:
+        raise ProblemError(403, "Only the learner who started this attempt can answer or submit it.")
+    if attempt.status != "in_progress":
+        raise ProblemError(409, "This attempt has already been submitted; start a new one to try again.")
+    assessment = session.get_one(Assessment, attempt.assessment_id)
+    return attempt, assessment
+
+
+def _save_answer(
+    session: Session,
+    *,
+    attempt: AssessmentAttempt,
+    assessment: Assessment,
+    question_id: uuid.UUID,
+    response: Any,
+    now: datetime,
+) -> None:
+    item = session.get(AttemptItem, (attempt.attempt_id, question_id))
+    if item is None:
+        raise ProblemError(409, f"Question {question_id} is not one this attempt has served.")
+    if attempt.adaptive and item.is_correct is not None:
+        raise ProblemError(409, "Answers in an adaptive attempt are final; answer the next question.")
+    question = session.get_one(Question, question_id)
+    try:
+        value = grading.check_response(question.question_type, [o["id"] for o in question.options], response)
+    except grading.ResponseError as error:
+        raise ProblemError(
+            422, str(error), errors=[{"field": "body.response", "message": str(error), "type": "value_error"}]
+        ) from error
+    correct = grading.is_correct(question.question_type, question.answer_key, value)
+    item.response, item.is_correct, item.answered_at = {"value": value}, correct, now
+    session.flush()
+    next_id = (
+        adaptive.serve_next(session, attempt=attempt, assessment=assessment, now=now)
+        if attempt.adaptive
+        else None
+    )
+    record_event(
+        session, actor_id=attempt.user_id, verb="answered", object_type="question", object_id=question_id,
+        occurred_at=now, success=correct, response=grading.response_text(question.question_type, value),
+        **_context(attempt, assessment),
+        extensions={"attempt_id": str(attempt.attempt_id), "assessment_id": str(assessment.assessment_id),
+                    "skill_id": str(question.skill_id),
+                    **({"next_question_id": str(next_id)} if next_id else {})},
+    )  # fmt: skip
+
+
+def answer(
+    session: Session, *, principal: Principal, attempt_id: uuid.UUID, question_id: uuid.UUID, response: Any
+) -> AttemptRead:
+    attempt, assessment = _own_attempt(session, principal, attempt_id)
+    now = datetime.now(UTC)
+    if _expired(attempt, now):
+        raise ProblemError(
+            409, "Time is up for this attempt; submit it to have the answers saved in time graded.",
+            expired_at=attempt.expires_at.isoformat() if attempt.expires_at else None,
+        )  # fmt: skip
+    _save_answer(
+        session, attempt=attempt, assessment=assessment, question_id=question_id, response=response, now=now
+    )
+    return attempt_read(session, attempt, assessment)
+
+
+def submit(
+    session: Session, *, principal: Principal, attempt_id: uuid.UUID, answers: list[AnswerItem]
+) -> AttemptRead:
+    attempt, assessment = _own_attempt(session, principal, attempt_id)
+    now = datetime.now(UTC)
+    late = _expired(attempt, now)
+    if not late:
+        for entry in answers:
+            _save_answer(
+                session, attempt=attempt, assessment=assessment, question_id=entry.question_id,
+                response=entry.response, now=now,
+            )  # fmt: skip
+    _grade(session, attempt=attempt, assessment=assessment, now=now, late=late)
+    return attempt_read(session, attempt, assessment)
+
+
+def _grade(
+    session: Session, *, attempt: AssessmentAttempt, assessment: Assessment, now: datetime, late: bool
+) -> None:
+    """Close the attempt: score, skill estimates (and profile levels for diagnostics), completion event."""
+    served = adaptive.served_items(session, attempt.attempt_id)
+    answered = [entry for entry in served if entry.item.is_correct is not None]
+    # An adaptive question served but never answered (submitted early) counts like an unanswered fixed one.
+    correct = sum(bool(entry.item.is_correct) for entry in served)
+    score = correct / len(served) if served else 0.0
+    success = None if assessment.pass_threshold is None else score >= assessment.pass_threshold
+    attempt.status, attempt.submitted_at, attempt.submitted_late = "graded", now, late
+    attempt.score_scaled, attempt.success = score, success
+    if answered and (attempt.adaptive or assessment.assessment_type == "diagnostic"):
+        estimates = adaptive.skill_estimates(session, attempt=attempt, assessment=assessment)
+        for skill_id, estimate in estimates.items():
+            session.add(
+                AttemptSkillEstimate(
+                    attempt_id=attempt.attempt_id, skill_id=skill_id, theta=estimate.theta,
+                    standard_error=estimate.standard_error, level=estimate.level,
+                    level_standard_error=estimate.level_standard_error, answered=estimate.answered,
+                )
+            )  # fmt: skip
+        if assessment.assessment_type == "diagnostic":
+            _write_levels(session, attempt=attempt, assessment=assessment, estimates=estimates, now=now)
+    session.flush()
+    verb = "completed" if success is None else ("passed" if success else "failed")
+    record_event(
+        session, actor_id=attempt.user_id, verb=verb, object_type="assessment",
+        object_id=assessment.assessment_id, occurred_at=now, score_scaled=score, success=success,
+        completion=True, duration_s=(now - attempt.started_at).total_seconds(),
+        **_context(attempt, assessment),
+        extensions={"attempt_id": str(attempt.attempt_id), "late": late, "correct": correct,
+                    "total": len(served)},
+    )  # fmt: skip
+
+
+def _write_levels(
+    session: Session,
+    *,
+    attempt: AssessmentAttempt,
+    assessment: Assessment,
+    estimates: dict[uuid.UUID, irt.Estimate],
+    now: datetime,
+) -> None:
+    """Write the levels through the accounts domain (which keeps the source rules) and one ``updated
+    profile`` event shaped like the accounts domain's own."""
+    written = profiles.write_skill_levels(
+        session=session,
+        learner_id=attempt.user_id,
+        levels=[
+            profiles.SkillLevelWrite(
+                skill_id=skill_id,
+                level=round(estimate.level, 2),
+                standard_error=round(estimate.level_standard_error, 2),
+            )
+            for skill_id, estimate in estimates.items()
+        ],
+        source="diagnostic",
+        now=now,
+    )
+    if not written:
+        return
+    changes = [
+        {"skill_id": str(change.skill_id), "level": change.level, "previous_level": change.previous_level,
+         "previous_source": change.previous_source, "source": "diagnostic",
+         "standard_error": round(estimates[change.skill_id].level_standard_error, 2)}
+        for change in written
+    ]  # fmt: skip
+    record_event(
+        session, actor_id=attempt.user_id, verb="updated", object_type="profile", object_id=attempt.user_id,
+        occurred_at=now, course_id=assessment.course_id, registration=attempt.enrollment_id,
+        attempt=attempt.attempt_number,
+        extensions={"target_user_id": str(attempt.user_id), "changes": {"skill_levels": changes},
+                    "attempt_id": str(attempt.attempt_id), "assessment_id": str(assessment.assessment_id)},
+    )  # fmt: skip
+
+
+def get_attempt(session: Session, *, principal: Principal, attempt_id: uuid.UUID) -> AttemptRead:
+    attempt = session.get(AssessmentAttempt, attempt_id)
+    if attempt is None:
+        raise ProblemError(404, f"Attempt {attempt_id} does not exist.")
+    assessment = session.get_one(Assessment, attempt.assessment_id)
+    if not principal.can_act_for(attempt.user_id) and not access.can_author(
+        principal, access.get_course(session, assessment.course_id)
+    ):
+        raise ProblemError(403, "This attempt belongs to another learner.")
+    return attempt_read(session, attempt, assessment)
+
+
+def list_attempts(
+    session: Session,
+    *,
+    principal: Principal,
+    assessment_id: uuid.UUID | None = None,
+    user_id: uuid.UUID | None = None,
+    cursor: str | None,
+    limit: int,
+) -> AttemptPage:
+    """Newest first. Learners see their own attempts; an assessment's authors and admins see everyone's."""
+    statement = select(AssessmentAttempt)
+    sees_everyone = principal.is_admin
+    if assessment_id is not None:
+        _, course = visible_assessment(session, principal, assessment_id)
+        statement = statement.where(AssessmentAttempt.assessment_id == assessment_id)
+        sees_everyone = access.can_author(principal, course)
+    if not sees_everyone:
+        if user_id is not None and user_id != principal.user_id:
+            raise ProblemError(403, "You can only list your own attempts.")
+        user_id = principal.user_id
+    if user_id is not None:
+        statement = statement.where(AssessmentAttempt.user_id == user_id)
+    statement = statement.order_by(AssessmentAttempt.started_at.desc(), AssessmentAttempt.attempt_id.desc())
+    condition = after_cursor(
+        cursor, AssessmentAttempt.started_at, AssessmentAttempt.attempt_id, descending=True
+    )
+    rows = session.scalars(paged(statement, condition, limit)).all()
+    return page_of(AttemptPage, rows, limit, lambda row: (row.started_at, row.attempt_id), attempt_summary)

@@ -1,0 +1,317 @@
+"""Courses: authoring with ownership and ETags, publication states, skill tags and prerequisites.
+
+Other domains use this module for course lookups (``visible_course``, ``editable_course``) and for the
+prerequisites a learner still lacks (``missing_prerequisites``).
+
+Events (actor = the acting user, object = the course): ``created``; ``updated`` with
+``extensions.changed`` naming the changed fields; publish / unpublish / archive are ``updated`` with
+``extensions.status`` and ``extensions.previous_status``; ``deleted``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import delete, exists, select, text
+from sqlalchemy.orm import Session
+
+from app_api.courses import skill_service
+from app_api.courses.access import can_view, check_if_match, etag, require_editor
+from app_api.courses.models import Course, CoursePrerequisite, CourseSkill, Lesson
+from app_api.courses.reads import course_read
+from app_api.courses.schemas import CourseCreate, CourseRead, CourseRef, CourseUpdate
+from app_api.enrollments.models import Enrollment
+from skillstudio.learner_activity import record_event
+from skillstudio.problems import ProblemError
+from skillstudio.security import Principal
+
+# action -> (states it may start from, state it leads to)
+TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
+    "publish": (("draft", "archived"), "published"),
+    "unpublish": (("published",), "draft"),
+    "archive": (("draft", "published"), "archived"),
+}
+
+_FIND_PREREQUISITE_CYCLE = text(
+    """
+    with recursive walk(course_id, path) as (
+        select required, array[cast(:course_id as uuid), required]
+        from unnest(cast(:required as uuid[])) as required
+        union all
+        select edge.prerequisite_course_id, walk.path || edge.prerequisite_course_id
+        from walk join course_prerequisites edge on edge.course_id = walk.course_id
+        where walk.course_id <> cast(:course_id as uuid)
+          and not edge.prerequisite_course_id = any(walk.path[2:])
+          and cardinality(walk.path) < 1000
+    )
+    select path from walk where course_id = cast(:course_id as uuid) limit 1
+    """
+)
+
+
+def _not_found(course_id: uuid.UUID) -> ProblemError:
+    return ProblemError(
+        404, f"There is no course {course_id} that you can see; GET /api/v1/courses lists them."
+    )
+
+
+def visible_course(*, session: Session, viewer: Principal | None, course_id: uuid.UUID) -> Course:
+    """The course if ``viewer`` may see it, else 404 (unpublished courses do not reveal themselves)."""
+    course = session.get(Course, course_id)
+    if course is None or not can_view(course, viewer):
+        raise _not_found(course_id)
+    return course
+
+
+def editable_course(*, session: Session, actor: Principal, course_id: uuid.UUID) -> Course:
+    """The course, row-locked for the rest of the transaction, if ``actor`` may change it (403 if not).
+
+    The lock serialises every edit of a course and its modules and lessons, so checks such as "this
+    position is free" and "this If-Match is current" cannot race.
+    """
+    course = session.scalar(select(Course).where(Course.course_id == course_id).with_for_update())
+    if course is None:
+        raise _not_found(course_id)
+    require_editor(course, actor)
+    return course
+
+
+def get_course(*, session: Session, viewer: Principal | None, course_id: uuid.UUID) -> CourseRead:
+    return course_read(session, visible_course(session=session, viewer=viewer, course_id=course_id))
+
+
+def _event(session: Session, actor: Principal, verb: str, course: Course, **extensions: Any) -> None:
+    record_event(
+        session,
+        actor_id=actor.user_id,
+        verb=verb,
+        object_type="course",
+        object_id=course.course_id,
+        course_id=course.course_id,
+        extensions=extensions,
+    )
+
+
+def _instructor(session: Session, actor: Principal, instructor_id: uuid.UUID | None) -> uuid.UUID | None:
+    if not actor.is_admin:
+        raise ProblemError(403, "Only admins choose or change a course's instructor.")
+    if instructor_id is None:
+        return None
+    role = session.scalar(text("select role from users where user_id = :id"), {"id": instructor_id})
+    if role != "instructor":
+        raise ProblemError(
+            422,
+            f"User {instructor_id} is not an instructor; a course belongs to an instructor account.",
+            errors=[{"field": "body.instructor_id", "message": "not an instructor", "type": "role"}],
+        )
+    return instructor_id
+
+
+def _prerequisite_courses(
+    session: Session, actor: Principal, course: Course, wanted: Sequence[uuid.UUID]
+) -> list[uuid.UUID]:
+    """Validate a new prerequisite set: courses the actor can see, and no cycle (422 naming it)."""
+    required = list(dict.fromkeys(wanted))
+    found = {
+        item.course_id: item for item in session.scalars(select(Course).where(Course.course_id.in_(required)))
+    }
+    missing = [
+        (index, cid)
+        for index, cid in enumerate(wanted)
+        if cid not in found or not can_view(found[cid], actor)
+    ]
+    if missing:
+        raise ProblemError(
+            422,
+            f"Unknown prerequisite courses: {', '.join(str(cid) for _, cid in missing)}.",
+            errors=[
+                {"field": f"body.prerequisites.{index}", "message": f"no course {cid}", "type": "unknown"}
+                for index, cid in missing
+            ],
+        )
+    # One prerequisite edit at a time: two concurrent edits could otherwise close a cycle together.
+    session.execute(text("select pg_advisory_xact_lock(hashtext('course_prerequisites'))"))
+    path = session.scalar(_FIND_PREREQUISITE_CYCLE, {"course_id": course.course_id, "required": required})
+    if path is not None:
+        titles = dict(
+            session.execute(select(Course.course_id, Course.title).where(Course.course_id.in_(path))).all()
+        )
+        titles[course.course_id] = course.title
+        cycle = [CourseRef(course_id=cid, title=titles[cid]) for cid in path]
+        chain = " requires ".join(f"{ref.title!r}" for ref in cycle)
+        raise ProblemError(
+            422,
+            f"These prerequisites would make a cycle: {chain}. A course cannot (indirectly) require itself.",
+            cycle=[ref.model_dump(mode="json") for ref in cycle],
+        )
+    return required
+
+
+def _replace_links(
+    session: Session, course: Course, skills: list[uuid.UUID] | None, required: list[uuid.UUID] | None
+) -> None:
+    if skills is not None:
+        session.execute(delete(CourseSkill).where(CourseSkill.course_id == course.course_id))
+        session.add_all(CourseSkill(course_id=course.course_id, skill_id=skill_id) for skill_id in skills)
+    if required is not None:
+        session.execute(delete(CoursePrerequisite).where(CoursePrerequisite.course_id == course.course_id))
+        session.add_all(
+            CoursePrerequisite(course_id=course.course_id, prerequisite_course_id=cid) for cid in required
+        )
+    session.flush()
+
+
+def _skill_ids(session: Session, slugs: list[str]) -> list[uuid.UUID]:
+    return [
+        skill.skill_id for skill in skill_service.skills_by_slug(session=session, slugs=slugs, field="skills")
+    ]
+
+
+def create_course(*, session: Session, actor: Principal, data: CourseCreate) -> CourseRead:
+    """A new draft course; instructors own what they create, admins may name an instructor."""
+    if actor.is_admin:
+        instructor_id = _instructor(session, actor, data.instructor_id)
+    elif data.instructor_id not in (None, actor.user_id):
+        raise ProblemError(403, "Only admins create courses for another instructor; leave instructor_id out.")
+    else:
+        instructor_id = actor.user_id
+    now = datetime.now(UTC)
+    course = Course(
+        course_id=uuid.uuid4(),
+        title=data.title,
+        subject=data.subject,
+        level=data.level,
+        description=data.description,
+        status="draft",
+        instructor_id=instructor_id,
+        version=1,
+        created_at=now,
+        updated_at=now,
+    )
+    skills = _skill_ids(session, data.skills)
+    session.add(course)
+    session.flush()
+    required = _prerequisite_courses(session, actor, course, data.prerequisites)
+    _replace_links(session, course, skills, required)
+    _event(session, actor, "created", course, status="draft")
+    return course_read(session, course)
+
+
+def update_course(
+    *, session: Session, actor: Principal, course_id: uuid.UUID, if_match: str | None, data: CourseUpdate
+) -> CourseRead:
+    course = editable_course(session=session, actor=actor, course_id=course_id)
+    check_if_match(if_match, current=etag(course.course_id, course.version), what="course")
+    changes = data.model_dump(exclude_unset=True)
+    changed: list[str] = []
+    # Sending the current instructor back (as a client echoing a read does) is no change; anything else is
+    # a hand-over, which only admins make.
+    if "instructor_id" in changes and changes["instructor_id"] == course.instructor_id:
+        del changes["instructor_id"]
+    if "instructor_id" in changes:
+        course.instructor_id = _instructor(session, actor, changes.pop("instructor_id"))
+        changed.append("instructor_id")
+    skills = _skill_ids(session, changes.pop("skills")) if "skills" in changes else None
+    required = changes.pop("prerequisites", None)
+    if required is not None:
+        required = _prerequisite_courses(session, actor, course, required)
+    links = _current_links(session, course.course_id)
+    if skills is not None and set(skills) != links[0]:
+        changed.append("skills")
+    if required is not None and set(required) != links[1]:
+        changed.append("prerequisites")
+    for name, value in changes.items():
+        if getattr(course, name) != value:
+            setattr(course, name, value)
+            changed.append(name)
+    if not changed:
+        return course_read(session, course)
+    _replace_links(session, course, skills, required)
+    course.version += 1
+    course.updated_at = datetime.now(UTC)
+    session.flush()
+    _event(session, actor, "updated", course, changed=sorted(changed))
+    return course_read(session, course)
+
+
+def _current_links(session: Session, course_id: uuid.UUID) -> tuple[set[uuid.UUID], set[uuid.UUID]]:
+    skills = set(session.scalars(select(CourseSkill.skill_id).where(CourseSkill.course_id == course_id)))
+    required = set(
+        session.scalars(
+            select(CoursePrerequisite.prerequisite_course_id).where(CoursePrerequisite.course_id == course_id)
+        )
+    )
+    return skills, required
+
+
+def change_status(
+    *, session: Session, actor: Principal, course_id: uuid.UUID, action: str, if_match: str | None
+) -> CourseRead:
+    """publish / unpublish / archive. If-Match is optional here (checked when sent): a transition
+    overwrites no content, and an invalid one is refused by state (409) anyway."""
+    course = editable_course(session=session, actor=actor, course_id=course_id)
+    if if_match is not None:
+        check_if_match(if_match, current=etag(course.course_id, course.version), what="course")
+    sources, target = TRANSITIONS[action]
+    if course.status not in sources:
+        raise ProblemError(
+            409,
+            f"Cannot {action} a course that is {course.status}; {action} applies to "
+            f"{' or '.join(sources)} courses.",
+            status_now=course.status,
+        )
+    if target == "published" and not session.scalar(select(exists().where(Lesson.course_id == course_id))):
+        raise ProblemError(
+            409, "A course needs at least one lesson before it is published; add lessons first."
+        )
+    previous = course.status
+    now = datetime.now(UTC)
+    course.status = target
+    if target == "published":
+        course.published_at = now
+    course.version += 1
+    course.updated_at = now
+    session.flush()
+    _event(session, actor, "updated", course, status=target, previous_status=previous)
+    return course_read(session, course)
+
+
+def delete_course(*, session: Session, actor: Principal, course_id: uuid.UUID, if_match: str | None) -> None:
+    """Delete a course nobody has enrolled in (with its modules and lessons); otherwise archive it."""
+    course = editable_course(session=session, actor=actor, course_id=course_id)
+    check_if_match(if_match, current=etag(course.course_id, course.version), what="course")
+    if session.scalar(select(exists().where(Enrollment.course_id == course_id))):
+        raise ProblemError(409, "Learners have enrolled in this course; archive it instead of deleting it.")
+    dependants = session.scalars(
+        select(Course.title)
+        .join(CoursePrerequisite, CoursePrerequisite.course_id == Course.course_id)
+        .where(CoursePrerequisite.prerequisite_course_id == course_id)
+    ).all()
+    if dependants:
+        raise ProblemError(
+            409,
+            f"Other courses require this one ({', '.join(sorted(dependants))}); remove it from their "
+            "prerequisites first.",
+        )
+    session.delete(course)
+    session.flush()
+    _event(session, actor, "deleted", course, title=course.title)
+
+
+def missing_prerequisites(*, session: Session, user_id: uuid.UUID, course_id: uuid.UUID) -> list[CourseRef]:
+    """The course's prerequisites that ``user_id`` has not completed (in any run), by title."""
+    completed = exists().where(
+        Enrollment.user_id == user_id,
+        Enrollment.course_id == CoursePrerequisite.prerequisite_course_id,
+        Enrollment.status == "completed",
+    )
+    rows = session.execute(
+        select(Course.course_id, Course.title)
+        .join(CoursePrerequisite, CoursePrerequisite.prerequisite_course_id == Course.course_id)
+        .where(CoursePrerequisite.course_id == course_id, ~completed)
+        .order_by(Course.title, Course.course_id)
+    )
+    return [CourseRef(course_id=cid, title=title) for cid, title in rows]

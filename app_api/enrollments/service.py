@@ -1,0 +1,193 @@
+"""Enrolling in and dropping courses.
+
+Enrolling is idempotent: an active or completed enrollment in the course is returned as it is (``created``
+false); a dropped one is re-activated with its earlier progress (``enrolled_at`` keeps the first enrollment
+time, which also keeps the list order stable). A course must be published to take new
+enrollments, and every prerequisite course must have been completed first (409 naming each one missing).
+Only enrollments made through the API (no course run) are managed here; imported cohort enrollments are
+read-only history.
+
+Events: enrolling -> ``registered`` and dropping -> ``unregistered``, object the course, ``registration``
+the enrollment id.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from app_api.courses import service as courses
+from app_api.courses.models import Course
+from app_api.courses.paging import keyset, page_of, parse_cursor
+from app_api.enrollments.models import Enrollment
+from app_api.enrollments.schemas import EnrollmentPage, EnrollmentRead
+from skillstudio.learner_activity import record_event
+from skillstudio.problems import ProblemError
+from skillstudio.security import Principal
+
+
+def _read(enrollment: Enrollment, course_title: str) -> EnrollmentRead:
+    return EnrollmentRead(
+        enrollment_id=enrollment.enrollment_id,
+        user_id=enrollment.user_id,
+        course_id=enrollment.course_id,
+        course_title=course_title,
+        status=enrollment.status,
+        enrolled_at=enrollment.enrolled_at,
+        completed_at=enrollment.completed_at,
+        unregistered_at=enrollment.unregistered_at,
+        course_run_id=enrollment.course_run_id,
+        outcome=enrollment.outcome,
+    )
+
+
+def _event(session: Session, actor: Principal, verb: str, enrollment: Enrollment) -> None:
+    record_event(
+        session,
+        actor_id=actor.user_id,
+        verb=verb,
+        object_type="course",
+        object_id=enrollment.course_id,
+        course_id=enrollment.course_id,
+        registration=enrollment.enrollment_id,
+    )
+
+
+def _existing(session: Session, user_id: uuid.UUID, course_id: uuid.UUID) -> Enrollment | None:
+    return session.scalar(
+        select(Enrollment)
+        .where(
+            Enrollment.user_id == user_id,
+            Enrollment.course_id == course_id,
+            Enrollment.course_run_id.is_(None),
+        )
+        .with_for_update()
+    )
+
+
+def enroll(*, session: Session, actor: Principal, course_id: uuid.UUID) -> tuple[EnrollmentRead, bool]:
+    """The caller's enrollment in the course and whether this call created it."""
+    course = courses.visible_course(session=session, viewer=actor, course_id=course_id)
+    existing = _existing(session, actor.user_id, course_id)
+    if existing is not None and existing.status != "dropped":
+        return _read(existing, course.title), False
+    if course.status != "published":
+        raise ProblemError(
+            409, f"Course {course.title!r} is {course.status}; only published courses take enrollments."
+        )
+    missing = courses.missing_prerequisites(session=session, user_id=actor.user_id, course_id=course_id)
+    if missing:
+        raise ProblemError(
+            409,
+            f"Complete the prerequisites of {course.title!r} first: "
+            f"{'; '.join(f'{ref.title} ({ref.course_id})' for ref in missing)}.",
+            title="Prerequisites missing",
+            missing_prerequisites=[ref.model_dump(mode="json") for ref in missing],
+        )
+    now = datetime.now(UTC)
+    if existing is not None:
+        existing.status = "active"
+        existing.unregistered_at = None
+        enrollment = existing
+    else:
+        enrollment = Enrollment(
+            enrollment_id=uuid.uuid4(),
+            user_id=actor.user_id,
+            course_id=course_id,
+            status="active",
+            enrolled_at=now,
+        )
+    try:
+        # Added inside the savepoint: begin_nested() flushes pending rows first, outside it.
+        with session.begin_nested():
+            session.add(enrollment)
+            session.flush()
+    except IntegrityError as error:
+        # A concurrent request enrolled first (unique per learner and course): answer with its enrollment.
+        raced = _existing(session, actor.user_id, course_id)
+        if raced is None:
+            raise ProblemError(
+                409, "Could not enroll: your account no longer exists; log in again."
+            ) from error
+        return _read(raced, course.title), False
+    _event(session, actor, "registered", enrollment)
+    return _read(enrollment, course.title), existing is None
+
+
+def owned_enrollment(
+    *, session: Session, viewer: Principal, enrollment_id: uuid.UUID, lock: bool = False
+) -> Enrollment:
+    """The enrollment if it is the viewer's own (or the viewer is an admin); 404 if absent, 403 if not."""
+    statement = select(Enrollment).where(Enrollment.enrollment_id == enrollment_id)
+    enrollment = session.scalar(statement.with_for_update() if lock else statement)
+    if enrollment is None:
+        raise ProblemError(404, f"There is no enrollment {enrollment_id}.")
+    if not viewer.can_act_for(enrollment.user_id):
+        raise ProblemError(403, "This enrollment belongs to another learner.")
+    return enrollment
+
+
+def _title(session: Session, course_id: uuid.UUID) -> str:
+    return session.scalar(select(Course.title).where(Course.course_id == course_id)) or ""
+
+
+def get_enrollment(*, session: Session, viewer: Principal, enrollment_id: uuid.UUID) -> EnrollmentRead:
+    enrollment = owned_enrollment(session=session, viewer=viewer, enrollment_id=enrollment_id)
+    return _read(enrollment, _title(session, enrollment.course_id))
+
+
+def drop(*, session: Session, actor: Principal, enrollment_id: uuid.UUID) -> EnrollmentRead:
+    """Drop an active enrollment. Dropping a dropped one changes nothing; a completed one stays completed."""
+    enrollment = owned_enrollment(session=session, viewer=actor, enrollment_id=enrollment_id, lock=True)
+    title = _title(session, enrollment.course_id)
+    if enrollment.status == "completed":
+        raise ProblemError(
+            409, f"The enrollment in {title!r} is completed; a completed course cannot be dropped."
+        )
+    if enrollment.course_run_id is not None:
+        raise ProblemError(
+            409, "Imported cohort enrollments are history and cannot be dropped through the API."
+        )
+    if enrollment.status == "active":
+        enrollment.status = "dropped"
+        enrollment.unregistered_at = datetime.now(UTC)
+        session.flush()
+        _event(session, actor, "unregistered", enrollment)
+    return _read(enrollment, title)
+
+
+def list_enrollments(
+    *,
+    session: Session,
+    viewer: Principal,
+    user_id: uuid.UUID | None,
+    status: str | None,
+    cursor: str | None,
+    limit: int,
+) -> EnrollmentPage:
+    """A learner's enrollments, newest first: the caller's own, or anyone's for an admin."""
+    learner = user_id or viewer.user_id
+    if not viewer.can_act_for(learner):
+        raise ProblemError(403, "Learners list their own enrollments only; leave user_id out.")
+    statement = (
+        select(Enrollment, Course.title)
+        .join(Course, Course.course_id == Enrollment.course_id)
+        .where(Enrollment.user_id == learner)
+    )
+    if status is not None:
+        statement = statement.where(Enrollment.status == status)
+    after = parse_cursor(cursor, tag="enrollments", kinds=(datetime, uuid.UUID))
+    columns = (Enrollment.enrolled_at, Enrollment.enrollment_id)
+    rows = session.execute(
+        keyset(statement, columns=columns, after=after, limit=limit, descending=True)
+    ).all()
+    items, next_cursor = page_of(
+        rows, limit=limit, tag="enrollments", key_of=lambda row: [row[0].enrolled_at, row[0].enrollment_id]
+    )
+    return EnrollmentPage(
+        items=[_read(enrollment, title) for enrollment, title in items], next_cursor=next_cursor
+    )

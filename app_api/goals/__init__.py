@@ -1,0 +1,1 @@
+"""Learning goals: target skill levels by a deadline, and the gap the learning-path generator closes."""

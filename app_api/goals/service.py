@@ -1,0 +1,245 @@
+"""A learner's learning goals and the gap between their levels and the goal's targets.
+
+Goals belong to the learner who states them; the learner and admins read and change them, nobody else.
+Each change writes its event (object ``goal``).
+
+The gap of a skill is ``max(0, target - current)``, where current is the level in the learner's profile
+(``learner_skill_levels``) — or 1, the bottom of the scale, when the profile has no level for the skill:
+a learner with no record is planned for from the start rather than assumed to know something (the
+response says which levels were unknown). Time: ``hours_available = hours_per_week * days_left / 7`` with days
+counted from today (UTC) to the deadline.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime
+
+from sqlalchemy import delete, select, tuple_
+from sqlalchemy.orm import Session
+
+from app_api.courses.models import Skill
+from app_api.goals.models import LearningGoal, LearningGoalSkill
+from app_api.goals.schemas import (
+    GoalCreate,
+    GoalGapRead,
+    GoalPage,
+    GoalRead,
+    GoalSkillTarget,
+    GoalStatus,
+    GoalUpdate,
+    SkillGapRead,
+)
+from app_api.users import profiles
+from skillstudio.learner_activity import record_event
+from skillstudio.pagination import decode_cursor, encode_cursor
+from skillstudio.problems import ProblemError
+from skillstudio.security import Principal
+
+UNKNOWN_LEVEL = 1.0
+
+
+def _today() -> date:
+    return datetime.now(UTC).date()
+
+
+def _invalid(field: str, message: str) -> ProblemError:
+    return ProblemError(422, message, errors=[{"field": field, "message": message, "type": "value_error"}])
+
+
+def _check_deadline(deadline: date) -> None:
+    if deadline <= _today():
+        raise _invalid("body.deadline", f"The deadline {deadline} must be after today ({_today()}).")
+
+
+def _check_skills(session: Session, targets: list[GoalSkillTarget]) -> None:
+    wanted = {target.skill_id for target in targets}
+    found = set(session.scalars(select(Skill.skill_id).where(Skill.skill_id.in_(wanted))))
+    missing = sorted(str(skill_id) for skill_id in wanted - found)
+    if missing:
+        raise _invalid("body.skills", f"Unknown skills {missing}; pick them from GET /api/v1/skills.")
+
+
+def _targets(session: Session, goal_id: uuid.UUID) -> list[LearningGoalSkill]:
+    return list(
+        session.scalars(
+            select(LearningGoalSkill)
+            .where(LearningGoalSkill.goal_id == goal_id)
+            .order_by(LearningGoalSkill.skill_id)
+        )
+    )
+
+
+def _read(session: Session, goal: LearningGoal) -> GoalRead:
+    return GoalRead(
+        goal_id=goal.goal_id,
+        user_id=goal.user_id,
+        title=goal.title,
+        deadline=goal.deadline,
+        hours_per_week=goal.hours_per_week,
+        status=goal.status,
+        skills=[
+            GoalSkillTarget(skill_id=t.skill_id, target_level=t.target_level)
+            for t in _targets(session, goal.goal_id)
+        ],
+        created_at=goal.created_at,
+        updated_at=goal.updated_at,
+    )
+
+
+def _set_targets(session: Session, goal_id: uuid.UUID, targets: list[GoalSkillTarget]) -> None:
+    session.execute(delete(LearningGoalSkill).where(LearningGoalSkill.goal_id == goal_id))
+    session.add_all(
+        LearningGoalSkill(goal_id=goal_id, skill_id=target.skill_id, target_level=target.target_level)
+        for target in targets
+    )
+    session.flush()
+
+
+def create_goal(session: Session, *, principal: Principal, data: GoalCreate) -> GoalRead:
+    _check_deadline(data.deadline)
+    _check_skills(session, data.skills)
+    now = datetime.now(UTC)
+    goal = LearningGoal(
+        goal_id=uuid.uuid4(), user_id=principal.user_id, title=data.title, deadline=data.deadline,
+        hours_per_week=data.hours_per_week, status="active", created_at=now, updated_at=now,
+    )  # fmt: skip
+    session.add(goal)
+    session.flush()
+    _set_targets(session, goal.goal_id, data.skills)
+    record_event(
+        session, actor_id=principal.user_id, verb="created", object_type="goal", object_id=goal.goal_id,
+        occurred_at=now,
+        extensions={"deadline": data.deadline.isoformat(), "hours_per_week": data.hours_per_week,
+                    "targets": {str(t.skill_id): t.target_level for t in data.skills}},
+    )  # fmt: skip
+    return _read(session, goal)
+
+
+def _goal(session: Session, principal: Principal, goal_id: uuid.UUID, *, lock: bool = False) -> LearningGoal:
+    statement = select(LearningGoal).where(LearningGoal.goal_id == goal_id)
+    goal = session.scalars(statement.with_for_update() if lock else statement).first()
+    if goal is None:
+        raise ProblemError(404, f"Goal {goal_id} does not exist.")
+    if not principal.can_act_for(goal.user_id):
+        raise ProblemError(403, "This goal belongs to another learner.")
+    return goal
+
+
+def get_goal(session: Session, *, principal: Principal, goal_id: uuid.UUID) -> GoalRead:
+    return _read(session, _goal(session, principal, goal_id))
+
+
+def list_goals(
+    session: Session,
+    *,
+    principal: Principal,
+    user_id: uuid.UUID | None,
+    status: GoalStatus | None,
+    cursor: str | None,
+    limit: int,
+) -> GoalPage:
+    """The goals of ``user_id`` (default: the caller), oldest first."""
+    owner = user_id or principal.user_id
+    if not principal.can_act_for(owner):
+        raise ProblemError(403, "You can only list your own goals.")
+    statement = select(LearningGoal).where(LearningGoal.user_id == owner)
+    if status is not None:
+        statement = statement.where(LearningGoal.status == status)
+    key = decode_cursor(cursor)
+    if key is not None:
+        try:
+            after = (datetime.fromisoformat(key[0]), uuid.UUID(key[1]))
+        except (ValueError, TypeError, IndexError) as error:
+            raise ProblemError(
+                422, "The cursor is not valid; use next_cursor from a previous page."
+            ) from error
+        statement = statement.where(tuple_(LearningGoal.created_at, LearningGoal.goal_id) > tuple_(*after))
+    rows = list(
+        session.scalars(statement.order_by(LearningGoal.created_at, LearningGoal.goal_id).limit(limit + 1))
+    )
+    more, rows = len(rows) > limit, rows[:limit]
+    next_cursor = encode_cursor([rows[-1].created_at.isoformat(), str(rows[-1].goal_id)]) if more else None
+    return GoalPage(items=[_read(session, goal) for goal in rows], next_cursor=next_cursor)
+
+
+def _differs(current: GoalRead, data: GoalUpdate, name: str) -> bool:
+    if name == "skills":
+        targets = {(t.skill_id, t.target_level) for t in data.skills or []}
+        return targets != {(t.skill_id, t.target_level) for t in current.skills}
+    return bool(getattr(current, name) != getattr(data, name))
+
+
+def update_goal(session: Session, *, principal: Principal, goal_id: uuid.UUID, data: GoalUpdate) -> GoalRead:
+    goal = _goal(session, principal, goal_id, lock=True)
+    current = _read(session, goal)
+    changes = sorted(name for name in data.model_fields_set if _differs(current, data, name))
+    if not changes:
+        return current  # nothing to change: no event
+    if "deadline" in changes and data.deadline is not None:
+        _check_deadline(data.deadline)
+    if "skills" in changes and data.skills is not None:
+        _check_skills(session, data.skills)
+        _set_targets(session, goal_id, data.skills)
+    for name in set(changes) - {"skills"}:
+        setattr(goal, name, getattr(data, name))
+    goal.updated_at = datetime.now(UTC)
+    session.flush()
+    record_event(
+        session, actor_id=principal.user_id, verb="updated", object_type="goal", object_id=goal_id,
+        occurred_at=goal.updated_at, extensions={"fields": changes, "user_id": str(goal.user_id)},
+    )  # fmt: skip
+    return _read(session, goal)
+
+
+def delete_goal(session: Session, *, principal: Principal, goal_id: uuid.UUID) -> None:
+    goal = _goal(session, principal, goal_id, lock=True)
+    owner = goal.user_id
+    session.delete(goal)
+    session.flush()
+    record_event(
+        session, actor_id=principal.user_id, verb="deleted", object_type="goal", object_id=goal_id,
+        extensions={"user_id": str(owner)},
+    )  # fmt: skip
+
+
+def goal_gap(session: Session, *, principal: Principal, goal_id: uuid.UUID) -> GoalGapRead:
+    goal = _goal(session, principal, goal_id)
+    profile = profiles.get_profile(session=session, learner_id=goal.user_id)
+    current = {level.skill_id: level for level in profile.skill_levels}
+    rows = session.execute(
+        select(LearningGoalSkill, Skill)
+        .join(Skill, Skill.skill_id == LearningGoalSkill.skill_id)
+        .where(LearningGoalSkill.goal_id == goal_id)
+        .order_by(Skill.slug)
+    ).all()
+    skills = []
+    for target, skill in rows:
+        known = current.get(skill.skill_id)
+        level = known.level if known else UNKNOWN_LEVEL
+        skills.append(
+            SkillGapRead(
+                skill_id=skill.skill_id,
+                slug=skill.slug,
+                name=skill.name,
+                current_level=level,
+                current_level_known=known is not None,
+                current_source=known.source if known else None,
+                standard_error=known.standard_error if known else None,
+                target_level=target.target_level,
+                gap=round(max(0.0, target.target_level - level), 2),
+            )
+        )
+    days_left = max(0, (goal.deadline - _today()).days)
+    hours_available = round(goal.hours_per_week * days_left / 7, 2)
+    total_gap = round(sum(skill.gap for skill in skills), 2)
+    return GoalGapRead(
+        goal_id=goal.goal_id,
+        deadline=goal.deadline,
+        days_left=days_left,
+        hours_per_week=goal.hours_per_week,
+        hours_available=hours_available,
+        total_gap=total_gap,
+        hours_per_level=round(hours_available / total_gap, 2) if total_gap > 0 else None,
+        skills=skills,
+    )

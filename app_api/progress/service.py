@@ -1,0 +1,232 @@
+"""Lesson progress and course completion.
+
+A learner reports progress on a lesson of an enrollment of theirs (active or completed; a dropped one must
+be re-enrolled first). Reports are serialised per enrollment by locking the enrollment row.
+
+Events (actor = the learner, object the lesson, with ``course_id``, ``module_id``, ``registration``):
+the first report -> ``initialized``; a report that raises percent or adds time -> ``progressed`` with
+``duration_s`` the time added and ``extensions`` {"percent", "time_spent_s"} the new totals; the lesson
+reaching 100 percent -> ``completed`` (``completion`` true, ``duration_s`` the lesson's total time); the
+last required lesson completed -> ``completed`` with object the course, and the enrollment becomes
+completed. A report that changes nothing writes nothing.
+
+Who reads what: learners their own enrollments' progress, admins anyone's; a course's instructor (and
+admins) the course's aggregate and per-lesson funnel, which hold counts and means and no learner ids.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from sqlalchemy import and_, select
+from sqlalchemy.orm import Session
+
+from app_api.courses.models import Course, Lesson
+from app_api.courses.paging import keyset, page_of, parse_cursor
+from app_api.enrollments import service as enrollments
+from app_api.enrollments.models import Enrollment
+from app_api.progress import summaries
+from app_api.progress.models import LessonProgress
+from app_api.progress.schemas import (
+    CourseProgressAggregateRead,
+    CourseProgressRead,
+    LearnerProgressRead,
+    LessonFunnelPage,
+    LessonProgressPage,
+    LessonProgressRead,
+    LessonProgressUpdate,
+    ProgressReportRead,
+)
+from skillstudio.learner_activity import record_event
+from skillstudio.problems import ProblemError
+from skillstudio.security import Principal
+
+
+def _lesson_read(
+    enrollment_id: uuid.UUID, lesson: Lesson, progress: LessonProgress | None
+) -> LessonProgressRead:
+    return LessonProgressRead(
+        enrollment_id=enrollment_id,
+        lesson_id=lesson.lesson_id,
+        position=lesson.position,
+        title=lesson.title,
+        is_required=lesson.is_required,
+        started_at=progress.started_at if progress else None,
+        percent=progress.percent if progress else 0,
+        time_spent_s=progress.time_spent_s if progress else 0.0,
+        completed_at=progress.completed_at if progress else None,
+    )
+
+
+def _course_title(session: Session, course_id: uuid.UUID) -> str:
+    return session.scalar(select(Course.title).where(Course.course_id == course_id)) or ""
+
+
+def report(
+    *,
+    session: Session,
+    actor: Principal,
+    enrollment_id: uuid.UUID,
+    lesson_id: uuid.UUID,
+    data: LessonProgressUpdate,
+) -> ProgressReportRead:
+    enrollment = enrollments.owned_enrollment(
+        session=session, viewer=actor, enrollment_id=enrollment_id, lock=True
+    )
+    if enrollment.user_id != actor.user_id:
+        raise ProblemError(403, "Learners report their own progress only; admins may read it, not write it.")
+    if enrollment.status == "dropped":
+        raise ProblemError(409, "This enrollment was dropped; enroll in the course again to continue.")
+    lesson = session.get(Lesson, lesson_id)
+    if lesson is None or lesson.course_id != enrollment.course_id:
+        raise ProblemError(404, f"Lesson {lesson_id} is not a lesson of this enrollment's course.")
+
+    now = datetime.now(UTC)
+    progress = session.get(LessonProgress, (enrollment_id, lesson_id))
+    started = progress is None
+    if progress is None:
+        progress = LessonProgress(
+            enrollment_id=enrollment_id, lesson_id=lesson_id, started_at=now, percent=0, time_spent_s=0.0
+        )
+        session.add(progress)
+    previous = progress.percent
+    target = 100 if data.completed else max(previous, data.percent or 0)
+    added = data.time_spent_s or 0.0
+    just_completed = progress.completed_at is None and target == 100
+    progress.percent = target
+    progress.time_spent_s += added
+    if just_completed:
+        progress.completed_at = now
+    if started or target != previous or added:
+        progress.updated_at = now
+    session.flush()
+
+    def event(verb: str, **fields: object) -> None:
+        record_event(
+            session,
+            actor_id=actor.user_id,
+            verb=verb,
+            object_type="lesson",
+            object_id=lesson_id,
+            course_id=lesson.course_id,
+            module_id=lesson.module_id,
+            registration=enrollment_id,
+            occurred_at=now,
+            **fields,
+        )
+
+    if started:
+        event("initialized")
+    if target > previous or added:
+        event(
+            "progressed",
+            duration_s=added,
+            extensions={"percent": target, "time_spent_s": progress.time_spent_s},
+        )
+    if just_completed:
+        event("completed", completion=True, duration_s=progress.time_spent_s)
+        _complete_course_if_done(session, actor, enrollment, now)
+    title = _course_title(session, enrollment.course_id)
+    return ProgressReportRead(
+        lesson=_lesson_read(enrollment_id, lesson, progress),
+        course=summaries.course_progress(session, [(enrollment, title)])[0],
+    )
+
+
+def _complete_course_if_done(
+    session: Session, actor: Principal, enrollment: Enrollment, now: datetime
+) -> None:
+    if enrollment.status != "active" or not summaries.is_course_complete(session, enrollment):
+        return
+    enrollment.status = "completed"
+    enrollment.completed_at = now
+    session.flush()
+    total = summaries.course_progress(session, [(enrollment, "")])[0].time_spent_s
+    record_event(
+        session,
+        actor_id=actor.user_id,
+        verb="completed",
+        object_type="course",
+        object_id=enrollment.course_id,
+        course_id=enrollment.course_id,
+        registration=enrollment.enrollment_id,
+        occurred_at=now,
+        completion=True,
+        duration_s=total,
+    )
+
+
+def enrollment_progress(
+    *, session: Session, viewer: Principal, enrollment_id: uuid.UUID
+) -> CourseProgressRead:
+    enrollment = enrollments.owned_enrollment(session=session, viewer=viewer, enrollment_id=enrollment_id)
+    title = _course_title(session, enrollment.course_id)
+    return summaries.course_progress(session, [(enrollment, title)])[0]
+
+
+def lesson_progress(
+    *, session: Session, viewer: Principal, enrollment_id: uuid.UUID, cursor: str | None, limit: int
+) -> LessonProgressPage:
+    """Every lesson of the enrollment's course in order, with the learner's progress (zero if not started)."""
+    enrollment = enrollments.owned_enrollment(session=session, viewer=viewer, enrollment_id=enrollment_id)
+    statement = (
+        select(Lesson, LessonProgress)
+        .outerjoin(
+            LessonProgress,
+            and_(LessonProgress.lesson_id == Lesson.lesson_id, LessonProgress.enrollment_id == enrollment_id),
+        )
+        .where(Lesson.course_id == enrollment.course_id)
+    )
+    after = parse_cursor(cursor, tag="lesson-progress", kinds=(int,))
+    rows = session.execute(keyset(statement, columns=(Lesson.position,), after=after, limit=limit)).all()
+    items, next_cursor = page_of(
+        rows, limit=limit, tag="lesson-progress", key_of=lambda row: [row[0].position]
+    )
+    return LessonProgressPage(
+        items=[_lesson_read(enrollment_id, lesson, progress) for lesson, progress in items],
+        next_cursor=next_cursor,
+    )
+
+
+def learner_progress(
+    *, session: Session, viewer: Principal, user_id: uuid.UUID, cursor: str | None, limit: int
+) -> LearnerProgressRead:
+    if not viewer.can_act_for(user_id):
+        raise ProblemError(403, "Learners read their own progress only.")
+    page = enrollments.list_enrollments(
+        session=session, viewer=viewer, user_id=user_id, status=None, cursor=cursor, limit=limit
+    )
+    rows = session.scalars(
+        select(Enrollment).where(Enrollment.enrollment_id.in_([item.enrollment_id for item in page.items]))
+    ).all()
+    by_id = {row.enrollment_id: row for row in rows}
+    pairs = [(by_id[item.enrollment_id], item.course_title) for item in page.items]
+    return LearnerProgressRead(
+        user_id=user_id,
+        **summaries.learner_totals(session, user_id),
+        courses=summaries.course_progress(session, pairs),
+        next_cursor=page.next_cursor,
+    )
+
+
+def _instructed_course(session: Session, viewer: Principal, course_id: uuid.UUID) -> Course:
+    course = session.get(Course, course_id)
+    if course is None:
+        raise ProblemError(404, f"There is no course {course_id}.")
+    if not (viewer.is_admin or (viewer.role == "instructor" and course.instructor_id == viewer.user_id)):
+        raise ProblemError(403, "A course's progress is for its instructor and admins only.")
+    return course
+
+
+def course_aggregate(
+    *, session: Session, viewer: Principal, course_id: uuid.UUID
+) -> CourseProgressAggregateRead:
+    return summaries.course_aggregate(session, _instructed_course(session, viewer, course_id))
+
+
+def lesson_funnel(
+    *, session: Session, viewer: Principal, course_id: uuid.UUID, cursor: str | None, limit: int
+) -> LessonFunnelPage:
+    _instructed_course(session, viewer, course_id)
+    return summaries.lesson_funnel(session, course_id, cursor, limit)

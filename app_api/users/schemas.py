@@ -1,0 +1,106 @@
+"""What the accounts and profile routes accept and return. Password hashes appear in none of them."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from skillstudio.pagination import Page
+
+Role = Literal["learner", "instructor", "admin"]
+Difficulty = Literal["beginner", "intermediate", "advanced"]
+SkillLevelSource = Literal["self", "diagnostic", "import", "admin"]
+
+MAX_WEEKLY_HOURS = 80
+MAX_SKILL_LEVELS_PER_UPDATE = 100
+
+
+class _Input(BaseModel):
+    # Unknown fields are refused, so a client sending ``attributes`` learns they are read-only.
+    model_config = ConfigDict(extra="forbid")
+
+
+class UserRead(BaseModel):
+    user_id: uuid.UUID
+    email: str | None = Field(description="Normalised (lower case); null for imported learners.")
+    display_name: str
+    role: Role
+    can_log_in: bool = Field(description="Whether the account has a password (imported learners do not).")
+    created_at: datetime
+    updated_at: datetime
+    last_login_at: datetime | None
+
+
+class UserPage(Page[UserRead]):
+    """One page of accounts, oldest first."""
+
+
+class RoleUpdate(_Input):
+    role: Role = Field(description="The new role.", examples=["instructor"])
+
+
+class PreferencesRead(BaseModel):
+    weekly_hours: float | None = Field(description="Hours per week the learner means to study.")
+    preferred_difficulty: Difficulty | None
+
+
+class PreferencesUpdate(_Input):
+    """Only the fields sent change; send null to clear one."""
+
+    weekly_hours: float | None = Field(
+        default=None, ge=0, le=MAX_WEEKLY_HOURS, allow_inf_nan=False, examples=[6]
+    )
+    preferred_difficulty: Difficulty | None = Field(default=None, examples=["intermediate"])
+
+
+class SkillLevelRead(BaseModel):
+    skill_id: uuid.UUID
+    skill_slug: str
+    skill_name: str
+    level: float = Field(ge=1, le=10, description="1 (novice) to 10 (expert); diagnostics may be fractional.")
+    standard_error: float | None = Field(description="Uncertainty of a measured level; null for self-rated.")
+    source: SkillLevelSource = Field(
+        description="self (the learner's own rating), diagnostic (measured by an assessment), import, or "
+        "admin (set by an administrator)."
+    )
+    updated_at: datetime
+
+
+class SkillLevelUpdate(_Input):
+    skill_id: uuid.UUID
+    level: int = Field(ge=1, le=10, description="Self-assessed level, 1 (novice) to 10 (expert).")
+
+
+class ProfileRead(BaseModel):
+    learner_id: uuid.UUID
+    preferences: PreferencesRead
+    attributes: dict[str, Any] = Field(
+        description="Imported attributes (e.g. OULAD demographics); read-only through the API."
+    )
+    skill_levels: list[SkillLevelRead] = Field(description="Per-skill levels, ordered by skill slug.")
+    updated_at: datetime | None = Field(description="Last change of the profile; null if never written.")
+
+
+class ProfileUpdate(_Input):
+    """Preferences and self-assessed levels. A self-assessment never replaces a measured level (diagnostic,
+    import or admin): such a request is refused whole with 409, naming the skills."""
+
+    preferences: PreferencesUpdate | None = None
+    skill_levels: list[SkillLevelUpdate] | None = Field(
+        default=None,
+        max_length=MAX_SKILL_LEVELS_PER_UPDATE,
+        examples=[[{"skill_id": "5b0e1c7a-3f7d-4c55-9a1e-2f1f3c9d8e21", "level": 4}]],
+    )
+
+    @field_validator("skill_levels")
+    @classmethod
+    def _one_level_per_skill(cls, levels: list[SkillLevelUpdate] | None) -> list[SkillLevelUpdate] | None:
+        if levels is not None:
+            ids = [level.skill_id for level in levels]
+            repeated = sorted({str(skill_id) for skill_id in ids if ids.count(skill_id) > 1})
+            if repeated:
+                raise ValueError(f"each skill may appear once; repeated: {', '.join(repeated)}")
+        return levels

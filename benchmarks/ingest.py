@@ -1,0 +1,271 @@
+"""Event ingest throughput, each path as a ratio to raw binary COPY measured in the same run.
+
+(a) raw binary COPY of pre-encoded rows into a bare partitioned table (no keys, no indexes): the limit of
+    this machine's PostgreSQL;
+(b) the project's bulk loader (`skillstudio.bulk_load.copy_events`) loading the same rows into
+    `learner_events`, indexes and de-duplication included;
+(c) `POST /api/v1/events` with 1,000-statement batches from a concurrent client against a running server
+    (uvicorn, 2 workers);
+(d) single statements over HTTP at a fixed offered rate (1,000 requests/s by default), p50 / p99 latency.
+
+Targets (issue 3): (b) >= 60% of (a); (c) >= 50,000 events/s; (d) p99 < 20 ms at 1,000 requests/s.
+Everything runs against a fresh database on the embedded server (or SKILLSTUDIO_DATABASE_URL's server),
+dropped at the end. The last line is a JSON object of the figures.
+
+    .venv/bin/python benchmarks/ingest.py --events 1000000
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import numpy as np
+import psycopg
+from sqlalchemy.engine import make_url
+
+from app_api.migrate import upgrade
+from skillstudio.binary_copy import SIGNATURE, TRAILER
+from skillstudio.bulk_load import column_types, copy_events, encode
+from skillstudio.db import database_url, libpq_url
+from skillstudio.event_store import ensure_month_partitions
+
+VERBS = np.array(["experienced", "completed", "answered", "progressed"])
+
+
+@contextmanager
+def scratch_database() -> Iterator[str]:
+    server = database_url()
+    name = f"skillstudio_ingest_{uuid.uuid4().hex[:8]}"
+    admin = libpq_url(make_url(server).set(database="postgres").render_as_string(hide_password=False))
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'create database "{name}"')
+    try:
+        url = make_url(server).set(database=name).render_as_string(hide_password=False)
+        upgrade(url)
+        yield url
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'drop database if exists "{name}" with (force)')
+
+
+def event_columns(count: int, *, seed: int = 1) -> dict[str, np.ndarray]:
+    """``count`` synthetic events over the last 60 days, as numpy columns."""
+    rng = np.random.default_rng(seed)
+    now = np.datetime64(datetime.now(UTC).replace(tzinfo=None), "us")
+    actors = rng.bytes(16 * 20_000)
+    actor_ids = np.frombuffer(actors, dtype="V16")[rng.integers(0, 20_000, count)]
+    course_ids = np.frombuffer(rng.bytes(16 * 200), dtype="V16")[rng.integers(0, 200, count)]
+    return {
+        "event_id": np.frombuffer(rng.bytes(16 * count), dtype="V16"),
+        "occurred_at": now - rng.integers(1, 60 * 86_400_000_000, count).astype("timedelta64[us]"),
+        "received_at": np.full(count, now),
+        "actor_id": actor_ids,
+        "verb": VERBS[rng.integers(0, len(VERBS), count)].astype(object),
+        "object_type": np.full(count, "lesson", dtype=object),
+        "object_id": np.char.add("lesson-", rng.integers(0, 5_000, count).astype(str)).astype(object),
+        "course_id": course_ids,
+        "duration_s": rng.gamma(2.0, 30.0, count),
+        "completion": rng.random(count) < 0.3,
+    }
+
+
+def raw_copy_eps(url: str, columns: dict[str, np.ndarray]) -> float:
+    with psycopg.connect(libpq_url(url)) as conn:
+        conn.execute(
+            "create table raw_events (like learner_events including defaults) "
+            "partition by range (occurred_at)"
+        )
+        conn.execute("create table raw_events_default partition of raw_events default")
+        first = (datetime.now(UTC) - timedelta(days=62)).date()
+        for month in np.arange(np.datetime64(first, "M"), np.datetime64(datetime.now(UTC).date(), "M") + 2):
+            start, end = np.datetime64(month, "D"), np.datetime64(month + 1, "D")
+            conn.execute(
+                f"create table raw_events_{str(month).replace('-', '_')} partition of raw_events "
+                f"for values from ('{start}') to ('{end}')"
+            )
+        conn.commit()
+        blocks = [bytes(block) for block in encode(column_types(conn, "raw_events"), columns)]
+        started = time.perf_counter()
+        with conn.cursor().copy(f"copy raw_events ({', '.join(columns)}) from stdin (format binary)") as copy:
+            copy.write(SIGNATURE)
+            for block in blocks:
+                copy.write(block)
+            copy.write(TRAILER)
+        conn.commit()
+        elapsed = time.perf_counter() - started
+        assert conn.execute("select count(*) from raw_events").fetchone() == (len(columns["event_id"]),)
+    return len(columns["event_id"]) / elapsed
+
+
+def bulk_eps(url: str, columns: dict[str, np.ndarray]) -> float:
+    with psycopg.connect(libpq_url(url)) as conn:
+        ensure_month_partitions(conn, datetime.now(UTC).date() - timedelta(days=62), datetime.now(UTC).date())
+        conn.commit()
+        started = time.perf_counter()
+        stored = copy_events(conn, columns)
+        conn.commit()
+        elapsed = time.perf_counter() - started
+    assert stored == len(columns["event_id"])
+    return stored / elapsed
+
+
+def statements(count: int, *, offset: int = 0) -> list[dict[str, object]]:
+    base = datetime.now(UTC) - timedelta(hours=2)
+    return [
+        {
+            "actor": {"id": str(uuid.UUID(int=(number * 7919) % 50_000 + 1))},
+            "verb": "experienced",
+            "object": {"id": f"lesson-{number % 977}", "type": "lesson"},
+            "result": {"duration_s": 30.0 + number % 90, "completion": number % 3 == 0},
+            "context": {"course_id": str(uuid.UUID(int=number % 200 + 10**6))},
+            "timestamp": (base + timedelta(microseconds=offset + number)).isoformat(),
+        }
+        for number in range(count)
+    ]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def running_server(url: str, port: int) -> Iterator[str]:
+    home = tempfile.mkdtemp(prefix="skillstudio-ingest-")
+    env = {**os.environ, "SKILLSTUDIO_DATABASE_URL": url, "SKILLSTUDIO_HOME": home}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "skillstudio.app:create_app", "--factory", "--workers", "2",
+         "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", "--no-access-log"],
+        env=env,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(200):
+            try:
+                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        else:
+            raise RuntimeError("the server did not start")
+        yield base
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+async def http_batch_eps(base: str, *, batches: int, concurrency: int) -> float:
+    bodies = [json.dumps(statements(1_000, offset=index * 1_000)).encode() for index in range(batches)]
+    queue: asyncio.Queue[bytes] = asyncio.Queue()
+    for body in bodies:
+        queue.put_nowait(body)
+    accepted = 0
+
+    async def worker(client: httpx.AsyncClient) -> None:
+        nonlocal accepted
+        while not queue.empty():
+            body = queue.get_nowait()
+            response = await client.post(
+                f"{base}/api/v1/events", content=body, headers={"content-type": "application/json"}
+            )
+            response.raise_for_status()
+            accepted += response.json()["accepted"]
+
+    async with httpx.AsyncClient(timeout=60) as client:
+        await worker_warmup(client, base)
+        started = time.perf_counter()
+        await asyncio.gather(*(worker(client) for _ in range(concurrency)))
+        elapsed = time.perf_counter() - started
+    assert accepted == batches * 1_000, accepted
+    return accepted / elapsed
+
+
+async def worker_warmup(client: httpx.AsyncClient, base: str) -> None:
+    for body in statements(20, offset=10**9):
+        await client.post(f"{base}/api/v1/events", json=[body])
+
+
+async def single_latencies(base: str, *, rate: float, seconds: float) -> tuple[list[float], float]:
+    """Open loop: one statement every 1/rate s regardless of answers, so queueing shows in latency."""
+    bodies = statements(int(rate * seconds), offset=2 * 10**9)
+    latencies: list[float] = []
+    limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
+    async with httpx.AsyncClient(timeout=30, limits=limits) as client:
+        await worker_warmup(client, base)
+
+        async def send(body: dict[str, object]) -> None:
+            started = time.perf_counter()
+            response = await client.post(f"{base}/api/v1/events", json=[body])
+            latencies.append(time.perf_counter() - started)
+            assert response.status_code == 200 and response.json()["accepted"] == 1
+
+        tasks = []
+        began = time.perf_counter()
+        for number, body in enumerate(bodies):
+            delay = began + number / rate - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            tasks.append(asyncio.create_task(send(body)))
+        await asyncio.gather(*tasks)
+        achieved = len(bodies) / (time.perf_counter() - began)
+    return latencies, achieved
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--events", type=int, default=1_000_000, help="rows for (a) and (b)")
+    parser.add_argument("--batches", type=int, default=200, help="1,000-statement batches for (c)")
+    parser.add_argument("--concurrency", type=int, default=4, help="concurrent batch senders for (c)")
+    parser.add_argument("--rate", type=float, default=1_000.0, help="offered single-statement rate for (d)")
+    parser.add_argument("--seconds", type=float, default=5.0, help="duration of (d)")
+    parser.add_argument("--port", type=int, default=0, help="default: a free port")
+    args = parser.parse_args()
+
+    columns = event_columns(args.events)
+    with scratch_database() as url:
+        raw = raw_copy_eps(url, columns)
+        bulk = bulk_eps(url, columns)
+    with scratch_database() as url, running_server(url, args.port or free_port()) as base:
+        http_batch = asyncio.run(http_batch_eps(base, batches=args.batches, concurrency=args.concurrency))
+        latencies, achieved = asyncio.run(single_latencies(base, rate=args.rate, seconds=args.seconds))
+    p50 = statistics.median(latencies) * 1000
+    p99 = float(np.percentile(latencies, 99)) * 1000
+
+    print(f"(a) raw binary COPY, bare table: {raw:12,.0f} events/s (baseline)")
+    print(
+        f"(b) bulk loader (copy_events):   {bulk:12,.0f} events/s = {bulk / raw:.0%} of (a)   target >= 60%"
+    )
+    print(f"(c) HTTP, 1,000-event batches:   {http_batch:12,.0f} events/s = {http_batch / raw:.0%} of (a)"
+          "   target >= 50,000/s")  # fmt: skip
+    print(f"(d) single statements at {achieved:,.0f} req/s: p50 {p50:.1f} ms, p99 {p99:.1f} ms"
+          "   target p99 < 20 ms")  # fmt: skip
+    figures = {
+        "raw_copy_eps": round(raw),
+        "bulk_eps": round(bulk),
+        "bulk_vs_raw": round(bulk / raw, 3),
+        "http_batch_eps": round(http_batch),
+        "http_batch_vs_raw": round(http_batch / raw, 3),
+        "single_rate_rps": round(achieved),
+        "single_p50_ms": round(p50, 2),
+        "single_p99_ms": round(p99, 2),
+    }
+    print(json.dumps(figures))
+
+
+if __name__ == "__main__":
+    main()
