@@ -5,14 +5,15 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from serving.model_store import ModelStore, NoChampionError
 from serving.schemas import RecommendationPage, RecommendedCourse
 from skillstudio.dependencies import SessionDep
-from skillstudio.problems import ProblemError
+from skillstudio.problems import PROBLEM_JSON, ProblemError
+from skillstudio.security import CurrentUser, Principal
 
 router = APIRouter(tags=["recommendations"])
 
@@ -29,10 +30,27 @@ def _published_titles(session: Session) -> dict[str, str]:
     return {str(course_id): str(title) for course_id, title in rows}
 
 
+def _learner_or_admin(
+    user: CurrentUser, learner_id: Annotated[uuid.UUID, Path(description="The learner's user id.")]
+) -> Principal:
+    # Checked before anything is looked up, so the answer never tells a stranger whether the learner exists.
+    if not user.can_act_for(learner_id):
+        raise ProblemError(403, "Recommendations are for the learner themselves, or an admin.")
+    return user
+
+
 @router.get(
     "/learners/{learner_id}/recommendations",
     response_model=RecommendationPage,
     summary="Courses this learner is likely to take up next",
+    description="For the learner themselves, or an admin. A learner with no history yet gets the most "
+    'popular courses, flagged `"fallback": true`.',
+    responses={
+        401: {"description": "No valid access token.", "content": {PROBLEM_JSON: {}}},
+        403: {"description": "Another learner's recommendations.", "content": {PROBLEM_JSON: {}}},
+        503: {"description": "No champion model yet.", "content": {PROBLEM_JSON: {}}},
+    },
+    dependencies=[Depends(_learner_or_admin)],
 )
 def recommendations(
     learner_id: uuid.UUID,

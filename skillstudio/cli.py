@@ -175,6 +175,17 @@ def _sample_learner(url: str) -> str | None:
     return str(row[0]) if row else None
 
 
+def _sample_request(base: str, account: DemoAccount, learner: str) -> list[str]:
+    """Shell lines that log in as ``account`` and ask for ``learner``'s recommendations."""
+    login = json.dumps({"email": account.email, "password": account.password})
+    read_token = "python3 -c 'import json,sys; print(json.load(sys.stdin)[\"access_token\"])'"
+    return [
+        f"TOKEN=$(curl -s {base}/api/v1/auth/login -H 'content-type: application/json' "
+        f"-d '{login}' | {read_token})",
+        f"curl -H \"Authorization: Bearer $TOKEN\" '{base}/api/v1/learners/{learner}/recommendations?k=10'",
+    ]
+
+
 @app.command()
 def demo(
     learners: Annotated[int, typer.Option(min=1)] = 2000,
@@ -224,19 +235,23 @@ def demo(
     _materialize(settings)
     base = f"http://{settings.host}:{settings.port}"
     learner = _sample_learner(url)
-    lines = [f"\n[bold green]SkillStudio is serving on {base}[/]", f"  API docs:               {base}/docs"]
-    if learner:
-        lines.append(f"  sample recommendations: {base}/api/v1/learners/{learner}/recommendations?k=10")
-    lines += [
-        "  Dagster UI:             skillstudio dagster   (http://127.0.0.1:3000)",
-        "  MLflow UI:              skillstudio mlflow    (http://127.0.0.1:5000)",
+    lines = [
+        f"\n[bold green]SkillStudio is serving on {base}[/]",
+        f"  API docs:    {base}/docs",
+        "  Dagster UI:  skillstudio dagster   (http://127.0.0.1:3000)",
+        "  MLflow UI:   skillstudio mlflow    (http://127.0.0.1:5000)",
         "  Demo accounts (log in at POST /api/v1/auth/login, then Authorize in /docs):",
         *(f"    {account.role:<11} {account.email}  password: {account.password}" for account in accounts),
-        "  Press Ctrl-C to stop everything.\n",
     ]
     for line in lines:
         # soft_wrap: URLs must stay on one line to be clickable and copyable.
         console.print(line, soft_wrap=True)
+    if learner:
+        admin = next(account for account in accounts if account.role == "admin")
+        console.print("  Sample recommendations (as the demo admin; a learner may ask for their own only):")
+        for command in _sample_request(base, admin, learner):
+            console.print(f"    {command}", soft_wrap=True, markup=False, highlight=False)
+    console.print("  Press Ctrl-C to stop everything.\n")
     _serve(settings, settings.host, settings.port)
 
 

@@ -57,15 +57,21 @@ def problem_response(
 
 
 def field_errors(errors: Any) -> list[dict[str, Any]]:
-    """Pydantic errors as ``{"field": "body.0.actor.id", "message": ...}`` entries."""
-    return [
+    """Pydantic errors as ``{"field": "body.0.actor.id", "message": ...}`` entries, each once.
+
+    FastAPI validates a path parameter once for every dependency that declares it (the route and an
+    access-check dependency both name ``learner_id``), so the same error can come twice.
+    """
+    entries = (
         {
             "field": ".".join(str(part) for part in error["loc"]),
             "message": error["msg"],
             "type": error["type"],
         }
         for error in errors
-    ]
+    )
+    unique = {(entry["field"], entry["message"], entry["type"]): entry for entry in entries}
+    return list(unique.values())
 
 
 def install_problem_handlers(app: FastAPI) -> None:

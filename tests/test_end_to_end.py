@@ -20,6 +20,7 @@ from nbclient import NotebookClient
 from pipelines.materialize import materialize_all
 from skillstudio.app import create_app
 from skillstudio.db import libpq_url
+from skillstudio.security import issue_access_token
 from skillstudio.settings import Settings
 from skillstudio.synthetic import GeneratorConfig, generate
 
@@ -78,14 +79,24 @@ def test_generated_history_to_served_recommendations(
     baseline: dict[uuid.UUID, list[uuid.UUID]] = {}
     with TestClient(create_app(settings)) as client:
         for learner in held_out:
-            response = client.get(f"/api/v1/learners/{learner}/recommendations", params={"k": 10})
+            # Each learner asks for their own, as the serving layer only answers the learner (or an admin).
+            token = issue_access_token(settings, user_id=learner, role="learner")
+            response = client.get(
+                f"/api/v1/learners/{learner}/recommendations",
+                params={"k": 10},
+                headers={"Authorization": f"Bearer {token}"},
+            )
             assert response.status_code == 200
             body = response.json()
             assert body["fallback"] is False and len(body["items"]) == 10
             served[learner] = [uuid.UUID(item["course_id"]) for item in body["items"]]
             assert not set(served[learner]) & enrolled[learner]
             baseline[learner] = [course for course in by_popularity if course not in enrolled[learner]][:10]
-        stranger = client.get(f"/api/v1/learners/{uuid.uuid4()}/recommendations").json()
+        newcomer = uuid.uuid4()
+        token = issue_access_token(settings, user_id=newcomer, role="learner")
+        stranger = client.get(
+            f"/api/v1/learners/{newcomer}/recommendations", headers={"Authorization": f"Bearer {token}"}
+        ).json()
     assert stranger["fallback"] is True and len(stranger["items"]) == 10
 
     model_recall, popular_recall = recall(served, held_out), recall(baseline, held_out)

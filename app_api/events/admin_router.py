@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import pydantic_core
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import TypeAdapter
 
 from app_api.events import quarantine_service as quarantined
@@ -17,6 +17,9 @@ from skillstudio.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from skillstudio.problems import ProblemError
 
 router = APIRouter(prefix="/admin/quarantine", tags=["admin"], dependencies=[RequireAdmin])
+
+# The id is a bigint: anything outside it is bad input (422), not a question for the database.
+QuarantineId = Annotated[int, Path(ge=1, le=2**63 - 1, description="The quarantine entry's id.")]
 
 
 async def corrected_statement(request: Request) -> Any | None:
@@ -47,7 +50,7 @@ def list_quarantine(
 
 
 @router.get("/{quarantine_id}", response_model=QuarantineRead, summary="One quarantined statement")
-def get_quarantine(quarantine_id: int, session: SessionDep) -> QuarantineRead:
+def get_quarantine(quarantine_id: QuarantineId, session: SessionDep) -> QuarantineRead:
     entry = quarantined.get_quarantined(session=session, quarantine_id=quarantine_id)
     if entry is None:
         raise _not_found(quarantine_id)
@@ -68,7 +71,7 @@ def get_quarantine(quarantine_id: int, session: SessionDep) -> QuarantineRead:
     ),
 )
 def resubmit_quarantine(
-    quarantine_id: int,
+    quarantine_id: QuarantineId,
     session: SessionDep,
     corrected: Annotated[Any | None, Depends(corrected_statement)],
 ) -> QuarantineRead:

@@ -12,6 +12,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from models.recommender.train import ALSParams, train_course_recommender
+from skillstudio.security import issue_access_token
 
 GROUP_A = [uuid.UUID(int=100 + index) for index in range(6)]
 GROUP_B = [uuid.UUID(int=200 + index) for index in range(6)]
@@ -48,6 +49,15 @@ def catalogue(session: Session) -> None:
         )
 
 
+def as_user(client: TestClient, user_id: uuid.UUID, role: str = "learner") -> dict[str, str]:
+    token = issue_access_token(client.app.state.settings, user_id=user_id, role=role)
+    return {"Authorization": f"Bearer {token}"}
+
+
+def admin(client: TestClient) -> dict[str, str]:
+    return as_user(client, uuid.uuid4(), "admin")
+
+
 def enroll(session: Session, learner: uuid.UUID, courses: list[uuid.UUID]) -> None:
     session.execute(
         text("insert into users (user_id, email, display_name) values (:id, :email, 'L')"),
@@ -62,7 +72,7 @@ def enroll(session: Session, learner: uuid.UUID, courses: list[uuid.UUID]) -> No
 
 
 def test_without_a_champion_the_answer_is_503(client: TestClient) -> None:
-    response = client.get(f"/api/v1/learners/{uuid.uuid4()}/recommendations")
+    response = client.get(f"/api/v1/learners/{uuid.uuid4()}/recommendations", headers=admin(client))
     assert response.status_code == 503
     assert response.headers["content-type"] == "application/problem+json"
     assert "champion" in response.json()["detail"]
@@ -78,7 +88,9 @@ def test_known_learner_gets_their_taste_minus_enrolled_and_unpublished(
     learner = uuid.uuid5(uuid.NAMESPACE_URL, "a0")
     enroll(session, learner, [GROUP_A[0], GROUP_A[1]])
 
-    body = client.get(f"/api/v1/learners/{learner}/recommendations", params={"k": 3}).json()
+    body = client.get(
+        f"/api/v1/learners/{learner}/recommendations", params={"k": 3}, headers=as_user(client, learner)
+    ).json()
     served = [uuid.UUID(item["course_id"]) for item in body["items"]]
     assert body["fallback"] is False and body["model_version"] == "1"
     assert set(served) == {GROUP_A[2], GROUP_A[3], GROUP_A[4]}
@@ -93,7 +105,10 @@ def test_unknown_learner_gets_most_popular_flagged_as_fallback(client: TestClien
     train_course_recommender(
         interactions(), tracking_uri=client.app.state.settings.tracking_uri, params=PARAMS
     )
-    body = client.get(f"/api/v1/learners/{uuid.uuid4()}/recommendations", params={"k": 5}).json()
+    newcomer = uuid.uuid4()
+    body = client.get(
+        f"/api/v1/learners/{newcomer}/recommendations", params={"k": 5}, headers=as_user(client, newcomer)
+    ).json()
     assert body["fallback"] is True
     served = [uuid.UUID(item["course_id"]) for item in body["items"]]
     # Group a is twice as large, so its published courses are the most popular; the draft is never offered.
@@ -106,11 +121,12 @@ def test_serving_follows_the_champion_alias(client: TestClient) -> None:
     uri = client.app.state.settings.tracking_uri
     train_course_recommender(interactions(), tracking_uri=uri, params=PARAMS)
     learner = uuid.uuid5(uuid.NAMESPACE_URL, "b1")
-    assert client.get(f"/api/v1/learners/{learner}/recommendations").json()["model_version"] == "1"
+    url, headers = f"/api/v1/learners/{learner}/recommendations", as_user(client, learner)
+    assert client.get(url, headers=headers).json()["model_version"] == "1"
     more = pd.concat([interactions(), interactions().assign(learner_id=lambda f: "x" + f.learner_id)])
     assert train_course_recommender(more, tracking_uri=uri, params=PARAMS).alias == "champion"
     client.app.state.model_store.refresh_seconds = 0
-    assert client.get(f"/api/v1/learners/{learner}/recommendations").json()["model_version"] == "2"
+    assert client.get(url, headers=headers).json()["model_version"] == "2"
 
 
 @pytest.mark.parametrize(
@@ -122,6 +138,26 @@ def test_serving_follows_the_champion_alias(client: TestClient) -> None:
     ],
 )
 def test_bad_parameters_are_422_with_the_field(client: TestClient, path: str, field: str) -> None:
-    response = client.get(path)
+    response = client.get(path, headers=admin(client))
     assert response.status_code == 422
     assert [error["field"] for error in response.json()["errors"]] == [field]
+
+
+@pytest.mark.usefixtures("catalogue")
+def test_only_the_learner_and_admins_may_read_recommendations(client: TestClient) -> None:
+    train_course_recommender(
+        interactions(), tracking_uri=client.app.state.settings.tracking_uri, params=PARAMS
+    )
+    learner = uuid.uuid5(uuid.NAMESPACE_URL, "a0")
+    url = f"/api/v1/learners/{learner}/recommendations"
+
+    anonymous = client.get(url)
+    assert anonymous.status_code == 401 and anonymous.headers["www-authenticate"] == "Bearer"
+    for role in ("learner", "instructor"):
+        refused = client.get(url, headers=as_user(client, uuid.uuid4(), role))
+        assert refused.status_code == 403, role
+        assert refused.headers["content-type"] == "application/problem+json"
+        assert "items" not in refused.json()
+    own = client.get(url, headers=as_user(client, learner)).json()
+    assert own["learner_id"] == str(learner) and own["fallback"] is False
+    assert client.get(url, headers=admin(client)).json()["items"] == own["items"]
