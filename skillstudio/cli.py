@@ -182,7 +182,8 @@ def _sample_request(base: str, account: DemoAccount, learner: str) -> list[str]:
     return [
         f"TOKEN=$(curl -s {base}/api/v1/auth/login -H 'content-type: application/json' "
         f"-d '{login}' | {read_token})",
-        f"curl -H \"Authorization: Bearer $TOKEN\" '{base}/api/v1/learners/{learner}/recommendations?k=10'",
+        f'curl -s -H "Authorization: Bearer $TOKEN" '
+        f"'{base}/api/v1/learners/{learner}/recommendations?k=10'",
     ]
 
 
@@ -248,7 +249,7 @@ def demo(
         console.print(line, soft_wrap=True)
     if learner:
         admin = next(account for account in accounts if account.role == "admin")
-        console.print("  Sample recommendations (as the demo admin; a learner may ask for their own only):")
+        console.print("  Sample request (as the demo admin; learners may read only their own):")
         for command in _sample_request(base, admin, learner):
             console.print(f"    {command}", soft_wrap=True, markup=False, highlight=False)
     console.print("  Press Ctrl-C to stop everything.\n")
