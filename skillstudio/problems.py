@@ -6,6 +6,8 @@ import logging
 from http import HTTPStatus
 from typing import Any
 
+import psycopg
+import sqlalchemy.exc
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -91,6 +93,20 @@ def install_problem_handlers(app: FastAPI) -> None:
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         headers = dict(exc.headers) if exc.headers else None
         return problem_response(exc.status_code, str(exc.detail), request=request, headers=headers)
+
+    async def _unavailable(request: Request, exc: Exception) -> JSONResponse:
+        # No connection to be had (pool exhausted, server full or down) or a transient failure: nothing was
+        # stored, and the same request will work once the load passes.
+        logger.warning("database unavailable on %s %s: %s", request.method, request.url.path, exc)
+        return problem_response(
+            503,
+            "The database is busy or unreachable; nothing was changed. Retry the request shortly.",
+            request=request,
+            headers={"Retry-After": "1"},
+        )
+
+    for transient in (sqlalchemy.exc.TimeoutError, sqlalchemy.exc.OperationalError, psycopg.OperationalError):
+        app.add_exception_handler(transient, _unavailable)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
