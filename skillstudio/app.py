@@ -20,6 +20,7 @@ from skillstudio.settings import Settings, get_settings
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
+    from app_api.events.writer import GroupWriter
     from app_api.router import api_router
     from serving.model_store import ModelStore
     from serving.router import router as serving_router
@@ -54,6 +55,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.session_factory = sessionmaker(engine, expire_on_commit=False)
+    app.state.event_writer = GroupWriter(app.state.session_factory)
     app.state.model_store = ModelStore(
         tracking_uri=settings.tracking_uri,
         registry_name=settings.recommender_name,

@@ -101,6 +101,7 @@ def session(shared_database: str) -> Iterator[Session]:
 @pytest.fixture
 def client(session: Session, tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     """The real app, its requests running in the test's transaction."""
+    from app_api.events.writer import SessionWriter
     from skillstudio.app import create_app
     from skillstudio.dependencies import get_session
 
@@ -114,5 +115,6 @@ def client(session: Session, tmp_path_factory: pytest.TempPathFactory) -> Iterat
         session.flush()
 
     app.dependency_overrides[get_session] = _session
+    app.state.event_writer = SessionWriter(session)
     with TestClient(app) as test_client:
         yield test_client

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 from datetime import UTC, datetime
 from typing import Annotated
 
+import anyio.to_thread
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
 from app_api.events import service
 from app_api.events.admin_router import router as admin_router
 from app_api.events.schemas import EventBatchRead, openapi_body
+from app_api.events.writer import EventWriterDep
 from skillstudio.dependencies import SessionDep
 from skillstudio.event_intake import BATCH, BatchTooLarge, InvalidBatch
 from skillstudio.problems import ProblemError
@@ -23,6 +26,9 @@ async def raw_body(request: Request) -> bytes:
     """The request body unparsed: validation parses it in the same pass (see skillstudio.event_intake)."""
     return await request.body()
 
+
+# Bodies up to this size (a few statements) are read on the event loop; larger ones in a worker thread.
+PARSE_INLINE_BYTES = 16_384
 
 _BATCH_BODY = openapi_body(
     BATCH.json_schema(), "A JSON array of statements (xAPI 1.0.3 or the compact form; see docs/events.md)."
@@ -56,16 +62,17 @@ events_router = APIRouter(prefix="/events", tags=["events"])
     openapi_extra=_BATCH_BODY,
     responses={413: {"description": "More statements than the batch limit."}},
 )
-def post_events(
-    request: Request, session: SessionDep, user: CurrentUser, body: Annotated[bytes, Depends(raw_body)]
+async def post_events(
+    request: Request, user: CurrentUser, body: Annotated[bytes, Depends(raw_body)], writer: EventWriterDep
 ) -> EventBatchRead:
     """Learners submit their own statements; admins (importers, LRS bridges) submit anyone's."""
     limit: int = request.app.state.settings.max_event_batch
     actor = None if user.is_admin else user.user_id
+    received_at = datetime.now(UTC)
+    read = functools.partial(service.read_json, body=body, received_at=received_at, limit=limit, actor=actor)
     try:
-        return service.ingest_json(
-            session=session, body=body, received_at=datetime.now(UTC), limit=limit, actor=actor
-        )
+        # A learner's few statements are read on the event loop; a large batch would hold it up.
+        checked = read() if len(body) <= PARSE_INLINE_BYTES else await anyio.to_thread.run_sync(read)
     except service.ForeignActorError as error:
         raise ProblemError(403, str(error), indices=error.indices) from error
     except BatchTooLarge as error:
@@ -77,6 +84,7 @@ def post_events(
         raise ProblemError(
             422, "The body must be a JSON array of statements (at most the batch limit).", errors=errors
         ) from error
+    return await writer.store(checked, received_at=received_at)
 
 
 @events_router.get(

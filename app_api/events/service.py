@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -20,6 +21,7 @@ from skillstudio.security import Principal
 from skillstudio.xapi_export import to_xapi
 
 _ACTOR = EVENT_COLUMNS.index("actor_id")
+_EVENT_ID = EVENT_COLUMNS.index("event_id")
 _EVENT_BY_ID = text(
     f"select {', '.join(EVENT_COLUMNS)} from learner_events where event_id = :event_id "
     "order by received_at, occurred_at limit 1"
@@ -36,13 +38,13 @@ class ForeignActorError(Exception):
         self.indices = indices
 
 
-def ingest_json(
-    *, session: Session, body: bytes, received_at: datetime, limit: int, actor: uuid.UUID | None = None
-) -> EventBatchRead:
-    """Store a batch sent as a JSON array (the request body, unparsed: it is parsed while validated).
+def read_json(
+    *, body: bytes, received_at: datetime, limit: int, actor: uuid.UUID | None = None
+) -> CheckedBatch:
+    """Check a batch sent as a JSON array (the request body, unparsed: it is parsed while validated).
 
     ``actor``, when given, is the only actor the caller may submit statements for (a learner's own id);
-    a batch naming anyone else raises ``ForeignActorError`` before anything is stored. Raises
+    a batch naming anyone else raises ``ForeignActorError``, so nothing of it is stored. Raises
     ``InvalidBatch`` when the body is not a JSON array and ``BatchTooLarge`` beyond ``limit``.
     """
     checked = read_batch(body, received_at=received_at, limit=limit)
@@ -51,36 +53,52 @@ def ingest_json(
         foreign = [index for index, row in zip(valid, checked.rows, strict=True) if row[_ACTOR] != actor]
         if foreign:
             raise ForeignActorError(foreign)
-    return _store(session=session, checked=checked, received_at=received_at)
+    return checked
 
 
 def ingest(*, session: Session, statements: Sequence[Any], received_at: datetime) -> EventBatchRead:
     """Store a batch given as parsed JSON values; one bad statement never costs the good ones."""
     checked = check_statements(statements, received_at=received_at)
-    return _store(session=session, checked=checked, received_at=received_at)
+    return store(session=session, batches=[(checked, received_at)])[0]
 
 
-def _store(*, session: Session, checked: CheckedBatch, received_at: datetime) -> EventBatchRead:
-    # Accepted events and quarantined statements go in the same transaction: the batch is kept whole.
+def store(*, session: Session, batches: Sequence[tuple[CheckedBatch, datetime]]) -> list[EventBatchRead]:
+    """Store checked batches (each with the time it was received) in the session's transaction.
+
+    Accepted events and quarantined statements go in the same transaction: each batch is kept whole.
+    Several batches (concurrent requests written together) are counted as if stored one after another:
+    an event stored now is "accepted" for the first batch that holds it and "duplicate" for the others.
+    """
     conn = driver_connection(session)
-    written = write_events(conn, checked.rows) if checked.rows else []
-    quarantine_ids = quarantine(conn, checked.rejected, received_at=received_at)
-    rejections = [
-        Rejection(
-            index=item.index,
-            reason=item.reason,
-            errors=[FieldError(field=field, message=message) for field, message in item.errors],
-            quarantine_id=quarantine_id,
+    rows = [row for checked, _ in batches for row in checked.rows]
+    unclaimed = Counter(write_events(conn, rows) if rows else [])
+    answers = []
+    for checked, received_at in batches:
+        accepted = 0
+        for row in checked.rows:
+            if unclaimed[row[_EVENT_ID]] > 0:
+                unclaimed[row[_EVENT_ID]] -= 1
+                accepted += 1
+        quarantine_ids = quarantine(conn, checked.rejected, received_at=received_at)
+        rejections = [
+            Rejection(
+                index=item.index,
+                reason=item.reason,
+                errors=[FieldError(field=field, message=message) for field, message in item.errors],
+                quarantine_id=quarantine_id,
+            )
+            for item, quarantine_id in zip(checked.rejected, quarantine_ids, strict=True)
+        ]
+        answers.append(
+            EventBatchRead.model_construct(
+                accepted=accepted,
+                duplicate=len(checked.rows) - accepted,
+                rejected=len(rejections),
+                event_ids=checked.event_ids,
+                rejections=rejections,
+            )
         )
-        for item, quarantine_id in zip(checked.rejected, quarantine_ids, strict=True)
-    ]
-    return EventBatchRead.model_construct(
-        accepted=len(written),
-        duplicate=len(checked.rows) - len(written),
-        rejected=len(rejections),
-        event_ids=checked.event_ids,
-        rejections=rejections,
-    )
+    return answers
 
 
 def get_event(*, session: Session, event_id: uuid.UUID, reader: Principal) -> dict[str, Any] | None:

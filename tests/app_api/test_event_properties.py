@@ -172,6 +172,7 @@ def traffic(draw: st.DrawFn) -> list[list[tuple[str, Any, Any]]]:
 @pytest.fixture
 def app_client(session: Session, tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     """The real app on the test's transaction; examples isolate themselves with savepoints."""
+    from app_api.events.writer import SessionWriter
     from skillstudio.app import create_app
     from skillstudio.dependencies import get_session
     from skillstudio.settings import Settings
@@ -184,13 +185,25 @@ def app_client(session: Session, tmp_path_factory: pytest.TempPathFactory) -> It
         session.flush()
 
     app.dependency_overrides[get_session] = _session
+    app.state.event_writer = SessionWriter(session)
     admin = make_user(session, role="admin")
     with TestClient(app, headers=auth_headers(app.state.settings, admin)) as test_client:
         yield test_client
 
 
 def canonical(value: Any) -> str:
-    return json.dumps(value, sort_keys=True)
+    """The value as JSON text with -0.0 as 0.0: jsonb holds numbers as numeric, which has no negative zero."""
+    return json.dumps(_unsigned_zeros(value), sort_keys=True)
+
+
+def _unsigned_zeros(value: Any) -> Any:
+    if isinstance(value, float):
+        return value + 0.0  # -0.0 + 0.0 == 0.0; every other float unchanged
+    if isinstance(value, dict):
+        return {key: _unsigned_zeros(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_unsigned_zeros(item) for item in value]
+    return value
 
 
 def test_store_holds_exactly_the_distinct_valid_statements(app_client: TestClient, session: Session) -> None:
