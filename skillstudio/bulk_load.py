@@ -1,6 +1,6 @@
 """Loading millions of learner events from numpy columns: binary COPY, then indexes built once.
 
-Copying rows into an indexed table updates each b-tree (the primary key and the actor's) per row: on this machine that ran at 85,000
+Copying rows into an indexed table updates each b-tree (the primary key, the actor index) per row: on this machine that ran at 85,000
 events/s, against a million for COPY into a bare table. So months whose partition is empty (a generated
 history, a first import) take the fast path: their partition is swapped for a bare table, rows are
 copied into it, and attaching it back to ``learner_events`` makes PostgreSQL build each index once, by
