@@ -44,6 +44,16 @@ def reference_of(identifier: str) -> str:
     return hashlib.sha256(f"{REFERENCE_PREFIX}{identifier}".encode()).hexdigest()
 
 
+def erased_references(conn: psycopg.Connection) -> set[str]:
+    """References (:func:`reference_of`) of every learner erased or being erased, by id and external id.
+
+    Importers check a learner against these before writing them: loading the same source again must not
+    bring back a person who asked to be forgotten.
+    """
+    rows = conn.execute("select reference, external_reference from learner_erasures").fetchall()
+    return {reference for row in rows for reference in row if reference}
+
+
 def learner_columns(conn: psycopg.Connection) -> list[tuple[str, str, str]]:
     """(schema, table, column) of every column that holds a learner's user id."""
     rows = conn.execute(

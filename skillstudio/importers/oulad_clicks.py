@@ -202,7 +202,10 @@ class _ClickEvents:
                 self.reasons["click events: id_site not in vle.csv"] += 1
                 continue
             if registration is None:
-                self.reasons["click events: student not registered on that presentation"] += 1
+                if student in self.learners.erased:
+                    self.reasons["click events: learner erased on request"] += 1
+                else:
+                    self.reasons["click events: student not registered on that presentation"] += 1
                 continue
             instant = self._instants.get((module, presentation, day))
             if instant is None:

@@ -5,6 +5,9 @@ A student is identified by ``id_student`` across presentations; one who took two
 user with two enrollments. Demographics are recorded per registration in OULAD; the profile keeps those
 of the latest presentation plus ``num_of_prev_attempts`` and ``studied_credits`` of every registration
 (``oulad_registrations``), merged with what earlier imports stored.
+
+A student who was erased (``skillstudio learners erase``) is not imported again: their registrations,
+attempts and clicks are skipped and reported, by their user id or their external id in the erasure log.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import pandas as pd
 import psycopg
 from psycopg.types.json import Jsonb
 
+from skillstudio.erasure_db import erased_references, reference_of
 from skillstudio.events import EventRow, event_row
 from skillstudio.importers.common import stable_id, upsert
 from skillstudio.importers.oulad_catalogue import Catalogue, day_at
@@ -41,6 +45,8 @@ class Learners:
     learners: int = 0
     attempts: int = 0
     events: list[EventRow] = field(default_factory=list)
+    # id_student of learners erased on request: nothing of theirs is imported again.
+    erased: set[int] = field(default_factory=set)
 
 
 def _registrations(tables: dict[str, pd.DataFrame], skipped: dict[str, int]) -> pd.DataFrame:
@@ -80,12 +86,21 @@ def import_learners(
     ]
     frame = frame.sort_values(["starts_on", "code_module", "id_student"])
     learners = Learners()
+    erased, erased_registrations = erased_references(conn), 0
     profiles: dict[int, dict[str, Any]] = {}
     enrollment_rows = []
     for row in frame.to_dict("records"):
         module, presentation, student = row["code_module"], row["code_presentation"], int(row["id_student"])
         run = (module, presentation)
         user_id = stable_id("user", f"oulad:student:{student}")
+        if erased and (
+            student in learners.erased
+            or reference_of(f"oulad:student:{student}") in erased
+            or reference_of(str(user_id)) in erased
+        ):
+            learners.erased.add(student)
+            erased_registrations += 1
+            continue
         enrollment_id = stable_id("enrollment", f"oulad:{module}:{presentation}:{student}")
         learners.enrollments[(module, presentation, student)] = (enrollment_id, user_id)
         start, length = catalogue.run_starts[run], catalogue.run_lengths[run]
@@ -127,6 +142,8 @@ def import_learners(
                 )
             )  # fmt: skip
 
+    if erased_registrations:
+        skipped["registrations: learner erased on request, not imported again"] = erased_registrations
     upsert(
         conn,
         "users",
@@ -202,7 +219,10 @@ def _import_attempts(
         assessment_id, run = known
         registration = learners.enrollments.get((run[0], run[1], int(item.id_student)))
         if registration is None:
-            reasons["attempts: student not registered on that presentation"] += 1
+            if int(item.id_student) in learners.erased:
+                reasons["attempts: learner erased on request"] += 1
+            else:
+                reasons["attempts: student not registered on that presentation"] += 1
             continue
         if pd.isna(item.date_submitted):
             reasons["attempts: no date_submitted"] += 1

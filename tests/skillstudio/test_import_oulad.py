@@ -20,9 +20,11 @@ import psycopg
 import pytest
 
 from skillstudio.db import libpq_url
+from skillstudio.erasure import erase_learner
 from skillstudio.importers import oulad_clicks
 from skillstudio.importers.oulad import import_oulad
 from skillstudio.importers.oulad_files import OuladFormatError, normalise_imd_band, presentation_start
+from skillstudio.lake_store import LocalLakeStore
 
 SLICE = Path(__file__).parents[1] / "fixtures" / "oulad"
 SUBSET = Path(__file__).resolve().parents[3] / "shared" / "data" / "oulad"
@@ -338,3 +340,32 @@ def test_whole_subset_matches_the_csvs(fresh_database: str) -> None:
             ).fetchall()
         )
     assert per_run == dict(in_file)
+
+
+def test_an_erased_learner_is_not_imported_again(fresh_database: str, tmp_path: Path) -> None:
+    run_import(fresh_database, SLICE)
+    student = "28400"  # with a registration, an assessment score and clicks in the slice
+    erased = erase_learner(libpq_url(fresh_database), LocalLakeStore(tmp_path), f"oulad:student:{student}")
+    assert erased.outcome == "erased"
+    with psycopg.connect(libpq_url(fresh_database)) as conn:
+        before = snapshot(conn)
+
+    again = run_import(fresh_database, SLICE)
+
+    with psycopg.connect(libpq_url(fresh_database)) as conn:
+        assert snapshot(conn) == before
+        assert conn.execute(
+            "select count(*) from users where external_id = %s", (f"oulad:student:{student}",)
+        ).fetchone() == (0,)
+    registrations = {
+        (row["code_module"], row["code_presentation"])
+        for name in ("studentInfo.csv", "studentRegistration.csv")
+        for row in _rows(SLICE / name)
+        if row["id_student"] == student
+    }
+    skipped = again["skipped"]
+    assert isinstance(skipped, dict)
+    assert skipped["registrations: learner erased on request, not imported again"] == len(registrations) == 1
+    assert skipped["attempts: learner erased on request"] == 1
+    assert skipped["click events: learner erased on request"] > 0
+    assert again["new_events"] == 0
