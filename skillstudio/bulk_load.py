@@ -2,23 +2,24 @@
 
 Copying rows into an indexed table updates each b-tree (the primary key, the actor index) per row: on
 this machine that ran at 85,000 events/s, against a million for COPY into a bare table. So months whose
-partition is empty (a generated history, a first import) take the fast path: their partition is swapped
-for a bare table, rows are copied into it, and attaching it back to ``learner_events`` makes PostgreSQL
-build each index once, by sorting (about 0.6 µs per event for both). The primary key is checked while it
-is built; a stream that repeated an event is de-duplicated and attached again, so the result is the same
-as ``write_events``: every distinct ``(event_id, occurred_at)`` stored once.
+partition is empty (a generated history, a first import) take the fast path: their partition is dropped
+and replaced by a table filled without indexes, which get built once, by sorting (about 0.6 µs per event
+for both), before the table is attached as the month's partition. The primary key is checked while it is
+built; a stream that repeated an event is de-duplicated first, so the result is the same as
+``write_events``: every distinct ``(event_id, occurred_at)`` stored once. The copying and the index builds
+run on side connections, two at a time (:mod:`skillstudio.bulk_staging`).
 
-Months that already hold events take the safe path: rows go to a staging table and are inserted with
+Months that already hold events take the safe path: their rows are staged too and inserted with
 ``on conflict do nothing``, so replaying a load adds nothing.
 
-Everything runs in the caller's transaction. Swapping partitions locks ``learner_events`` (readers and
-writers wait) until that transaction ends: this is a bulk loader, not the path of the live API.
+What lands in ``learner_events`` does so in the caller's transaction, which commits it. Dropping the fast
+months' partitions locks ``learner_events`` (readers and writers wait) until that transaction ends: this is
+a bulk loader, not the path of the live API.
 """
 
 from __future__ import annotations
 
 import itertools
-import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, ExitStack, contextmanager
 from datetime import UTC, date, datetime
@@ -30,6 +31,7 @@ from psycopg import pq, sql
 from psycopg.copy import QueuedLibpqWriter
 
 from skillstudio.binary_copy import SIGNATURE, TRAILER, Categorical, encode_column, encode_rows
+from skillstudio.bulk_staging import StagedMonth, Staging
 from skillstudio.event_store import ensure_month_partitions
 
 ColumnValues = np.ndarray | Categorical
@@ -157,7 +159,7 @@ def copy_events(
 
 
 class EventLoader:
-    """A stream of event batches into ``learner_events`` through one COPY (see the module docstring).
+    """A stream of event batches into ``learner_events`` (see the module docstring).
 
     ``first``..``last`` are the days the events cover; rows outside them are still stored, through the
     safe path. Use as a context manager; afterwards ``stored`` is the number of events stored.
@@ -177,13 +179,11 @@ class EventLoader:
         self.conn, self.columns, self.first, self.last, self.fast = conn, list(columns), first, last, fast
         self.sent = 0
         self.stored = 0
-        self._router = f"learner_events_loading_{uuid.uuid4().hex[:12]}"
-        # Fast months: partition name and bounds; rows sent into each.
-        self._months: list[tuple[str, datetime, datetime]] = []
+        # Month starts and ends of the fast months, in order, and the rows sent into each.
         self._bounds = np.empty(0, dtype="datetime64[us]")
         self._fast_rows = np.zeros(0, dtype=np.int64)
         self._transaction = ExitStack()
-        self._copying = ExitStack()
+        self._staging: Staging | None = None
 
     def __enter__(self) -> EventLoader:
         self._transaction.enter_context(savepoint(self.conn))
@@ -191,134 +191,77 @@ class EventLoader:
             self._start()
         except BaseException as failure:
             self._transaction.__exit__(type(failure), failure, failure.__traceback__)
+            if self._staging is not None:
+                self._staging.close()
             raise
         return self
 
     def _start(self) -> None:
         conn = self.conn
-        self.types = column_types(conn, "learner_events")
-        unknown = [name for name in self.columns if name not in self.types]
+        types = column_types(conn, "learner_events")
+        unknown = [name for name in self.columns if name not in types]
         if unknown:
-            raise ValueError(f"unknown columns {unknown}; learner_events has {list(self.types)}")
-        router = sql.Identifier(self._router)
-        conn.execute(
-            sql.SQL(
-                "create table {} (like learner_events including defaults) partition by range (occurred_at)"
-            ).format(router)
-        )
-        rest = sql.Identifier(f"{self._router}_rest")
-        conn.execute(sql.SQL("create table {} partition of {} default").format(rest, router))
+            raise ValueError(f"unknown columns {unknown}; learner_events has {list(types)}")
+        months = []
         names = ensure_month_partitions(conn, self.first, self.last)
         for name, lower in zip(names, _month_starts(self.first, self.last), strict=True):
-            upper = _next_month(lower)
             if self.fast and _is_empty(conn, name):
-                self._swap_in_bare_table(name, lower, upper)
-                self._months.append((name, lower, upper))
+                # Dropped now, in the caller's transaction: writers of this month wait until it ends, and
+                # the staged table takes its place.
+                conn.execute(
+                    sql.SQL("alter table learner_events detach partition {}").format(sql.Identifier(name))
+                )
+                conn.execute(sql.SQL("drop table {}").format(sql.Identifier(name)))
+                months.append(StagedMonth(name, lower, _next_month(lower)))
         # Naive UTC: numpy does not take time zones.
-        bounds = [bound.replace(tzinfo=None) for _, lower, upper in self._months for bound in (lower, upper)]
+        bounds = [bound.replace(tzinfo=None) for month in months for bound in (month.lower, month.upper)]
         self._bounds = np.array(bounds, dtype="datetime64[us]")
-        self._fast_rows = np.zeros(len(self._months), dtype=np.int64)
-        cursor = conn.cursor()
-        columns = sql.SQL(", ").join(map(sql.Identifier, self.columns))
-        self._copy = self._copying.enter_context(
-            cursor.copy(
-                sql.SQL("copy {} ({}) from stdin (format binary)").format(router, columns),
-                writer=QueuedLibpqWriter(cursor),
-            )
-        )
-        self._copy.write(SIGNATURE)
-
-    def _swap_in_bare_table(self, name: str, lower: datetime, upper: datetime) -> None:
-        """Replace the empty partition ``name`` by a table without indexes, routed to by the loader."""
-        partition = sql.Identifier(name)
-        self.conn.execute(sql.SQL("alter table learner_events detach partition {}").format(partition))
-        self.conn.execute(sql.SQL("drop table {}").format(partition))
-        self.conn.execute(
-            sql.SQL("create table {} (like learner_events including defaults including constraints)").format(
-                partition
-            )
-        )
-        self.conn.execute(
-            sql.SQL("alter table {} attach partition {} for values from ({}) to ({})").format(
-                sql.Identifier(self._router), partition, sql.Literal(lower), sql.Literal(upper)
-            )
-        )
+        self._fast_rows = np.zeros(len(months), dtype=np.int64)
+        self._staging = Staging(conn, types, months)
+        self._staging.open(self.columns)
 
     def write(self, columns: Mapping[str, ColumnValues]) -> int:
         """Send one batch (the loader's columns, in any order); returns its row count."""
         if set(columns) != set(self.columns):
             raise ValueError(f"a batch must have exactly the columns {self.columns}; got {list(columns)}")
+        assert self._staging is not None, "use the loader as a context manager"
         rows = _row_count(columns)
-        for block in encode(self.types, {name: columns[name] for name in self.columns}):
-            self._copy.write(block)
-        if len(self._months):
+        self._staging.write({name: columns[name] for name in self.columns}, rows)
+        if len(self._bounds):
             occurred = np.asarray(columns["occurred_at"]).astype("datetime64[us]")
             # Even positions of the bounds are month starts: rows between a start and its end are fast.
             slot = np.searchsorted(self._bounds, occurred, side="right") - 1
             inside = (slot >= 0) & (slot % 2 == 0)
-            self._fast_rows += np.bincount(slot[inside] // 2, minlength=len(self._months))
+            self._fast_rows += np.bincount(slot[inside] // 2, minlength=len(self._fast_rows))
         self.sent += rows
         return rows
 
     def __exit__(
         self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
     ) -> bool | None:
+        staging = self._staging
+        assert staging is not None
         if error is not None:
-            self._copying.__exit__(kind, error, trace)
-            return self._transaction.__exit__(kind, error, trace)
+            staging.abort(error)
+            try:
+                return self._transaction.__exit__(kind, error, trace)
+            finally:
+                staging.close()
         try:
-            self._copy.write(TRAILER)
-            self._copying.close()
-            self.stored = self._attach_fast_months() + self._insert_rest()
-            self.conn.execute(sql.SQL("drop table {}").format(sql.Identifier(self._router)))
+            staging.finish()
+            rest = staging.take_over()
+            removed = np.array([month.removed for month in staging.months], dtype=np.int64)
+            self.stored = int((self._fast_rows - removed).sum()) + rest
         except BaseException as failure:
-            self._transaction.__exit__(type(failure), failure, failure.__traceback__)
+            staging.abort(failure)
+            try:
+                self._transaction.__exit__(type(failure), failure, failure.__traceback__)
+            finally:
+                staging.close()
             raise
         self._transaction.close()
+        staging.close()
         return None
-
-    def _attach_fast_months(self) -> int:
-        """Attach each loaded month to ``learner_events``, which builds its indexes."""
-        conn, stored = self.conn, 0
-        if not self._months:
-            return 0
-        previous = conn.execute("select current_setting('maintenance_work_mem')").fetchone()
-        conn.execute("select set_config('maintenance_work_mem', %s, true)", (INDEX_BUILD_MEMORY,))
-        for (name, lower, upper), rows in zip(self._months, self._fast_rows.tolist(), strict=True):
-            partition = sql.Identifier(name)
-            conn.execute(
-                sql.SQL("alter table {} detach partition {}").format(sql.Identifier(self._router), partition)
-            )
-            attach = sql.SQL(
-                "alter table learner_events attach partition {} for values from ({}) to ({})"
-            ).format(partition, sql.Literal(lower), sql.Literal(upper))
-            try:
-                with conn.transaction():
-                    conn.execute(attach)
-            except psycopg.errors.UniqueViolation:
-                # The stream repeated an event: keep one copy of each, as write_events would.
-                rows -= conn.execute(sql.SQL(DEDUPLICATE).format(partition)).rowcount
-                conn.execute(attach)
-            stored += rows
-        conn.execute("select set_config('maintenance_work_mem', %s, true)", previous)
-        return stored
-
-    def _insert_rest(self) -> int:
-        """Rows of months that already held events: insert those not stored yet."""
-        columns = sql.SQL(", ").join(map(sql.Identifier, self.columns))
-        return self.conn.execute(
-            sql.SQL(
-                "insert into learner_events ({columns}) select distinct on (event_id, occurred_at) {columns} "
-                "from {rest} on conflict do nothing"
-            ).format(columns=columns, rest=sql.Identifier(f"{self._router}_rest"))
-        ).rowcount
-
-
-INDEX_BUILD_MEMORY = "256MB"
-DEDUPLICATE = (
-    "delete from {0} where ctid in (select ctid from (select ctid, row_number() over "
-    "(partition by event_id, occurred_at order by ctid) as copy from {0}) as numbered where copy > 1)"
-)
 
 
 def _month_starts(first: date, last: date) -> list[datetime]:

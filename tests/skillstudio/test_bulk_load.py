@@ -164,10 +164,26 @@ def test_an_event_repeated_within_one_stream_is_stored_once(conn: psycopg.Connec
     assert stored(conn) == expected
 
 
+def staging_tables(conn: psycopg.Connection) -> list[str]:
+    """Staging tables of loads made by ``conn`` (other tests' rolled-back loads may have left theirs)."""
+    rows = conn.execute(
+        "select relname from pg_class where relname like %s order by 1",
+        (f"le\\_load\\_{conn.info.backend_pid}\\_%",),
+    ).fetchall()
+    return [name for (name,) in rows]
+
+
 def test_fast_path_leaves_partitions_as_ensure_creates_them(conn: psycopg.Connection) -> None:
     def indexes(partition: str) -> set[str]:
         found = conn.execute("select indexdef from pg_indexes where tablename = %s", (partition,)).fetchall()
         return {definition.replace(partition, "<partition>") for (definition,) in found}
+
+    def constraints(partition: str) -> set[tuple[str, str]]:
+        found = conn.execute(
+            "select conname, pg_get_constraintdef(oid) from pg_constraint where conrelid = %s::regclass",
+            (partition,),
+        ).fetchall()
+        return {(name.replace(partition, "<partition>"), definition) for name, definition in found}
 
     conn.execute("select ensure_learner_event_partition('2026-07-01')")
     copy_events(conn, numpy_columns(sample_rows()), fast=True)
@@ -175,14 +191,46 @@ def test_fast_path_leaves_partitions_as_ensure_creates_them(conn: psycopg.Connec
     assert len(reference) == 2 and indexes("learner_events_2026_03") == reference == indexes(
         "learner_events_2026_04"
     )
+    assert constraints("learner_events_2026_03") == constraints("learner_events_2026_07")
     attached = conn.execute(
         "select count(*) from pg_inherits where inhparent = 'learner_events'::regclass "
         "and inhrelid in ('learner_events_2026_03'::regclass, 'learner_events_2026_04'::regclass)"
     ).fetchone()
-    leftovers = conn.execute(
-        "select count(*) from pg_class where relname like 'learner_events_loading%'"
-    ).fetchone()
-    assert attached == (2,) and leftovers == (0,)
+    assert attached == (2,) and staging_tables(conn) == []
+
+
+def test_a_failed_load_stores_nothing_and_drops_its_staging_tables(conn: psycopg.Connection) -> None:
+    with (
+        pytest.raises(RuntimeError, match="simulated"),
+        EventLoader(  # noqa: PT012 - fails mid-stream
+            conn, COLUMNS, first=date(2026, 3, 1), last=date(2026, 4, 30)
+        ) as loader,
+    ):
+        loader.write(numpy_columns(sample_rows()))
+        assert len(staging_tables(conn)) == 4  # the routing table, its default partition, two months
+        raise RuntimeError("simulated failure of the program feeding the loader")
+    assert stored(conn) == [] and staging_tables(conn) == []
+    assert copy_events(conn, numpy_columns(sample_rows()), fast=True) == 60  # partitions are usable
+
+
+def test_staging_tables_of_a_dead_connection_are_dropped_by_the_next_load(
+    conn: psycopg.Connection, database: str
+) -> None:
+    with psycopg.connect(database, autocommit=True) as dead:
+        dead_pid = dead.info.backend_pid
+        dead.execute(f"create table le_load_{dead_pid}_abcdef (event_id uuid)")
+    copy_events(conn, numpy_columns(sample_rows()), fast=True)
+    left = conn.execute("select to_regclass(%s)", (f"le_load_{dead_pid}_abcdef",)).fetchone()
+    assert left == (None,)
+
+
+def test_a_caller_holding_learner_events_locked_does_not_wait_for_the_staging(
+    conn: psycopg.Connection,
+) -> None:
+    # Side connections never read learner_events: a caller's exclusive lock cannot make them wait.
+    conn.execute("set local lock_timeout = '5s'")
+    conn.execute("lock table learner_events in access exclusive mode")
+    assert copy_events(conn, numpy_columns(sample_rows()), fast=True) == 60
 
 
 def test_rows_outside_the_declared_days_are_stored_too(conn: psycopg.Connection) -> None:
