@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -285,3 +285,20 @@ def encode_rows(fields: Sequence[_Field], rows: int) -> Iterator[memoryview]:
             field.place(block[:, offset : offset + width], rows_of, width)
             offset += width
         yield block.reshape(-1).data
+
+
+def row_count(columns: Mapping[str, Any]) -> int:
+    """The length shared by ``columns`` (arrays or ``Categorical``); a ValueError when they differ."""
+    counts = {len(v.codes) if isinstance(v, Categorical) else len(v) for v in columns.values()}
+    if len(counts) != 1:
+        raise ValueError(f"columns must have the same length; got lengths {sorted(counts)}")
+    return counts.pop()
+
+
+def encode(types: Mapping[str, str], columns: Mapping[str, Any]) -> Iterator[memoryview]:
+    """Binary COPY rows of ``columns`` (no signature or trailer), checked against the table's types."""
+    unknown = [name for name in columns if name not in types]
+    if unknown:
+        raise ValueError(f"unknown columns {unknown}; the table has {list(types)}")
+    fields = [encode_column(types[name], values) for name, values in columns.items()]
+    return encode_rows(fields, row_count(columns))

@@ -30,7 +30,7 @@ import psycopg
 from psycopg import pq, sql
 from psycopg.copy import QueuedLibpqWriter
 
-from skillstudio.binary_copy import SIGNATURE, TRAILER, Categorical, encode_column, encode_rows
+from skillstudio.binary_copy import SIGNATURE, TRAILER, Categorical, encode, row_count
 from skillstudio.bulk_staging import StagedMonth, Staging
 from skillstudio.event_store import ensure_month_partitions
 
@@ -62,22 +62,6 @@ def column_types(conn: psycopg.Connection, table: str) -> dict[str, str]:
     return dict(rows)
 
 
-def _row_count(columns: Mapping[str, ColumnValues]) -> int:
-    counts = {len(v.codes) if isinstance(v, Categorical) else len(v) for v in columns.values()}
-    if len(counts) != 1:
-        raise ValueError(f"columns must have the same length; got lengths {sorted(counts)}")
-    return counts.pop()
-
-
-def encode(types: Mapping[str, str], columns: Mapping[str, ColumnValues]) -> Iterator[memoryview]:
-    """Binary COPY rows of ``columns`` (no signature or trailer), checked against the table's types."""
-    unknown = [name for name in columns if name not in types]
-    if unknown:
-        raise ValueError(f"unknown columns {unknown}; the table has {list(types)}")
-    fields = [encode_column(types[name], values) for name, values in columns.items()]
-    return encode_rows(fields, _row_count(columns))
-
-
 def copy_rows(conn: psycopg.Connection, table: str, columns: Mapping[str, ColumnValues]) -> int:
     """Plain binary COPY of numpy columns into ``table`` (a duplicate key fails, as with INSERT)."""
     return copy_batches(conn, table, [columns])
@@ -104,7 +88,7 @@ def copy_batches(conn: psycopg.Connection, table: str, batches: Iterable[Mapping
                 raise ValueError(f"every batch must have the columns {list(first)}; got {list(columns)}")
             for block in encode(types, columns):
                 copy.write(block)
-            rows += _row_count(columns)
+            rows += row_count(columns)
         copy.write(TRAILER)
     return rows
 
@@ -145,7 +129,7 @@ def copy_events(
     forces (or forbids) the fast path for empty months; by default it is used from
     ``FAST_PATH_MIN_ROWS`` rows on.
     """
-    rows = _row_count(columns)
+    rows = row_count(columns)
     if rows == 0:
         return 0
     occurred = np.asarray(columns["occurred_at"]).astype("datetime64[D]")
@@ -225,7 +209,7 @@ class EventLoader:
         if set(columns) != set(self.columns):
             raise ValueError(f"a batch must have exactly the columns {self.columns}; got {list(columns)}")
         assert self._staging is not None, "use the loader as a context manager"
-        rows = _row_count(columns)
+        rows = row_count(columns)
         self._staging.write({name: columns[name] for name in self.columns}, rows)
         if len(self._bounds):
             occurred = np.asarray(columns["occurred_at"]).astype("datetime64[us]")

@@ -30,7 +30,7 @@ import psycopg
 from psycopg import sql
 from psycopg.copy import Copy, QueuedLibpqWriter
 
-from skillstudio.binary_copy import SIGNATURE, TRAILER, Categorical, encode_column, encode_rows
+from skillstudio.binary_copy import SIGNATURE, TRAILER, Categorical, encode
 
 # COPY streams (and index builds) at once: one per core of the machine this was measured on.
 STREAMS = 2
@@ -115,9 +115,9 @@ class Staging:
             low, high = stream * share, min(rows, (stream + 1) * share)
             if low >= high:
                 break
-            part = {name: _slice(values, low, high) for name, values in columns.items()}
-            fields = [encode_column(self.types[name], values) for name, values in part.items()]
-            for block in encode_rows(fields, high - low):
+            for block in encode(
+                self.types, {name: _slice(values, low, high) for name, values in columns.items()}
+            ):
                 copy.write(block)
 
     def finish(self) -> None:

@@ -91,7 +91,7 @@ class GroupWriter:
 
     def _write_group(self, batches: list[tuple[CheckedBatch, datetime]]) -> list[EventBatchRead | Exception]:
         try:
-            return list(self._write(batches))
+            return [*self._write(batches)]
         except UNAVAILABLE:
             raise
         except Exception as error:

@@ -4,8 +4,8 @@ Revision ID: 0010
 Revises: 0009
 Create Date: 2026-12-03
 
-Nothing reads learner_events by course: the API looks events up by ``event_id`` and by actor (erasure,
-a learner's own events), and dbt scans months whole. The index was built on every load (about a third of
+Nothing reads learner_events by course: the API looks events up by ``event_id``, erasure by actor, and
+dbt scans months whole. The index was built on every load (about a third of
 the bulk loader's index time on a million rows) and updated on every live insert, for no query. A
 per-course read, when one appears, belongs in the marts or gets this index back with its reason.
 
