@@ -53,8 +53,8 @@ from app_api.progress import service as progress
 from app_api.progress.schemas import LessonProgressUpdate
 from app_api.users import service as users
 from app_api.users.models import User
-from skillstudio.security import Principal
 from skillstudio.settings import Settings
+from skillstudio.web.security import Principal
 
 # role -> (email, password, display name). Public on purpose: printed by `skillstudio demo`.
 DEMO_PASSWORDS: dict[str, tuple[str, str, str]] = {

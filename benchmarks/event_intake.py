@@ -23,8 +23,8 @@ from sqlalchemy.engine import make_url
 
 from app_api.migrate import upgrade
 from skillstudio.db import database_url, libpq_url
-from skillstudio.event_store import write_events
-from skillstudio.events import EVENT_COLUMNS, EventRow, derive_event_id
+from skillstudio.events.contract import EVENT_COLUMNS, EventRow, derive_event_id
+from skillstudio.events.store import write_events
 
 
 def make_events(count: int) -> list[EventRow]:

@@ -6,9 +6,9 @@ each dropped afterwards:
 1. raw COPY: the generator's events, simulated and encoded in memory beforehand, sent by binary COPY into
    a bare partitioned table (the same columns and monthly partitions, no key, no index). This is the
    limit of the machine, the baseline of the ratios.
-2. bulk loader: the same events as numpy columns through ``skillstudio.bulk_load.EventLoader`` into the
+2. bulk loader: the same events as numpy columns through ``skillstudio.events.bulk_load.EventLoader`` into the
    empty ``learner_events`` (encoding, COPY, then index builds; primary key checked).
-3. generate: ``skillstudio.synthetic.generate`` end to end, as ``skillstudio generate`` runs it:
+3. generate: ``skillstudio.sources.synthetic.generate`` end to end, as ``skillstudio generate`` runs it:
    simulation, events, users, enrollments, attempts and truth, commit included.
 
 The machine is shared: the load average at the start is printed with the figures. The last line is a JSON
@@ -35,13 +35,13 @@ from psycopg import sql
 from sqlalchemy.engine import make_url
 
 from app_api.migrate import upgrade
-from skillstudio.binary_copy import SIGNATURE, TRAILER
-from skillstudio.bulk_load import EventLoader, column_types, encode
 from skillstudio.db import database_url, libpq_url
-from skillstudio.synthetic import GenerationProgress, GeneratorConfig, generate
-from skillstudio.synthetic.catalogue import build_catalogue
-from skillstudio.synthetic.event_buffer import EVENT_COLUMNS
-from skillstudio.synthetic.generator import first_day, simulate_batches
+from skillstudio.events.binary_copy import SIGNATURE, TRAILER
+from skillstudio.events.bulk_load import EventLoader, column_types, encode
+from skillstudio.sources.synthetic import GenerationProgress, GeneratorConfig, generate
+from skillstudio.sources.synthetic.catalogue import build_catalogue
+from skillstudio.sources.synthetic.event_buffer import EVENT_COLUMNS
+from skillstudio.sources.synthetic.generator import first_day, simulate_batches
 
 
 @contextmanager

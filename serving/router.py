@@ -11,9 +11,9 @@ from sqlalchemy.orm import Session
 
 from serving.model_store import ModelStore, NoChampionError
 from serving.schemas import RecommendationPage, RecommendedCourse
-from skillstudio.dependencies import SessionDep
-from skillstudio.problems import PROBLEM_JSON, ProblemError
-from skillstudio.security import CurrentUser, Principal
+from skillstudio.web.dependencies import SessionDep
+from skillstudio.web.problems import PROBLEM_JSON, ProblemError
+from skillstudio.web.security import CurrentUser, Principal
 
 router = APIRouter(tags=["recommendations"])
 

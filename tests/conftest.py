@@ -102,8 +102,8 @@ def session(shared_database: str) -> Iterator[Session]:
 def client(session: Session, tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     """The real app, its requests running in the test's transaction."""
     from app_api.events.writer import SessionWriter
-    from skillstudio.app import create_app
-    from skillstudio.dependencies import get_session
+    from skillstudio.main.app import create_app
+    from skillstudio.web.dependencies import get_session
 
     home = tmp_path_factory.mktemp("home")
     app = create_app(

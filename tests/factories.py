@@ -7,8 +7,8 @@ import uuid
 from sqlalchemy.orm import Session
 
 from app_api.users.models import User
-from skillstudio.security import issue_access_token
 from skillstudio.settings import Settings
+from skillstudio.web.security import issue_access_token
 
 
 def make_user(session: Session, *, role: str = "learner", email: str | None = None) -> User:

@@ -18,11 +18,11 @@ from fastapi.testclient import TestClient
 from nbclient import NotebookClient
 
 from pipelines.materialize import materialize_all
-from skillstudio.app import create_app
 from skillstudio.db import libpq_url
-from skillstudio.security import issue_access_token
+from skillstudio.main.app import create_app
 from skillstudio.settings import Settings
-from skillstudio.synthetic import GeneratorConfig, generate
+from skillstudio.sources.synthetic import GeneratorConfig, generate
+from skillstudio.web.security import issue_access_token
 
 HOLD_OUT_LATEST = """
 with ranked as (

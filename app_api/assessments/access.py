@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 from app_api.courses import service as courses
 from app_api.courses.models import Course
 from app_api.enrollments.models import Enrollment
-from skillstudio.problems import ProblemError
-from skillstudio.security import Principal
+from skillstudio.web.problems import ProblemError
+from skillstudio.web.security import Principal
 
 
 def get_course(session: Session, course_id: uuid.UUID) -> Course:

@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from app_api.assessments.schemas import QuestionLearnerRead, no_nul
-from skillstudio.pagination import Page
+from app_api.common.pagination import Page
 
 TextResponse = Annotated[str, StringConstraints(max_length=1000), AfterValidator(no_nul)]
 ChoiceList = Annotated[list[Annotated[str, StringConstraints(max_length=40)]], Field(max_length=50)]

@@ -38,9 +38,9 @@ from app_api.assessments.models import (
 )
 from app_api.assessments.service import visible_assessment
 from app_api.users import profiles
-from skillstudio.learner_activity import record_event
-from skillstudio.problems import ProblemError
-from skillstudio.security import Principal
+from skillstudio.events.recording import record_event
+from skillstudio.web.problems import ProblemError
+from skillstudio.web.security import Principal
 
 from .paging import after_cursor, page_of, paged
 

@@ -10,8 +10,8 @@ from typing import Any, TypeVar
 from sqlalchemy import ColumnElement, Select, tuple_
 from sqlalchemy.orm import QueryableAttribute
 
-from skillstudio.pagination import Page, decode_cursor, encode_cursor
-from skillstudio.problems import ProblemError
+from app_api.common.pagination import Page, decode_cursor, encode_cursor
+from skillstudio.web.problems import ProblemError
 
 Row = TypeVar("Row")
 PageT = TypeVar("PageT", bound=Page[Any])

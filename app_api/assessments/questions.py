@@ -26,9 +26,9 @@ from app_api.assessments.schemas import (
     QuestionUpdate,
 )
 from app_api.courses.models import Skill
-from skillstudio.learner_activity import record_event
-from skillstudio.problems import ProblemError, field_errors
-from skillstudio.security import Principal
+from skillstudio.events.recording import record_event
+from skillstudio.web.problems import ProblemError, field_errors
+from skillstudio.web.security import Principal
 
 from .paging import after_cursor, page_of, paged
 

@@ -24,9 +24,9 @@ from app_api.assessments.schemas import (
     QuestionPage,
     QuestionUpdate,
 )
-from skillstudio.dependencies import SessionDep
-from skillstudio.pagination import DEFAULT_LIMIT, MAX_LIMIT
-from skillstudio.security import CurrentUser
+from app_api.common.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from skillstudio.web.dependencies import SessionDep
+from skillstudio.web.security import CurrentUser
 
 router = APIRouter(tags=["assessments"])
 

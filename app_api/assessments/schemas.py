@@ -20,7 +20,7 @@ from pydantic import (
     model_validator,
 )
 
-from skillstudio.pagination import Page
+from app_api.common.pagination import Page
 
 QuestionType = Literal["single_choice", "multiple_choice", "numeric", "short_text"]
 AssessmentType = Literal["quiz", "diagnostic", "tma", "cma", "exam"]

@@ -25,9 +25,9 @@ from app_api.assessments.schemas import (
 )
 from app_api.courses import service as courses
 from app_api.courses.models import Course
-from skillstudio.learner_activity import record_event
-from skillstudio.problems import ProblemError
-from skillstudio.security import Principal
+from skillstudio.events.recording import record_event
+from skillstudio.web.problems import ProblemError
+from skillstudio.web.security import Principal
 
 from .paging import after_cursor, page_of, paged
 

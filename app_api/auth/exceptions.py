@@ -14,7 +14,7 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import JSONResponse
 
-from skillstudio.problems import problem_response
+from skillstudio.web.problems import problem_response
 
 
 class AuthRefusal(Exception):  # noqa: N818 - a refusal, not an error of the server

@@ -20,9 +20,9 @@ from app_api.auth.schemas import (
 )
 from app_api.users import service as users
 from app_api.users.schemas import UserRead
-from skillstudio.dependencies import SessionDep
-from skillstudio.security import CurrentUser
 from skillstudio.settings import Settings
+from skillstudio.web.dependencies import SessionDep
+from skillstudio.web.security import CurrentUser
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 

@@ -24,9 +24,9 @@ from app_api.auth.exceptions import AuthRefusal, too_many_attempts, unauthorized
 from app_api.auth.schemas import RegistrationCreate, TokenRead
 from app_api.users import service as users
 from app_api.users.models import User
-from skillstudio.learner_activity import record_event
-from skillstudio.security import Principal, issue_access_token
+from skillstudio.events.recording import record_event
 from skillstudio.settings import Settings
+from skillstudio.web.security import Principal, issue_access_token
 
 logger = logging.getLogger(__name__)
 

@@ -19,10 +19,10 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import ColumnElement, or_, true
 
 from app_api.courses.models import Course
-from skillstudio.problems import ProblemError
-from skillstudio.security import Principal, decode_access_token
+from skillstudio.web.problems import ProblemError
+from skillstudio.web.security import Principal, decode_access_token
 
-# Same scheme as skillstudio.security's, but a missing token means "anonymous" rather than 401.
+# Same scheme as skillstudio.web.security's, but a missing token means "anonymous" rather than 401.
 _optional_bearer = HTTPBearer(auto_error=False, description="An access token from POST /api/v1/auth/login.")
 
 

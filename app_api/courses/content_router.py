@@ -20,7 +20,7 @@ from app_api.courses.schemas import (
     ModuleRead,
     ModuleUpdate,
 )
-from skillstudio.dependencies import SessionDep
+from skillstudio.web.dependencies import SessionDep
 
 router = APIRouter()
 EDIT_ERRORS = problems(401, 403, 404, 409, 412, 428)

@@ -29,9 +29,9 @@ from app_api.courses.schemas import (
     ModuleRead,
     ModuleUpdate,
 )
-from skillstudio.learner_activity import record_event
-from skillstudio.problems import ProblemError
-from skillstudio.security import Principal
+from skillstudio.events.recording import record_event
+from skillstudio.web.problems import ProblemError
+from skillstudio.web.security import Principal
 
 Item = Module | Lesson
 

@@ -6,9 +6,9 @@ from typing import Annotated, Any
 
 from fastapi import Header, Query
 
+from app_api.common.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from app_api.courses.fields import SLUG_PATTERN
-from skillstudio.pagination import DEFAULT_LIMIT, MAX_LIMIT
-from skillstudio.security import Principal, RequireRole
+from skillstudio.web.security import Principal, RequireRole
 
 Author = Annotated[Principal, RequireRole("instructor", "admin")]
 Admin = Annotated[Principal, RequireRole("admin")]

@@ -15,8 +15,8 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Select, tuple_
 
-from skillstudio.pagination import decode_cursor, encode_cursor
-from skillstudio.problems import ProblemError
+from app_api.common.pagination import decode_cursor, encode_cursor
+from skillstudio.web.problems import ProblemError
 
 Row = TypeVar("Row")
 Statement = TypeVar("Statement", bound="Select[*tuple[Any, ...]]")

@@ -24,7 +24,7 @@ from app_api.courses.dependencies import (
 from app_api.courses.fields import CourseStatus, Level
 from app_api.courses.schemas import CourseCreate, CoursePage, CourseRead, CourseUpdate
 from app_api.courses.skill_router import router as skill_router
-from skillstudio.dependencies import SessionDep
+from skillstudio.web.dependencies import SessionDep
 
 course_router = APIRouter(prefix="/courses", tags=["courses"])
 

@@ -11,6 +11,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from app_api.common.pagination import Page
 from app_api.courses.fields import (
     CourseStatus,
     LessonContent,
@@ -23,7 +24,6 @@ from app_api.courses.fields import (
     Title,
     not_null,
 )
-from skillstudio.pagination import Page
 
 ETAG_DESCRIPTION = "Send this back in If-Match to change or delete the item (also in the ETag header)."
 

@@ -24,8 +24,8 @@ from app_api.courses.models import Course, CourseSkill, Skill
 from app_api.courses.paging import keyset, page_of, parse_cursor
 from app_api.courses.reads import course_reads
 from app_api.courses.schemas import CoursePage
-from skillstudio.problems import ProblemError
-from skillstudio.security import Principal
+from skillstudio.web.problems import ProblemError
+from skillstudio.web.security import Principal
 
 _WORD = re.compile(r"[^\W_]+")
 MAX_QUERY_WORDS = 16

@@ -24,9 +24,9 @@ from app_api.courses.models import Course, CoursePrerequisite, CourseSkill, Less
 from app_api.courses.reads import course_read
 from app_api.courses.schemas import CourseCreate, CourseRead, CourseRef, CourseUpdate
 from app_api.enrollments.models import Enrollment
-from skillstudio.learner_activity import record_event
-from skillstudio.problems import ProblemError
-from skillstudio.security import Principal
+from skillstudio.events.recording import record_event
+from skillstudio.web.problems import ProblemError
+from skillstudio.web.security import Principal
 
 # action -> (states it may start from, state it leads to)
 TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {

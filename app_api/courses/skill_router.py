@@ -10,7 +10,7 @@ from fastapi import APIRouter, Response, status
 from app_api.courses import skill_service
 from app_api.courses.dependencies import DEFAULT_PAGE, Admin, Cursor, IfMatch, Limit, problems, slug_filter
 from app_api.courses.schemas import SkillCreate, SkillPage, SkillRead, SkillUpdate
-from skillstudio.dependencies import SessionDep
+from skillstudio.web.dependencies import SessionDep
 
 router = APIRouter(prefix="/skills", tags=["skills"])
 

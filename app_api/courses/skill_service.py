@@ -15,9 +15,9 @@ from app_api.courses.access import check_if_match, etag
 from app_api.courses.models import CourseSkill, Skill
 from app_api.courses.paging import keyset, page_of, parse_cursor
 from app_api.courses.schemas import SkillCreate, SkillPage, SkillRead, SkillUpdate
-from skillstudio.learner_activity import record_event
-from skillstudio.problems import ProblemError
-from skillstudio.security import Principal
+from skillstudio.events.recording import record_event
+from skillstudio.web.problems import ProblemError
+from skillstudio.web.security import Principal
 
 _Parent = aliased(Skill)
 _CURSOR = "skills"

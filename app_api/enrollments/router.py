@@ -10,8 +10,8 @@ from fastapi import APIRouter, Query, Response, status
 from app_api.courses.dependencies import DEFAULT_PAGE, Cursor, Limit, problems
 from app_api.enrollments import service as enrollments
 from app_api.enrollments.schemas import EnrollmentPage, EnrollmentRead, EnrollmentStatus
-from skillstudio.dependencies import SessionDep
-from skillstudio.security import CurrentUser
+from skillstudio.web.dependencies import SessionDep
+from skillstudio.web.security import CurrentUser
 
 router = APIRouter(tags=["enrollments"])
 

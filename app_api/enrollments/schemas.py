@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from skillstudio.pagination import Page
+from app_api.common.pagination import Page
 
 EnrollmentStatus = Literal["active", "completed", "dropped"]
 

@@ -25,9 +25,9 @@ from app_api.courses.models import Course
 from app_api.courses.paging import keyset, page_of, parse_cursor
 from app_api.enrollments.models import Enrollment
 from app_api.enrollments.schemas import EnrollmentPage, EnrollmentRead
-from skillstudio.learner_activity import record_event
-from skillstudio.problems import ProblemError
-from skillstudio.security import Principal
+from skillstudio.events.recording import record_event
+from skillstudio.web.problems import ProblemError
+from skillstudio.web.security import Principal
 
 
 def _read(enrollment: Enrollment, course_title: str) -> EnrollmentRead:

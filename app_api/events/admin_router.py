@@ -9,12 +9,12 @@ import pydantic_core
 from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import TypeAdapter
 
+from app_api.common.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from app_api.events import quarantine_service as quarantined
 from app_api.events.schemas import QuarantinePage, QuarantineRead, openapi_body
-from skillstudio.dependencies import RequireAdmin, SessionDep
-from skillstudio.event_intake import AnyStatement
-from skillstudio.pagination import DEFAULT_LIMIT, MAX_LIMIT
-from skillstudio.problems import ProblemError
+from skillstudio.events.intake import AnyStatement
+from skillstudio.web.dependencies import RequireAdmin, SessionDep
+from skillstudio.web.problems import ProblemError
 
 router = APIRouter(prefix="/admin/quarantine", tags=["admin"], dependencies=[RequireAdmin])
 

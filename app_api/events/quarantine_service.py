@@ -8,14 +8,14 @@ from typing import Any, Literal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app_api.common.pagination import decode_cursor, encode_cursor
 from app_api.events.models import EventQuarantine
 from app_api.events.schemas import QuarantinePage, QuarantineRead
 from skillstudio.db import driver_connection
-from skillstudio.event_intake import FieldErrors, check_statements
-from skillstudio.event_store import write_events
-from skillstudio.pagination import decode_cursor, encode_cursor
-from skillstudio.problems import ProblemError
-from skillstudio.quarantine import unwrap
+from skillstudio.events.intake import FieldErrors, check_statements
+from skillstudio.events.quarantine import unwrap
+from skillstudio.events.store import write_events
+from skillstudio.web.problems import ProblemError
 
 QuarantineStatus = Literal["unresolved", "resolved", "all"]
 

@@ -15,15 +15,15 @@ from app_api.events import service
 from app_api.events.admin_router import router as admin_router
 from app_api.events.schemas import EventBatchRead, openapi_body
 from app_api.events.writer import EventWriterDep
-from skillstudio.dependencies import SessionDep
-from skillstudio.event_intake import BATCH, BatchTooLarge, InvalidBatch
-from skillstudio.problems import ProblemError
-from skillstudio.security import CurrentUser
-from skillstudio.xapi_export import XAPI_VERSION
+from skillstudio.events.intake import BATCH, BatchTooLarge, InvalidBatch
+from skillstudio.events.xapi_export import XAPI_VERSION
+from skillstudio.web.dependencies import SessionDep
+from skillstudio.web.problems import ProblemError
+from skillstudio.web.security import CurrentUser
 
 
 async def raw_body(request: Request) -> bytes:
-    """The request body unparsed: validation parses it in the same pass (see skillstudio.event_intake)."""
+    """The request body unparsed: validation parses it in the same pass (see skillstudio.events.intake)."""
     return await request.body()
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from skillstudio.pagination import Page
+from app_api.common.pagination import Page
 
 
 class FieldError(BaseModel):

@@ -13,12 +13,12 @@ from sqlalchemy.orm import Session
 
 from app_api.events.schemas import EventBatchRead, FieldError, Rejection
 from skillstudio.db import driver_connection
-from skillstudio.event_intake import CheckedBatch, check_statements, read_batch
-from skillstudio.event_store import write_events
-from skillstudio.events import EVENT_COLUMNS
-from skillstudio.quarantine import quarantine
-from skillstudio.security import Principal
-from skillstudio.xapi_export import to_xapi
+from skillstudio.events.contract import EVENT_COLUMNS
+from skillstudio.events.intake import CheckedBatch, check_statements, read_batch
+from skillstudio.events.quarantine import quarantine
+from skillstudio.events.store import write_events
+from skillstudio.events.xapi_export import to_xapi
+from skillstudio.web.security import Principal
 
 _ACTOR = EVENT_COLUMNS.index("actor_id")
 _EVENT_ID = EVENT_COLUMNS.index("event_id")

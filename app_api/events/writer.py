@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app_api.events import service
 from app_api.events.schemas import EventBatchRead
-from skillstudio.event_intake import CheckedBatch
+from skillstudio.events.intake import CheckedBatch
 
 logger = logging.getLogger(__name__)
 

@@ -7,11 +7,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, status
 
+from app_api.common.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from app_api.goals import service
 from app_api.goals.schemas import GoalCreate, GoalGapRead, GoalPage, GoalRead, GoalStatus, GoalUpdate
-from skillstudio.dependencies import SessionDep
-from skillstudio.pagination import DEFAULT_LIMIT, MAX_LIMIT
-from skillstudio.security import CurrentUser
+from skillstudio.web.dependencies import SessionDep
+from skillstudio.web.security import CurrentUser
 
 router = APIRouter(prefix="/goals", tags=["goals"])
 

@@ -8,7 +8,7 @@ from typing import Annotated, Literal, Self
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from skillstudio.pagination import Page
+from app_api.common.pagination import Page
 
 GoalStatus = Literal["active", "achieved", "abandoned"]
 

@@ -18,6 +18,7 @@ from datetime import UTC, date, datetime
 from sqlalchemy import delete, select, tuple_
 from sqlalchemy.orm import Session
 
+from app_api.common.pagination import decode_cursor, encode_cursor
 from app_api.courses.models import Skill
 from app_api.goals.models import LearningGoal, LearningGoalSkill
 from app_api.goals.schemas import (
@@ -31,10 +32,9 @@ from app_api.goals.schemas import (
     SkillGapRead,
 )
 from app_api.users import profiles
-from skillstudio.learner_activity import record_event
-from skillstudio.pagination import decode_cursor, encode_cursor
-from skillstudio.problems import ProblemError
-from skillstudio.security import Principal
+from skillstudio.events.recording import record_event
+from skillstudio.web.problems import ProblemError
+from skillstudio.web.security import Principal
 
 UNKNOWN_LEVEL = 1.0
 

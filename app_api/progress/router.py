@@ -17,8 +17,8 @@ from app_api.progress.schemas import (
     LessonProgressUpdate,
     ProgressReportRead,
 )
-from skillstudio.dependencies import SessionDep
-from skillstudio.security import CurrentUser
+from skillstudio.web.dependencies import SessionDep
+from skillstudio.web.security import CurrentUser
 
 router = APIRouter(tags=["progress"])
 

@@ -7,8 +7,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app_api.common.pagination import Page
 from app_api.enrollments.schemas import EnrollmentStatus
-from skillstudio.pagination import Page
 
 
 class LessonProgressUpdate(BaseModel):

@@ -38,9 +38,9 @@ from app_api.progress.schemas import (
     LessonProgressUpdate,
     ProgressReportRead,
 )
-from skillstudio.learner_activity import record_event
-from skillstudio.problems import ProblemError
-from skillstudio.security import Principal
+from skillstudio.events.recording import record_event
+from skillstudio.web.problems import ProblemError
+from skillstudio.web.security import Principal
 
 
 def _lesson_read(

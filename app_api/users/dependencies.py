@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Path
 
 from app_api.users.exceptions import ProfileForbiddenError
-from skillstudio.security import CurrentUser, Principal, RequireRole
+from skillstudio.web.security import CurrentUser, Principal, RequireRole
 
 
 def _profile_reader(

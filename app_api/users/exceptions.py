@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from skillstudio.problems import ProblemError
+from skillstudio.web.problems import ProblemError
 
 
 class UserNotFoundError(ProblemError):

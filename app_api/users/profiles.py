@@ -26,8 +26,8 @@ from app_api.users.exceptions import MeasuredLevelConflictError, UnknownSkillsEr
 from app_api.users.models import LearnerProfile, LearnerSkillLevel
 from app_api.users.schemas import PreferencesRead, ProfileRead, ProfileUpdate, SkillLevelRead
 from app_api.users.service import get_user
-from skillstudio.learner_activity import record_event
-from skillstudio.security import Principal
+from skillstudio.events.recording import record_event
+from skillstudio.web.security import Principal
 
 PREFERENCE_KEYS = ("weekly_hours", "preferred_difficulty")
 

@@ -8,12 +8,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
 
+from app_api.common.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from app_api.users import profiles, service
 from app_api.users.dependencies import Admin, SelfOrAdmin
 from app_api.users.schemas import ProfileRead, ProfileUpdate, Role, RoleUpdate, UserPage, UserRead
-from skillstudio.dependencies import SessionDep
-from skillstudio.pagination import DEFAULT_LIMIT, MAX_LIMIT
-from skillstudio.security import CurrentUser
+from skillstudio.web.dependencies import SessionDep
+from skillstudio.web.security import CurrentUser
 
 router = APIRouter()
 

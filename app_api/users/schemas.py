@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from skillstudio.pagination import Page
+from app_api.common.pagination import Page
 
 Role = Literal["learner", "instructor", "admin"]
 Difficulty = Literal["beginner", "intermediate", "advanced"]

@@ -15,13 +15,13 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from app_api.common.pagination import decode_cursor, encode_cursor
 from app_api.users.exceptions import EmailTakenError, OwnRoleChangeError, UserNotFoundError
 from app_api.users.models import LearnerProfile, User
 from app_api.users.schemas import UserPage, UserRead
-from skillstudio.learner_activity import record_event
-from skillstudio.pagination import decode_cursor, encode_cursor
-from skillstudio.problems import ProblemError
-from skillstudio.security import Principal
+from skillstudio.events.recording import record_event
+from skillstudio.web.problems import ProblemError
+from skillstudio.web.security import Principal
 
 
 def user_read(user: User) -> UserRead:

@@ -10,8 +10,8 @@ import psycopg
 from dagster import ConfigurableResource
 from dagster_dbt import DbtCliResource
 
+from pipelines.defs.analytics.project import DBT_PROJECT_DIR, write_profiles
 from skillstudio.db import database_url, libpq_url
-from skillstudio.dbt_project import DBT_PROJECT_DIR, write_profiles
 from skillstudio.settings import Settings
 
 

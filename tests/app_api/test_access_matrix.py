@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from skillstudio.security import issue_access_token
+from skillstudio.web.security import issue_access_token
 from tests.app_api.access_resources import Resources
 from tests.app_api.access_rules import RULES
 from tests.app_api.auth.helpers import cheap_argon2

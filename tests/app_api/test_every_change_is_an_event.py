@@ -48,7 +48,7 @@ class Api:
 
 @pytest.fixture(scope="module")
 def api(database_factory: Callable[[], str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
-    from skillstudio.app import create_app
+    from skillstudio.main.app import create_app
 
     url = database_factory()
     # argon2 at a test-sized cost: the production cost takes ~0.2 s per hash on this machine.

@@ -63,7 +63,7 @@ class Target:
 
 @pytest.fixture(scope="module")
 def target(database_factory: Callable[[], str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    from skillstudio.app import create_app
+    from skillstudio.main.app import create_app
 
     url = database_factory()
     settings = Settings(

@@ -26,9 +26,9 @@ import pytest
 import yaml
 
 from skillstudio.db import libpq_url
-from skillstudio.dbt_project import DBT_PROJECT_DIR, ensure_manifest, run_dbt, write_profiles
-from skillstudio.event_store import write_events
-from skillstudio.events import Actor, Context, Statement, StatementObject, statement_to_row
+from pipelines.defs.analytics.project import DBT_PROJECT_DIR, ensure_manifest, run_dbt, write_profiles
+from skillstudio.events.store import write_events
+from skillstudio.events.contract import Actor, Context, Statement, StatementObject, statement_to_row
 
 FIRST_DAY = date(2026, 9, 20)
 SPAN_DAYS = 45

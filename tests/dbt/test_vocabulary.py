@@ -6,8 +6,8 @@ import typing
 
 import yaml
 
-from skillstudio.dbt_project import DBT_PROJECT_DIR
-from skillstudio.events import VERBS, ObjectType
+from pipelines.defs.analytics.project import DBT_PROJECT_DIR
+from skillstudio.events.contract import VERBS, ObjectType
 
 
 def accepted_values(column: str) -> set[str]:

@@ -14,7 +14,7 @@ from pipelines.defs.events.assets import learner_event_lake
 from pipelines.defs.events.resources import EventLakeResource
 from pipelines.defs.resources import PostgresResource
 from skillstudio.db import libpq_url
-from skillstudio.partitions import add_months, attached_months, month_start, months_in_default
+from skillstudio.events.partitions import add_months, attached_months, month_start, months_in_default
 from skillstudio.settings import Settings
 from tests.skillstudio.event_factory import actors, month_events, write
 

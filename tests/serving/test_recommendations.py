@@ -12,7 +12,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from models.recommender.train import ALSParams, train_course_recommender
-from skillstudio.security import issue_access_token
+from skillstudio.web.security import issue_access_token
 
 GROUP_A = [uuid.UUID(int=100 + index) for index in range(6)]
 GROUP_B = [uuid.UUID(int=200 + index) for index in range(6)]

@@ -69,7 +69,7 @@ def second_server() -> Iterator[str]:
 
 def test_cli_writes_to_the_configured_server(second_server: str, tmp_path: Path) -> None:
     env = {**os.environ, "SKILLSTUDIO_DATABASE_URL": second_server, "SKILLSTUDIO_HOME": str(tmp_path)}
-    cli = [sys.executable, "-m", "skillstudio.cli"]
+    cli = [sys.executable, "-m", "skillstudio.main.cli"]
     generated = subprocess.run(
         [*cli, "generate", "--learners", "30", "--courses", "6", "--days", "10", "--seed", "3"],
         env=env, capture_output=True, text=True, check=True, timeout=300,

@@ -8,7 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import make_url
 
-from skillstudio.app import create_app
+from skillstudio.main.app import create_app
 from skillstudio.settings import Settings
 
 

@@ -26,7 +26,7 @@ down_revision: str | None = "0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-# Appended at the end of learner_events, in EVENT_COLUMNS order (skillstudio/events.py).
+# Appended at the end of learner_events, in EVENT_COLUMNS order (skillstudio/events/contract.py).
 NEW_EVENT_COLUMNS = (
     ("score_raw", "double precision"),
     ("score_min", "double precision"),

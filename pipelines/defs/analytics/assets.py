@@ -7,7 +7,7 @@ from typing import Any
 from dagster import AssetExecutionContext
 from dagster_dbt import DbtCliResource, dbt_assets
 
-from skillstudio.dbt_project import ensure_manifest
+from pipelines.defs.analytics.project import ensure_manifest
 
 
 @dbt_assets(manifest=ensure_manifest())

@@ -9,8 +9,8 @@ from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, ass
 from pipelines.defs.events.resources import EventLakeResource
 from pipelines.defs.resources import PostgresResource
 from skillstudio.db import libpq_url
-from skillstudio.lake import MonthResult, Progress, archive_closed_months
-from skillstudio.partitions import closed_before, ensure_months_ahead, list_partitions, parse_age
+from skillstudio.events.partitions import closed_before, ensure_months_ahead, list_partitions, parse_age
+from skillstudio.lake.archive import MonthResult, Progress, archive_closed_months
 
 GROUP = "event_maintenance"
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from dagster import ConfigurableResource
 
-from skillstudio.lake_store import LakeStore, LocalLakeStore, S3LakeStore
+from skillstudio.lake.store import LakeStore, LocalLakeStore, S3LakeStore
 from skillstudio.settings import Settings
 
 

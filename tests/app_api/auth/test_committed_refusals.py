@@ -39,7 +39,7 @@ def settings(fresh_database: str, tmp_path: Path) -> Settings:
 
 @pytest.fixture
 def app_client(settings: Settings) -> Iterator[TestClient]:
-    from skillstudio.app import create_app
+    from skillstudio.main.app import create_app
 
     with TestClient(create_app(settings)) as client:
         yield client

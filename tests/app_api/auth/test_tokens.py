@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from skillstudio.security import issue_access_token
+from skillstudio.web.security import issue_access_token
 from tests.app_api.auth.helpers import PASSWORD, bearer, events, login, register, unique_email
 
 

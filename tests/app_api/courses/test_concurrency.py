@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from app_api.courses import content_service, service
 from app_api.courses.schemas import CourseCreate, CourseUpdate, LessonCreate
 from app_api.enrollments import service as enrollments
-from skillstudio.problems import ProblemError
-from skillstudio.security import Principal
+from skillstudio.web.problems import ProblemError
+from skillstudio.web.security import Principal
 from tests.factories import make_user
 
 

@@ -8,9 +8,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
+from app_api.common.pagination import encode_cursor
 from app_api.courses.search import prefix_query
-from skillstudio.pagination import encode_cursor
-from skillstudio.problems import ProblemError
+from skillstudio.web.problems import ProblemError
 from tests.app_api.courses.helpers import Actors, create_course, publish, published_course
 
 

@@ -1,0 +1,72 @@
+"""Request dependencies shared by the learning API and the serving layer."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from typing import Annotated
+
+import anyio
+import anyio.to_thread
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session, sessionmaker
+
+from skillstudio.web.security import require_role
+
+# Threads that commit and close request sessions; as many as the pool has connections (10 + 20 overflow).
+CLOSING_THREADS = 30
+
+
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    """One session per request, committed once when the route returns without error.
+
+    Async, so that opening it costs no hop to a worker thread: a Session connects lazily, on the first
+    query, which the (sync) route makes in its own thread. Committing and closing do IO, so they take one
+    hop together; shielded, so that a client hanging up mid-request still returns the connection.
+    """
+    factory: sessionmaker[Session] = request.app.state.session_factory
+    session = factory()
+    try:
+        yield session
+    except BaseException:
+        with anyio.CancelScope(shield=True):
+            await _in_closing_thread(request, _rollback_and_close, session)
+        raise
+    with anyio.CancelScope(shield=True):
+        await _in_closing_thread(request, _commit_and_close, session)
+
+
+async def _in_closing_thread(request: Request, close: Callable[[Session], None], session: Session) -> None:
+    """Run ``close`` in a thread of its own pool.
+
+    Not in the routes' pool: when every route thread waits for a database connection, the commits that
+    would give connections back must not wait for a route thread too, or no request ever finishes.
+    """
+    state = request.app.state
+    limiter: anyio.CapacityLimiter | None = getattr(state, "closing_limiter", None)
+    if limiter is None:
+        limiter = state.closing_limiter = anyio.CapacityLimiter(CLOSING_THREADS)
+    await anyio.to_thread.run_sync(close, session, limiter=limiter)
+
+
+def _commit_and_close(session: Session) -> None:
+    try:
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def _rollback_and_close(session: Session) -> None:
+    try:
+        session.rollback()
+    finally:
+        session.close()
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+
+# Admin routes are for accounts with the admin role (JWT from POST /api/v1/auth/login).
+# Use as ``dependencies=[RequireAdmin]`` on an admin router or route.
+RequireAdmin = Depends(require_role("admin"))
