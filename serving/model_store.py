@@ -10,7 +10,8 @@ import threading
 import time
 from dataclasses import dataclass
 
-from models.recommender.train import CourseRecommender, champion_version, load_champion
+from models.recommender.model import CourseRecommender
+from models.recommender.registry import champion_version, load_champion
 
 
 class NoChampionError(LookupError):

@@ -15,7 +15,7 @@ INTERACTIONS = get_asset_key_for_model([analytics_dbt_assets], "fct_learner_cour
 def course_recommender(
     context: AssetExecutionContext, postgres: PostgresResource, mlflow: MLflowResource
 ) -> MaterializeResult:
-    """Train, evaluate against popularity, register, and move `champion` when it is at least as good."""
+    """Train, evaluate against popularity and the champion, register, move `champion` if it beats it."""
     interactions = postgres.read_frame(
         "select learner_id::text as learner_id, course_id::text as course_id, event_count, first_at "
         "from analytics.fct_learner_course_interactions"
@@ -23,12 +23,18 @@ def course_recommender(
     if interactions.empty:
         raise ValueError("fct_learner_course_interactions is empty: load or generate learner events first")
     result = train_course_recommender(interactions, tracking_uri=mlflow.tracking_uri)
+    against_champion = (
+        "no champion yet"
+        if result.compared_with is None
+        else f"champion v{result.compared_with} {result.metrics['champion_recall_at_10']:.3f}"
+    )
     context.log.info(
-        "course_recommender v%s is %s: recall@10 %.3f vs popularity %.3f",
+        "course_recommender v%s is %s: recall@10 %.3f vs popularity %.3f, %s",
         result.model_version,
         result.alias,
         result.metrics["recall_at_10"],
         result.metrics["baseline_recall_at_10"],
+        against_champion,
     )
     return MaterializeResult(
         metadata={
