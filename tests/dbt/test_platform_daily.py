@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import random
+import re
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterator
@@ -359,6 +360,42 @@ def test_learner_course_interactions_match_the_events(build: Build) -> None:
     for learner_id, _ in expected:
         courses_per_learner[learner_id] += 1
     assert max(courses_per_learner.values()) >= 2
+
+
+# Column names that hold who a person is or how they sign in.
+PERSONAL_COLUMN = re.compile(r"mail|display_?name|(first|last|full|given|family|user)_?name|^name$|passw")
+
+
+def _columns_by_relation(url: str, schema_pattern: str) -> dict[str, set[str]]:
+    columns: dict[str, set[str]] = defaultdict(set)
+    for relation, column in _rows(
+        url,
+        "select table_schema || '.' || table_name, column_name from information_schema.columns "
+        f"where table_schema like '{schema_pattern}'",
+    ):
+        columns[relation].add(column)
+    return columns
+
+
+def test_no_analytics_relation_holds_an_email_a_name_or_a_password(build: Build) -> None:
+    # The schema dbt builds into, and any custom schema of it (dbt names those analytics_<name>).
+    analytics = _columns_by_relation(build.url, "analytics%")
+    personal = {
+        relation: sorted(column for column in columns if PERSONAL_COLUMN.search(column))
+        for relation, columns in analytics.items()
+    }
+
+    assert {relation: columns for relation, columns in personal.items() if columns} == {}
+    # Every model was built and looked at, users included.
+    assert set(analytics) >= {f"analytics.{model}" for model in MODELS}
+    assert analytics["analytics.stg_skillstudio__users"] == {"user_id", "role", "created_at"}
+    # The pattern does find what the API's own users table holds.
+    source = _columns_by_relation(build.url, "public")["public.users"]
+    assert {column for column in source if PERSONAL_COLUMN.search(column)} == {
+        "email",
+        "display_name",
+        "password_hash",
+    }
 
 
 def test_build_fails_when_events_name_a_course_missing_from_the_catalogue(
