@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pandas as pd
 import psycopg
 from dagster import ConfigurableResource
-from dagster_dbt import DbtCliResource
 
-from pipelines.defs.analytics.project import DBT_PROJECT_DIR, write_profiles
+from pipelines.defs.analytics.project import dbt_resource
 from skillstudio.db import database_url, libpq_url
 from skillstudio.settings import Settings
 
@@ -35,13 +31,8 @@ class MLflowResource(ConfigurableResource):
 
 def build_resources(settings: Settings) -> dict[str, ConfigurableResource]:
     url = database_url(settings)
-    profiles_dir = write_profiles(url, settings.home_dir / "dbt")
     return {
         "postgres": PostgresResource(url=url),
-        "dbt": DbtCliResource(
-            project_dir=str(DBT_PROJECT_DIR),
-            profiles_dir=str(profiles_dir),
-            dbt_executable=str(Path(sys.executable).parent / "dbt"),
-        ),
+        "dbt": dbt_resource(url, settings.home_dir / "dbt"),
         "mlflow": MLflowResource(tracking_uri=settings.tracking_uri),
     }

@@ -8,9 +8,9 @@ runs in Auckland time, so a metric that used a local day instead of the UTC day 
 
 from __future__ import annotations
 
-import json
 import os
 import random
+import re
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterator
@@ -25,10 +25,10 @@ import psycopg
 import pytest
 import yaml
 
+from pipelines.defs.analytics.project import DBT_PROJECT, dbt_resource, load_manifest, write_profiles
 from skillstudio.db import libpq_url
-from pipelines.defs.analytics.project import DBT_PROJECT_DIR, ensure_manifest, run_dbt, write_profiles
-from skillstudio.events.store import write_events
 from skillstudio.events.contract import Actor, Context, Statement, StatementObject, statement_to_row
+from skillstudio.events.store import write_events
 
 FIRST_DAY = date(2026, 9, 20)
 SPAN_DAYS = 45
@@ -36,6 +36,14 @@ QUIET_DAYS = frozenset(FIRST_DAY + timedelta(days=offset) for offset in (11, 12,
 # UTC hours of sessions: midnight and late evening put local and UTC days apart in most zones.
 SESSION_HOURS = (0, 0, 1, 7, 9, 12, 15, 18, 21, 23, 23)
 ZONES = (UTC, ZoneInfo("America/New_York"), ZoneInfo("Asia/Kolkata"), ZoneInfo("Pacific/Auckland"))
+MODELS = {
+    "stg_skillstudio__learner_events",
+    "stg_skillstudio__users",
+    "stg_skillstudio__courses",
+    "stg_skillstudio__enrollments",
+    "fct_platform_daily",
+    "fct_learner_course_interactions",
+}
 ACTIVITIES = (
     ("experienced", "lesson"),
     ("answered", "question"),
@@ -258,13 +266,12 @@ class Build:
 
 def dbt_build(url: str, workdir: Path) -> tuple[int, str, dict[str, str]]:
     """``dbt build``: its return code, output and status of each node by unique id."""
-    completed = run_dbt(["build"], url=url, profiles_dir=workdir / "profiles", target_path=workdir / "target")
-    results = json.loads((workdir / "target" / "run_results.json").read_text())["results"]
-    return (
-        completed.returncode,
-        completed.stdout + completed.stderr,
-        {r["unique_id"]: r["status"] for r in results},
+    invocation = dbt_resource(url, workdir / "profiles").cli(
+        ["build"], raise_on_error=False, target_path=workdir / "target"
     )
+    output = "\n".join(str(event) for event in invocation.stream_raw_events())
+    results = invocation.get_artifact("run_results.json")["results"]
+    return invocation.process.returncode, output, {r["unique_id"]: r["status"] for r in results}
 
 
 @pytest.fixture(scope="module")
@@ -355,6 +362,42 @@ def test_learner_course_interactions_match_the_events(build: Build) -> None:
     assert max(courses_per_learner.values()) >= 2
 
 
+# Column names that hold who a person is or how they sign in.
+PERSONAL_COLUMN = re.compile(r"mail|display_?name|(first|last|full|given|family|user)_?name|^name$|passw")
+
+
+def _columns_by_relation(url: str, schema_pattern: str) -> dict[str, set[str]]:
+    columns: dict[str, set[str]] = defaultdict(set)
+    for relation, column in _rows(
+        url,
+        "select table_schema || '.' || table_name, column_name from information_schema.columns "
+        f"where table_schema like '{schema_pattern}'",
+    ):
+        columns[relation].add(column)
+    return columns
+
+
+def test_no_analytics_relation_holds_an_email_a_name_or_a_password(build: Build) -> None:
+    # The schema dbt builds into, and any custom schema of it (dbt names those analytics_<name>).
+    analytics = _columns_by_relation(build.url, "analytics%")
+    personal = {
+        relation: sorted(column for column in columns if PERSONAL_COLUMN.search(column))
+        for relation, columns in analytics.items()
+    }
+
+    assert {relation: columns for relation, columns in personal.items() if columns} == {}
+    # Every model was built and looked at, users included.
+    assert set(analytics) >= {f"analytics.{model}" for model in MODELS}
+    assert analytics["analytics.stg_skillstudio__users"] == {"user_id", "role", "created_at"}
+    # The pattern does find what the API's own users table holds.
+    source = _columns_by_relation(build.url, "public")["public.users"]
+    assert {column for column in source if PERSONAL_COLUMN.search(column)} == {
+        "email",
+        "display_name",
+        "password_hash",
+    }
+
+
 def test_build_fails_when_events_name_a_course_missing_from_the_catalogue(
     fresh_database: str, tmp_path: Path
 ) -> None:
@@ -413,22 +456,16 @@ def test_write_profiles_reads_socket_directories_and_host_ports(tmp_path: Path) 
 
 
 def test_manifest_is_parsed_again_only_when_stale() -> None:
-    manifest_path = ensure_manifest()
+    manifest_path = DBT_PROJECT.manifest_path
+    load_manifest()
     os.utime(manifest_path, (0, 0))  # older than every project file
 
-    assert ensure_manifest() == manifest_path
+    manifest = load_manifest()
     parsed_at = manifest_path.stat().st_mtime
-    assert parsed_at > (DBT_PROJECT_DIR / "dbt_project.yml").stat().st_mtime
-    assert ensure_manifest().stat().st_mtime == parsed_at  # current: not parsed again
+    assert parsed_at > (DBT_PROJECT.project_dir / "dbt_project.yml").stat().st_mtime
+    load_manifest()
+    assert manifest_path.stat().st_mtime == parsed_at  # current: not parsed again
 
-    manifest = json.loads(manifest_path.read_text())
     models = {node["name"] for node in manifest["nodes"].values() if node["resource_type"] == "model"}
-    assert models == {
-        "stg_skillstudio__learner_events",
-        "stg_skillstudio__users",
-        "stg_skillstudio__courses",
-        "stg_skillstudio__enrollments",
-        "fct_platform_daily",
-        "fct_learner_course_interactions",
-    }
+    assert models == MODELS
     assert len(manifest["unit_tests"]) == 3

@@ -2,30 +2,84 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from dagster import AssetKey
+from dagster import DefaultScheduleStatus as Status
+from dagster_dbt import DbtCliResource
 
 from pipelines.definitions import build_definitions
+from pipelines.defs.analytics.project import DBT_PROJECT, DBT_PROJECT_DIR, load_manifest, profile_for
+from pipelines.defs.events.resources import EventLakeResource
+from pipelines.defs.resources import MLflowResource, PostgresResource
 from skillstudio.settings import Settings
+
+EVENT_MAINTENANCE = {"learner_event_partitions", "learner_event_lake"}
 
 
 def test_definitions_hold_every_asset_and_dbt_check(shared_database: str, tmp_path: Path) -> None:
-    definitions = build_definitions(Settings(home=tmp_path, database_url=shared_database))
+    settings = Settings(home=tmp_path, database_url=shared_database)
+    definitions = build_definitions(settings)
     graph = definitions.resolve_asset_graph()
-    keys = {key.to_user_string() for key in graph.get_all_asset_keys()}
-    assert {
-        "stg_skillstudio__learner_events",
-        "fct_platform_daily",
-        "fct_learner_course_interactions",
-        "course_recommender",
-    } <= keys
+    manifest = load_manifest()
+    models = {node["name"] for node in manifest["nodes"].values() if node["resource_type"] == "model"}
+    sources = {f"{source['source_name']}/{source['name']}" for source in manifest["sources"].values()}
+    data_tests = {
+        (manifest["nodes"][node["attached_node"]]["name"], node["name"])
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "test"
+    }
+
+    # One asset per dbt model, the Python assets, and the API's tables as the models' upstream sources.
+    every_key = {key.to_user_string() for key in graph.get_all_asset_keys()}
+    materializable = {key.to_user_string() for key in graph.materializable_asset_keys}
+    assert materializable == {*models, "course_recommender", *EVENT_MAINTENANCE}
+    assert every_key - materializable == sources
+    assert sources == {
+        f"skillstudio/{table}" for table in ("learner_events", "users", "courses", "enrollments")
+    }
+    # Every dbt data test is an asset check on the model it tests.
+    assert {(key.asset_key.to_user_string(), key.name) for key in graph.asset_check_keys} == data_tests
+    assert {model for model, _ in data_tests} == models  # every model has at least one data test
+    assert any(name.startswith("unique_combination_of_columns") for _, name in data_tests)
     # Training waits for the interactions mart, so a failed dbt build never trains on stale features.
-    assert (
-        AssetKey("fct_learner_course_interactions") in graph.get(AssetKey("course_recommender")).parent_keys
-    )
-    checks = {key.name for key in graph.asset_check_keys}
-    assert any(name.startswith("unique_combination_of_columns") for name in checks)
-    assert definitions.resolve_job_def("refresh_everything") is not None
+    assert graph.get(AssetKey("course_recommender")).parent_keys == {
+        AssetKey("fct_learner_course_interactions")
+    }
+
+    # "Everything" is dbt and training; maintenance runs only on its own jobs.
+    jobs = {
+        name: {
+            key.to_user_string() for key in definitions.resolve_job_def(name).asset_layer.selected_asset_keys
+        }
+        for name in ("refresh_everything", "ensure_event_partitions", "archive_learner_events")
+    }
+    assert jobs == {
+        "refresh_everything": {*models, "course_recommender"},
+        "ensure_event_partitions": {"learner_event_partitions"},
+        "archive_learner_events": {"learner_event_lake"},
+    }
+    schedules = {
+        schedule.name: (schedule.job_name, schedule.cron_schedule, schedule.default_status)
+        for schedule in (definitions.schedules or [])
+    }
+    assert schedules == {
+        "ensure_event_partitions_daily": ("ensure_event_partitions", "10 0 * * *", Status.RUNNING),
+        "archive_learner_events_daily": ("archive_learner_events", "40 2 * * *", Status.STOPPED),
+    }
+
+    # Resources are bound to this settings' database, MLflow store and lake.
+    resources = definitions.resources or {}
+    assert set(resources) == {"postgres", "dbt", "mlflow", "event_lake"}
+    postgres, dbt, mlflow, lake = (resources[name] for name in ("postgres", "dbt", "mlflow", "event_lake"))
+    assert isinstance(postgres, PostgresResource) and postgres.url == shared_database
+    assert isinstance(mlflow, MLflowResource) and mlflow.tracking_uri == settings.tracking_uri
+    assert isinstance(lake, EventLakeResource) and lake.local_path == str(settings.lake_dir)
+    assert isinstance(dbt, DbtCliResource)
+    assert (dbt.project_dir, dbt.profile, dbt.target) == (str(DBT_PROJECT_DIR), "skillstudio", "main")
+    assert dbt.profiles_dir == str(settings.home_dir / "dbt") != str(DBT_PROJECT.profiles_dir)
     # The dbt profile points at the configured database.
-    assert shared_database.split("/")[-1].split("?")[0] in (tmp_path / "dbt" / "profiles.yml").read_text()
+    profile = json.loads((settings.home_dir / "dbt" / "profiles.yml").read_text())
+    assert profile == profile_for(shared_database)
+    assert profile["skillstudio"]["outputs"]["main"]["dbname"] == shared_database.split("/")[-1].split("?")[0]

@@ -7,10 +7,10 @@ from typing import Any
 from dagster import AssetExecutionContext
 from dagster_dbt import DbtCliResource, dbt_assets
 
-from pipelines.defs.analytics.project import ensure_manifest
+from pipelines.defs.analytics.project import DBT_PROJECT, load_manifest
 
 
-@dbt_assets(manifest=ensure_manifest())
+@dbt_assets(manifest=load_manifest(DBT_PROJECT), project=DBT_PROJECT)
 def analytics_dbt_assets(context: AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
     """Build every dbt model and run its data tests."""
     yield from dbt.cli(["build"], context=context).stream()

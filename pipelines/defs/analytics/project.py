@@ -1,34 +1,39 @@
-"""The dbt project in ``dbt/``: its profile, its manifest and a way to run it.
+"""The dbt project in ``dbt/`` as a dagster-dbt ``DbtProject``: its manifest and its database profile.
 
-The profile is written from SkillStudio's SQLAlchemy URL, so dbt reaches the same database as the app
-(the embedded server through its Unix socket directory, or any host:port). dbt runs as a subprocess of
-the ``dbt`` executable installed beside this interpreter, never in process, so its global state and
-logging stay out of ours.
+The manifest is what ``@dbt_assets`` reads when the definitions are imported. ``DbtProject`` parses it
+only under ``dagster dev`` (``prepare_if_dev``); everywhere else — tests, ``skillstudio materialize``, the
+demo on a fresh clone — ``load_manifest`` has the project's preparer parse it when it is missing or older
+than a project file.
+
+``dbt/profiles.yml`` only lets dbt parse (parsing never connects). Runs get a profile written from
+SkillStudio's SQLAlchemy URL, so dbt reaches the same database as the app: the embedded server through its
+Unix socket directory, or any host:port.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import subprocess
+import shutil
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
+from dagster_dbt import DbtCliResource, DbtProject
+from filelock import FileLock
 from sqlalchemy.engine import make_url
 
 from skillstudio.db import libpq_url
 
 DBT_PROJECT_DIR: Path = Path(__file__).resolve().parents[3] / "dbt"
+DBT_EXECUTABLE: Path = Path(sys.executable).parent / "dbt"
 PROFILE_NAME = "skillstudio"
 TARGET_NAME = "main"
-MANIFEST_PATH = DBT_PROJECT_DIR / "target" / "manifest.json"
+
+DBT_PROJECT = DbtProject(project_dir=DBT_PROJECT_DIR, profile=PROFILE_NAME, target=TARGET_NAME)
 
 # What `dbt parse` reads: when none of it is newer than the manifest, the manifest is current.
 _MANIFEST_INPUTS = ("models", "macros", "tests", "dbt_project.yml")
-# Parsing never connects, but dbt insists on a complete profile.
-_PARSE_ONLY_URL = "postgresql://dbt@localhost:5432/skillstudio"
 
 
 def _query_value(value: str | tuple[str, ...] | None) -> str | None:
@@ -67,19 +72,20 @@ def write_profiles(url: str, profiles_dir: Path, *, schema: str = "analytics", t
     return profiles_dir
 
 
-def _dbt_executable() -> Path:
-    return Path(sys.executable).parent / "dbt"
+def dbt_resource(
+    url: str, profiles_dir: Path, *, schema: str = "analytics", threads: int = 2
+) -> DbtCliResource:
+    """The dbt CLI on the database at ``url``; its profile is (re)written into ``profiles_dir`` first."""
+    write_profiles(url, profiles_dir, schema=schema, threads=threads)
+    return DbtCliResource(
+        project_dir=DBT_PROJECT, profiles_dir=str(profiles_dir), dbt_executable=str(DBT_EXECUTABLE)
+    )
 
 
-def _dbt_env() -> dict[str, str]:
-    # No usage statistics or version checks: dbt must never need the network.
-    return {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DBT_VERSION_CHECK": "false"}
-
-
-def _newest_input_mtime() -> float:
+def _newest_input_mtime(project: DbtProject) -> float:
     newest = 0.0
     for name in _MANIFEST_INPUTS:
-        path = DBT_PROJECT_DIR / name
+        path = project.project_dir / name
         if path.exists():
             newest = max(newest, path.stat().st_mtime)
         if path.is_dir():
@@ -89,71 +95,27 @@ def _newest_input_mtime() -> float:
     return newest
 
 
-def ensure_manifest() -> Path:
-    """Return ``dbt/target/manifest.json``, running ``dbt parse`` first when it is missing or stale."""
-    if MANIFEST_PATH.exists() and MANIFEST_PATH.stat().st_mtime >= _newest_input_mtime():
-        return MANIFEST_PATH
-    MANIFEST_PATH.parent.mkdir(parents=True, exist_ok=True)
-    # Parse into a private folder and move the manifest into place in one step, so that processes
-    # importing the Dagster definitions at the same time never read a half-written manifest.
-    with tempfile.TemporaryDirectory(dir=MANIFEST_PATH.parent, prefix=".parse-") as scratch:
-        scratch_dir = Path(scratch)
-        profiles_dir = write_profiles(_PARSE_ONLY_URL, scratch_dir / "profiles")
-        completed = subprocess.run(
-            [
-                str(_dbt_executable()),
-                "parse",
-                "--project-dir",
-                str(DBT_PROJECT_DIR),
-                "--profiles-dir",
-                str(profiles_dir),
-                "--target-path",
-                str(scratch_dir / "target"),
-            ],
-            cwd=DBT_PROJECT_DIR,
-            env=_dbt_env(),
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if completed.returncode != 0:
-            raise RuntimeError(
-                f"dbt parse failed ({completed.returncode}):\n{completed.stdout}{completed.stderr}"
-            )
-        os.replace(scratch_dir / "target" / "manifest.json", MANIFEST_PATH)
-    return MANIFEST_PATH
+def _is_current(project: DbtProject) -> bool:
+    manifest = project.manifest_path
+    return manifest.exists() and manifest.stat().st_mtime >= _newest_input_mtime(project)
 
 
-def run_dbt(
-    args: list[str],
-    *,
-    url: str,
-    profiles_dir: Path,
-    schema: str = "analytics",
-    threads: int = 2,
-    target_path: Path | None = None,
-) -> subprocess.CompletedProcess[str]:
-    """Run ``dbt <args>`` against the database at ``url``; the caller reads the return code.
+def _put_dbt_on_path() -> None:
+    # The preparer runs the `dbt` it finds on PATH, and a virtualenv used without activation
+    # (`.venv/bin/skillstudio demo`, `.venv/bin/python -m pytest`) does not put its own there.
+    if shutil.which("dbt") != str(DBT_EXECUTABLE):
+        os.environ["PATH"] = os.pathsep.join([str(DBT_EXECUTABLE.parent), os.environ.get("PATH", "")])
 
-    The profile in ``profiles_dir`` is (re)written from ``url`` first, so it always names that database.
-    ``target_path`` moves dbt's artifacts (run_results.json, compiled SQL) out of ``dbt/target``, for runs
-    that must not share them with concurrent ones.
-    """
-    write_profiles(url, profiles_dir, schema=schema, threads=threads)
-    target_args = ["--target-path", str(target_path)] if target_path is not None else []
-    return subprocess.run(
-        [
-            str(_dbt_executable()),
-            *args,
-            "--project-dir",
-            str(DBT_PROJECT_DIR),
-            "--profiles-dir",
-            str(profiles_dir),
-            *target_args,
-        ],
-        cwd=DBT_PROJECT_DIR,
-        env=_dbt_env(),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+
+def load_manifest(project: DbtProject = DBT_PROJECT) -> dict[str, Any]:
+    """The project's manifest, parsed first under ``dagster dev`` or when it is missing or stale."""
+    _put_dbt_on_path()
+    project.manifest_path.parent.mkdir(parents=True, exist_ok=True)
+    # dbt rewrites the manifest in place. Deciding and reading under one lock keeps a process that
+    # imports the definitions from reading a manifest that another one is rewriting.
+    with FileLock(project.manifest_path.with_name(".manifest.lock")):
+        project.prepare_if_dev()
+        if not _is_current(project):
+            project.preparer.prepare(project)
+        manifest: dict[str, Any] = json.loads(project.manifest_path.read_text())
+    return manifest

@@ -10,8 +10,6 @@ renamed as (
 
     select
         user_id,
-        email,
-        display_name,
         role,
         created_at
 
