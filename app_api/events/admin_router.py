@@ -12,6 +12,7 @@ from pydantic import TypeAdapter
 from app_api.common.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from app_api.events import quarantine_service as quarantined
 from app_api.events.schemas import QuarantinePage, QuarantineRead, openapi_body
+from skillstudio.events.contract import finite_json
 from skillstudio.events.intake import AnyStatement
 from skillstudio.web.dependencies import RequireAdmin, SessionDep
 from skillstudio.web.problems import ProblemError
@@ -28,7 +29,8 @@ async def corrected_statement(request: Request) -> Any | None:
     if not body.strip():
         return None
     try:
-        return pydantic_core.from_json(body, allow_inf_nan=False)
+        # Kept for audit as sent, so it must fit jsonb: a number beyond double range reads as infinity.
+        return finite_json(pydantic_core.from_json(body, allow_inf_nan=False))
     except ValueError as error:
         raise ProblemError(
             422, f"The body must be a JSON statement, or empty to retry the stored one ({error})."

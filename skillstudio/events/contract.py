@@ -10,13 +10,14 @@ a no-op. docs/events.md is the reference.
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 import uuid
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal, Protocol
+from typing import Annotated, Any, Literal, Protocol
 from urllib.parse import quote, unquote
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 EVENT_NAMESPACE = uuid.UUID("6f1c2f0e-8a53-4c8e-9a55-5b0f7a0c2d11")
 _NAMESPACE_BYTES = EVENT_NAMESPACE.bytes
@@ -134,6 +135,50 @@ def canonical_context_activities(course_id: uuid.UUID | None, module_id: uuid.UU
     return {}
 
 
+# A reason quotes what was sent, but never more than this much of it.
+_SHOWN_CHARACTERS = 80
+
+
+def shown(value: Any) -> str:
+    """A sent value as a reason quotes it: short whatever its size (long text cut, containers named)."""
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**_SHOWN_CHARACTERS:
+        return f"a number of {len(str(abs(value)))} digits"
+    if isinstance(value, str) and len(value) > _SHOWN_CHARACTERS:
+        return f"{value[: _SHOWN_CHARACTERS - 20]!r}... ({len(value)} characters)"
+    return repr(value)
+
+
+def finite_json(value: Any) -> Any:
+    """A free-form JSON value (extensions) as sent; ``ValueError`` where it holds a number beyond the range of
+    a double. JSON allows such numbers, but they are read as infinity, which no jsonb column can hold."""
+    if (where := _infinite_at(value, "")) is not None:
+        raise ValueError(
+            f"holds a number beyond ±1.8e308 at {where or 'its top level'}, more than the event store can "
+            "hold; send it as a string"
+        )
+    return value
+
+
+def _infinite_at(value: Any, where: str) -> str | None:
+    if isinstance(value, float):
+        return None if math.isfinite(value) else where
+    if isinstance(value, dict):
+        items: Any = value.items()
+    elif isinstance(value, list):
+        items = enumerate(value)
+    else:
+        return None
+    for key, item in items:
+        found = _infinite_at(item, f"{where}.{key}" if where else str(key))
+        if found is not None:
+            return found
+    return None
+
+
 class StatementError(ValueError):
     """A statement that is well-formed JSON of the right shape but means something impossible.
 
@@ -143,6 +188,12 @@ class StatementError(ValueError):
     def __init__(self, errors: list[tuple[str, str]]) -> None:
         super().__init__("; ".join(f"{field}: {message}" for field, message in errors))
         self.errors = errors
+
+
+# Extensions are kept as sent, provided the event store can hold them.
+FreeForm = Annotated[dict[str, Any], AfterValidator(finite_json)]
+# The attempt column is a PostgreSQL integer.
+MAX_ATTEMPT = 2**31 - 1
 
 
 class _Strict(BaseModel):
@@ -167,15 +218,15 @@ class Result(_Strict):
     completion: bool | None = None
     response: str | None = Field(default=None, max_length=10_000)
     duration_s: float | None = Field(default=None, ge=0.0)
-    extensions: dict[str, Any] | None = None
+    extensions: FreeForm | None = None
 
 
 class Context(_Strict):
     registration: uuid.UUID | None = Field(default=None, description="The enrollment id.")
     course_id: uuid.UUID | None = None
     module_id: uuid.UUID | None = None
-    attempt: int | None = Field(default=None, ge=1)
-    extensions: dict[str, Any] = Field(default_factory=dict)
+    attempt: int | None = Field(default=None, ge=1, le=MAX_ATTEMPT)
+    extensions: FreeForm = Field(default_factory=dict)
 
 
 class Statement(_Strict):
@@ -196,7 +247,7 @@ class Statement(_Strict):
             return value
         if value in VERB_BY_IRI:
             return VERB_BY_IRI[value]
-        raise ValueError(f"unknown verb {value!r}; use one of: {', '.join(VERBS)}")
+        raise ValueError(f"unknown verb {shown(value)}; use one of: {', '.join(VERBS)}")
 
     def event_id(self) -> uuid.UUID:
         if self.id is not None:
@@ -264,6 +315,8 @@ def checked_score(
     if errors:
         raise StatementError(errors)
     if scaled is None and raw is not None and low is not None and high is not None:
+        if math.isinf(high - low):  # a range wider than a double: halves give the same ratio, finite
+            return (raw / 2 - low / 2) / (high / 2 - low / 2)
         return (raw - low) / (high - low)
     return scaled
 

@@ -2,7 +2,8 @@
 
 Rows are written in the caller's transaction, beside the batch's accepted events, so a batch is stored
 whole or not at all. PostgreSQL's jsonb holds any JSON value except text containing U+0000; such a payload
-is kept as its JSON text instead. A payload that is not a JSON object is wrapped, and ``payload_wrapped``
+is kept as its JSON text instead, and so is one holding a number beyond double range (read as infinity,
+which jsonb cannot hold). A payload that is not a JSON object is wrapped, and ``payload_wrapped``
 says so; ``unwrap`` gives back what was sent either way.
 """
 
@@ -21,7 +22,10 @@ from skillstudio.events.intake import FieldErrors, Rejected
 
 def storable(payload: Any) -> tuple[Any, bool]:
     """``(what to store in the jsonb column, whether it is wrapped)`` for a payload as sent."""
-    text = json.dumps(payload, ensure_ascii=False)
+    try:
+        text = json.dumps(payload, ensure_ascii=False, allow_nan=False)
+    except ValueError:  # a number beyond double range, read as infinity: jsonb has no infinity
+        return {"json": json.dumps(payload, ensure_ascii=False)}, True
     if "\\u0000" in text:
         return {"json": text}, True
     if isinstance(payload, dict):

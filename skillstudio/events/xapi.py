@@ -24,16 +24,19 @@ from skillstudio.events.contract import (
     ACTIVITY_BASE,
     ACTIVITY_TYPES,
     EXTENSION_BASE,
+    MAX_ATTEMPT,
     OBJECT_TYPE_BY_IRI,
     VERB_BY_IRI,
     VERBS,
     EventRow,
+    FreeForm,
     StatementError,
     canonical_context_activities,
     checked_score,
     derive_event_id,
     local_extensions,
     local_object_id,
+    shown,
 )
 from skillstudio.events.iso_duration import parse_duration
 
@@ -63,7 +66,7 @@ def _reject_attachments(value: Any) -> Any:
 def _known_verb(value: str) -> str:
     if value not in VERB_BY_IRI:
         raise ValueError(
-            f"unknown verb IRI {value!r}; use one of the vocabulary: {', '.join(VERBS.values())}"
+            f"unknown verb IRI {shown(value)}; use one of the vocabulary: {', '.join(VERBS.values())}"
         )
     return value
 
@@ -124,7 +127,7 @@ class XapiContextActivities(TypedDict):
 class XapiContext(TypedDict):
     registration: NotRequired[uuid.UUID]
     contextActivities: NotRequired[XapiContextActivities]
-    extensions: NotRequired[dict[str, Any]]
+    extensions: NotRequired[FreeForm]
     # Accepted and not stored (see the module docstring).
     instructor: NotRequired[Any]
     team: NotRequired[Any]
@@ -152,7 +155,7 @@ class XapiResult(TypedDict):
     completion: NotRequired[bool]
     response: NotRequired[Annotated[str, Field(max_length=10_000)]]
     duration: NotRequired[Duration]  # ISO 8601, e.g. "PT1M30.5S", read as seconds
-    extensions: NotRequired[dict[str, Any]]
+    extensions: NotRequired[FreeForm]
 
 
 @with_config(_FORBID)
@@ -236,7 +239,7 @@ def _object(activity: XapiActivity, errors: list[tuple[str, str]]) -> tuple[str,
     if object_type is None:
         given = activity.get("definition", {}).get("type")
         message = (
-            f"unknown activity type IRI {given!r}"
+            f"unknown activity type IRI {shown(given)}"
             if given
             else "required: the activity type IRI of the object (or a SkillStudio activity id)"
         )
@@ -258,17 +261,19 @@ def _context_extensions(
             try:
                 parsed = uuid.UUID(str(value))
             except ValueError:
-                errors.append((field, f"must be a UUID, not {value!r}"))
+                errors.append((field, f"must be a UUID, not {shown(value)}"))
                 continue
             if key == COURSE_EXT:
                 course_id = parsed
             else:
                 module_id = parsed
         elif key == ATTEMPT_EXT:
-            if isinstance(value, int) and not isinstance(value, bool) and value >= 1:
-                attempt = value
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                errors.append((field, f"must be a whole number from 1, not {shown(value)}"))
+            elif value > MAX_ATTEMPT:
+                errors.append((field, f"must be at most {MAX_ATTEMPT}, not {shown(value)}"))
             else:
-                errors.append((field, f"must be a whole number from 1, not {value!r}"))
+                attempt = value
         else:
             kept[key] = value
     return local_extensions(kept), course_id, module_id, attempt
@@ -298,7 +303,7 @@ def _context_activities(
             parsed = _trailing_uuid(activity["id"])
             if parsed is None:
                 errors.append(
-                    (field, f"a {kind} activity id must end in the {kind} UUID, not {activity['id']!r}")
+                    (field, f"a {kind} activity id must end in the {kind} UUID, not {shown(activity['id'])}")
                 )
                 continue
             if found[kind] is not None and found[kind] != parsed:
