@@ -23,8 +23,7 @@ from sqlalchemy.engine import make_url
 
 from app_api.migrate import upgrade
 from skillstudio.db import database_url, libpq_url
-from skillstudio.events.contract import EVENT_COLUMNS, EventRow, derive_event_id
-from skillstudio.events.store import write_events
+from skillstudio.events import EVENT_COLUMNS, EventRow, event_row, write_events
 
 
 def make_events(count: int) -> list[EventRow]:
@@ -34,12 +33,10 @@ def make_events(count: int) -> list[EventRow]:
     for number in range(count):
         actor = actors[number % len(actors)]
         at = start + timedelta(seconds=number)
-        lesson = f"lesson-{number % 400}"
-        event_id = derive_event_id(actor_id=actor, verb="experienced", object_type="lesson", object_id=lesson,
-                                   occurred_at=at)  # fmt: skip
         rows.append(
-            (event_id, at, at, actor, "experienced", "lesson", lesson, uuid.uuid4(), None, uuid.uuid4(), None,
-             None, None, True, None, 61.5, {"source": "benchmark"})
+            event_row(occurred_at=at, actor_id=actor, verb="experienced", object_type="lesson",
+                      object_id=f"lesson-{number % 400}", course_id=uuid.uuid4(), registration=uuid.uuid4(),
+                      completion=True, duration_s=61.5, extensions={"source": "benchmark"})
         )  # fmt: skip
     return rows
 
@@ -50,7 +47,7 @@ def insert_row_by_row(conn: psycopg.Connection, rows: list[EventRow]) -> None:
         cursor.executemany(
             f"insert into learner_events ({', '.join(EVENT_COLUMNS)}) values ({placeholders}) "
             "on conflict do nothing",
-            [(*row[:-1], Jsonb(row[-1])) for row in rows],
+            [row._replace(extensions=Jsonb(row.extensions)) for row in rows],
         )
 
 

@@ -36,12 +36,16 @@ from sqlalchemy.engine import make_url
 
 from app_api.migrate import upgrade
 from skillstudio.db import database_url, libpq_url
-from skillstudio.events.binary_copy import SIGNATURE, TRAILER
-from skillstudio.events.bulk_load import EventLoader, column_types, encode
-from skillstudio.sources.synthetic import GenerationProgress, GeneratorConfig, generate
-from skillstudio.sources.synthetic.catalogue import build_catalogue
-from skillstudio.sources.synthetic.event_buffer import EVENT_COLUMNS
-from skillstudio.sources.synthetic.generator import first_day, simulate_batches
+from skillstudio.events import SIGNATURE, TRAILER, EventLoader, column_types, encode
+from skillstudio.sources.synthetic import (
+    GENERATED_COLUMNS,
+    GenerationProgress,
+    GeneratorConfig,
+    build_catalogue,
+    first_day,
+    generate,
+    simulate_batches,
+)
 
 
 @contextmanager
@@ -85,7 +89,7 @@ def raw_copy(url: str, config: GeneratorConfig, blocks: list[memoryview]) -> flo
             )
             month = following
         conn.commit()
-        columns = sql.SQL(", ").join(map(sql.Identifier, EVENT_COLUMNS))
+        columns = sql.SQL(", ").join(map(sql.Identifier, GENERATED_COLUMNS))
         started = time.perf_counter()
         with conn.cursor().copy(
             sql.SQL("copy bare_events ({}) from stdin (format binary)").format(columns)
@@ -102,7 +106,7 @@ def bulk_load(url: str, config: GeneratorConfig, batches: list[dict[str, Any]]) 
     """Events stored and seconds through the project's bulk loader, commit included."""
     with psycopg.connect(url) as conn:
         started = time.perf_counter()
-        with EventLoader(conn, EVENT_COLUMNS, first=first_day(config), last=config.end_date) as loader:
+        with EventLoader(conn, GENERATED_COLUMNS, first=first_day(config), last=config.end_date) as loader:
             for columns in batches:
                 loader.write(columns)
         conn.commit()

@@ -2,7 +2,7 @@
 
 (a) raw binary COPY of pre-encoded rows into a bare partitioned table (no keys, no indexes): the limit of
     this machine's PostgreSQL;
-(b) the project's bulk loader (`skillstudio.events.bulk_load.copy_events`) loading the same rows into
+(b) the project's bulk loader (`skillstudio.events.copy_events`) loading the same rows into
     `learner_events`, indexes and de-duplication included;
 (c) `POST /api/v1/events` with 1,000-statement batches from a concurrent client against a running server
     (uvicorn, 2 workers);
@@ -43,11 +43,9 @@ from sqlalchemy.engine import make_url
 
 from app_api.migrate import upgrade
 from skillstudio.db import database_url, libpq_url
-from skillstudio.events.binary_copy import SIGNATURE, TRAILER
-from skillstudio.events.bulk_load import column_types, copy_events, encode
-from skillstudio.events.store import ensure_month_partitions
+from skillstudio.events import SIGNATURE, TRAILER, column_types, copy_events, encode, ensure_month_partitions
 from skillstudio.settings import Settings
-from skillstudio.web.security import issue_access_token
+from skillstudio.web import issue_access_token
 
 P99_TARGET_MS = 20.0
 VERBS = np.array(["experienced", "completed", "answered", "progressed"])

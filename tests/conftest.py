@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import psycopg
 import pytest
@@ -23,6 +24,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 from app_api.migrate import upgrade  # noqa: E402
 from skillstudio.db import database_url, libpq_url  # noqa: E402
+from skillstudio.events import GroupWriter  # noqa: E402
 from skillstudio.settings import Settings  # noqa: E402
 
 
@@ -98,10 +100,30 @@ def session(shared_database: str) -> Iterator[Session]:
     engine.dispose()
 
 
+class _SavepointsOf:
+    """Transactions for the app's group writer inside the test's: each is a savepoint of the test's session,
+    so what the writer commits is rolled back with the test (and with any savepoint the test holds)."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    @contextmanager
+    def begin(self) -> Iterator[Session]:
+        with self._session.begin_nested():
+            yield self._session
+
+
 @pytest.fixture
-def client(session: Session, tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+def event_writer(session: Session) -> GroupWriter:
+    """The app's group writer, writing in the test's transaction."""
+    return GroupWriter(_SavepointsOf(session))
+
+
+@pytest.fixture
+def client(
+    session: Session, event_writer: GroupWriter, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[TestClient]:
     """The real app, its requests running in the test's transaction."""
-    from app_api.events.writer import SessionWriter
     from skillstudio.main.app import create_app
     from skillstudio.web.dependencies import get_session
 
@@ -115,6 +137,6 @@ def client(session: Session, tmp_path_factory: pytest.TempPathFactory) -> Iterat
         session.flush()
 
     app.dependency_overrides[get_session] = _session
-    app.state.event_writer = SessionWriter(session)
+    app.state.event_writer = event_writer
     with TestClient(app) as test_client:
         yield test_client

@@ -14,9 +14,7 @@ from fastapi.responses import JSONResponse
 from app_api.events import service
 from app_api.events.admin_router import router as admin_router
 from app_api.events.schemas import EventBatchRead, openapi_body
-from app_api.events.writer import EventWriterDep
-from skillstudio.events.intake import BATCH, BatchTooLarge, InvalidBatch
-from skillstudio.events.xapi_export import XAPI_VERSION
+from skillstudio.events import BATCH, XAPI_VERSION, BatchTooLarge, GroupWriter, InvalidBatch
 from skillstudio.web.dependencies import SessionDep
 from skillstudio.web.problems import ProblemError
 from skillstudio.web.security import CurrentUser
@@ -26,6 +24,15 @@ async def raw_body(request: Request) -> bytes:
     """The request body unparsed: validation parses it in the same pass (see skillstudio.events.intake)."""
     return await request.body()
 
+
+async def event_writer(request: Request) -> GroupWriter:
+    """The app's group writer. Async: a plain function dependency would cost every request a hop to a
+    worker thread."""
+    writer: GroupWriter = request.app.state.event_writer
+    return writer
+
+
+EventWriterDep = Annotated[GroupWriter, Depends(event_writer)]
 
 # Bodies up to this size (a few statements) are read on the event loop; larger ones in a worker thread.
 PARSE_INLINE_BYTES = 16_384
@@ -84,7 +91,7 @@ async def post_events(
         raise ProblemError(
             422, "The body must be a JSON array of statements (at most the batch limit).", errors=errors
         ) from error
-    return await writer.store(checked, received_at=received_at)
+    return service.batch_read(await writer.store(checked, received_at=received_at))
 
 
 @events_router.get(

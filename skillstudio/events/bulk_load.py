@@ -22,7 +22,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, ExitStack, contextmanager
-from datetime import UTC, date, datetime
+from datetime import date
 from types import TracebackType
 
 import numpy as np
@@ -32,7 +32,7 @@ from psycopg.copy import QueuedLibpqWriter
 
 from skillstudio.events.binary_copy import SIGNATURE, TRAILER, Categorical, encode, row_count
 from skillstudio.events.bulk_staging import StagedMonth, Staging
-from skillstudio.events.store import ensure_month_partitions
+from skillstudio.events.partitions import ensure_month_partitions, month_bounds
 
 ColumnValues = np.ndarray | Categorical
 # ``copy_events`` takes the fast path from this many rows on: below, the time saved does not pay for
@@ -188,7 +188,7 @@ class EventLoader:
             raise ValueError(f"unknown columns {unknown}; learner_events has {list(types)}")
         months = []
         names = ensure_month_partitions(conn, self.first, self.last)
-        for name, lower in zip(names, _month_starts(self.first, self.last), strict=True):
+        for name, (lower, upper) in zip(names, month_bounds(self.first, self.last), strict=True):
             if self.fast and _is_empty(conn, name):
                 # Dropped now, in the caller's transaction: writers of this month wait until it ends, and
                 # the staged table takes its place.
@@ -196,7 +196,7 @@ class EventLoader:
                     sql.SQL("alter table learner_events detach partition {}").format(sql.Identifier(name))
                 )
                 conn.execute(sql.SQL("drop table {}").format(sql.Identifier(name)))
-                months.append(StagedMonth(name, lower, _next_month(lower)))
+                months.append(StagedMonth(name, lower, upper))
         # Naive UTC: numpy does not take time zones.
         bounds = [bound.replace(tzinfo=None) for month in months for bound in (month.lower, month.upper)]
         self._bounds = np.array(bounds, dtype="datetime64[us]")
@@ -246,20 +246,6 @@ class EventLoader:
         self._transaction.close()
         staging.close()
         return None
-
-
-def _month_starts(first: date, last: date) -> list[datetime]:
-    """Midnight UTC of the first day of each month from ``first``'s to ``last``'s."""
-    month = datetime(first.year, first.month, 1, tzinfo=UTC)
-    months = []
-    while month.date() <= last:
-        months.append(month)
-        month = _next_month(month)
-    return months
-
-
-def _next_month(month: datetime) -> datetime:
-    return month.replace(year=month.year + month.month // 12, month=month.month % 12 + 1)
 
 
 def _is_empty(conn: psycopg.Connection, table: str) -> bool:

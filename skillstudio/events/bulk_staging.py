@@ -31,6 +31,7 @@ from psycopg import sql
 from psycopg.copy import Copy, QueuedLibpqWriter
 
 from skillstudio.events.binary_copy import SIGNATURE, TRAILER, Categorical, encode
+from skillstudio.events.store import insert_from_staging
 
 # COPY streams (and index builds) at once: one per core of the machine this was measured on.
 STREAMS = 2
@@ -203,13 +204,7 @@ class Staging:
                     partition, sql.Identifier(f"{month.table}_range")
                 )
             )
-        columns = sql.SQL(", ").join(map(sql.Identifier, self.types))
-        inserted = conn.execute(
-            sql.SQL(
-                "insert into learner_events ({columns}) select distinct on (event_id, occurred_at) {columns} "
-                "from {rest} on conflict do nothing"
-            ).format(columns=columns, rest=sql.Identifier(self.rest))
-        ).rowcount
+        inserted = conn.execute(insert_from_staging(self.rest, tuple(self.types))).rowcount
         conn.execute(sql.SQL("drop table {}").format(sql.Identifier(self.router)))
         self._created.clear()
         return inserted

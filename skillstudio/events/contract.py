@@ -12,9 +12,10 @@ from __future__ import annotations
 import hashlib
 import math
 import re
+import types
 import uuid
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any, Literal, Protocol
+from typing import Annotated, Any, Literal, NamedTuple, Protocol, get_args, get_origin, get_type_hints
 from urllib.parse import quote, unquote
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, field_validator
@@ -262,7 +263,7 @@ class Statement(_Strict):
         )
 
     def to_row(self, *, received_at: datetime) -> EventRow:
-        """The ``learner_events`` row, in ``EVENT_COLUMNS`` order (``StatementError`` if impossible)."""
+        """The ``learner_events`` row (``StatementError`` if impossible)."""
         result, context = self.result, self.context
         score_scaled = score_raw = score_min = score_max = duration_s = None
         success = completion = response = result_extensions = None
@@ -291,7 +292,8 @@ class Statement(_Strict):
             occurred_at=occurred_at,
             attempt=attempt,
         )
-        return (
+        # Positional: keywords would cost a microsecond per statement on the intake's hot path.
+        return EventRow(
             event_id, occurred_at, received_at, actor_id, verb, object_type, object_id, course_id, module_id,
             registration, attempt, score_scaled, success, completion, response, duration_s, extensions,
             score_raw, score_min, score_max, result_extensions, None,
@@ -346,34 +348,55 @@ def derive_event_id(
     return uuid.UUID(bytes=hashlib.sha1(_NAMESPACE_BYTES + key.encode()).digest()[:16], version=5)
 
 
-# Column order of learner_events as written by COPY. New columns are only ever appended: writers that
-# build rows by hand with the first 17 columns keep working (``write_events`` fills the rest with NULL).
-EVENT_COLUMNS: tuple[str, ...] = (
-    "event_id",
-    "occurred_at",
-    "received_at",
-    "actor_id",
-    "verb",
-    "object_type",
-    "object_id",
-    "course_id",
-    "module_id",
-    "registration",
-    "attempt",
-    "score_scaled",
-    "success",
-    "completion",
-    "response",
-    "duration_s",
-    "extensions",
-    "score_raw",
-    "score_min",
-    "score_max",
-    "result_extensions",
-    "context_activities",
-)
+class EventRow(NamedTuple):
+    """One ``learner_events`` row: the one shape every writer produces (both statement forms, ``event_row``
+    for importers and the API's own changes) and every write path takes.
 
-EventRow = tuple[Any, ...]
+    Fields are the table's columns in its order, and their Python types give the column types
+    (``COLUMN_TYPES``). New columns are only ever appended: ``write_events`` also takes rows cut after the
+    first 17 (``extensions``), written before columns were appended, and stores the rest as NULL.
+    """
+
+    event_id: uuid.UUID
+    occurred_at: datetime
+    received_at: datetime
+    actor_id: uuid.UUID
+    verb: str
+    object_type: str
+    object_id: str
+    course_id: uuid.UUID | None
+    module_id: uuid.UUID | None
+    registration: uuid.UUID | None
+    attempt: int | None
+    score_scaled: float | None
+    success: bool | None
+    completion: bool | None
+    response: str | None
+    duration_s: float | None
+    extensions: dict[str, Any]
+    score_raw: float | None
+    score_min: float | None
+    score_max: float | None
+    result_extensions: dict[str, Any] | None
+    context_activities: dict[str, Any] | None
+
+
+EVENT_COLUMNS: tuple[str, ...] = EventRow._fields
+_PG_TYPES = {
+    uuid.UUID: "uuid", datetime: "timestamptz", str: "text", int: "int4", float: "float8", bool: "bool",
+}  # fmt: skip
+
+
+def _pg_type(hint: Any) -> str:
+    if get_origin(hint) is dict:
+        return "jsonb"
+    if isinstance(hint, types.UnionType):  # ``X | None``: the column's type is X's
+        return _pg_type(next(arg for arg in get_args(hint) if arg is not type(None)))
+    return _PG_TYPES[hint]
+
+
+# PostgreSQL type of each column, in column order, spelled as binary COPY and casts take them.
+COLUMN_TYPES: tuple[str, ...] = tuple(_pg_type(hint) for hint in get_type_hints(EventRow).values())
 
 
 class StatementLike(Protocol):
@@ -388,7 +411,7 @@ class StatementLike(Protocol):
 
 
 def statement_to_row(statement: StatementLike, *, received_at: datetime) -> EventRow:
-    """The ``learner_events`` row of a validated statement (either form), in ``EVENT_COLUMNS`` order."""
+    """The ``learner_events`` row of a validated statement (either form)."""
     return statement.to_row(received_at=received_at)
 
 
@@ -437,7 +460,7 @@ def event_row(
             occurred_at=occurred_at,
             attempt=attempt,
         )
-    return (
+    return EventRow(
         event_id, occurred_at, received_at or occurred_at, actor_id, verb, object_type, object_id,
         course_id, module_id, registration, attempt, score_scaled, success, completion, response,
         duration_s, extensions or {}, score_raw, score_min, score_max, result_extensions, context_activities,

@@ -170,14 +170,15 @@ def _rows(
         except StatementError as error:
             rejected.append(Rejected(index, items[index] if items is not None else None, error.errors))
             continue
-        if row[1] > latest:
-            message = f"{row[1].isoformat()} is in the future (received at {received_at.isoformat()})"
+        occurred_at = row.occurred_at
+        if occurred_at > latest:
+            message = f"{occurred_at.isoformat()} is in the future (received at {received_at.isoformat()})"
             rejected.append(
                 Rejected(index, items[index] if items is not None else None, [("timestamp", message)])
             )
             continue
         rows.append(row)
-        event_ids[index] = row[0]
+        event_ids[index] = row.event_id
     rejected.sort(key=lambda item: item.index)
     return CheckedBatch(rows=rows, event_ids=event_ids, rejected=rejected)
 

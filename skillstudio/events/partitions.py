@@ -2,7 +2,8 @@
 
 Partitions are named ``learner_events_YYYY_MM`` and cover one UTC month; the SQL function
 ``ensure_learner_event_partition`` (migration 0001) creates them and moves rows of that month out of the
-default partition. Everything here goes through it, so the schedule, the app start-up and the CLI agree.
+default partition. Everything here goes through it, so the schedule, the app start-up, the CLI, the
+importers and the bulk loader agree; this module is the only place that knows how months map to partitions.
 """
 
 from __future__ import annotations
@@ -12,8 +13,6 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 import psycopg
-
-from skillstudio.events.store import ensure_month_partitions
 
 PARTITION_PATTERN = re.compile(r"^learner_events_(\d{4})_(\d{2})$")
 DEFAULT_PARTITION = "learner_events_default"
@@ -31,6 +30,33 @@ def add_months(month: date, months: int) -> date:
 
 def partition_name(month: date) -> str:
     return f"learner_events_{month:%Y_%m}"
+
+
+def month_bounds(first: date, last: date) -> list[tuple[datetime, datetime]]:
+    """Each month from ``first``'s to ``last``'s as its partition's range: midnight UTC of its first day
+    (included) to that of the next month's (excluded)."""
+    start, end = month_start(first), month_start(last)
+    bounds = []
+    while start <= end:
+        following = add_months(start, 1)
+        bounds.append((_midnight(start), _midnight(following)))
+        start = following
+    return bounds
+
+
+def _midnight(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)
+
+
+def ensure_month_partitions(conn: psycopg.Connection, first: date, last: date) -> list[str]:
+    """Create the monthly partitions covering ``first``..``last`` (moving rows out of the default one);
+    their names, oldest first."""
+    names = conn.execute(
+        "select ensure_learner_event_partition(month::date) "
+        "from generate_series(date_trunc('month', %s::date), %s::date, interval '1 month') as month",
+        (first, last),
+    ).fetchall()
+    return [name for (name,) in names]
 
 
 def month_of_partition(name: str) -> date | None:

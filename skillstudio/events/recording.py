@@ -2,7 +2,7 @@
 
 Every mutating route of the learning API calls ``record_event`` with the session that carries its change,
 so the change and its event commit or roll back together: no change without its event, no event without
-its change.
+its change. The event goes through the store's insert like any other (``write_events``).
 """
 
 from __future__ import annotations
@@ -11,16 +11,11 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from psycopg.types.json import Jsonb
-from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from skillstudio.events.contract import EVENT_COLUMNS, VERBS, event_row
-
-_INSERT = text(
-    f"insert into learner_events ({', '.join(EVENT_COLUMNS)}) "
-    f"values ({', '.join(':' + column for column in EVENT_COLUMNS)}) on conflict do nothing"
-)
+from skillstudio.db import driver_connection
+from skillstudio.events.contract import VERBS, event_row
+from skillstudio.events.store import write_events
 
 
 def record_event(
@@ -49,8 +44,5 @@ def record_event(
         object_id=str(object_id),
         **fields,
     )
-    values = dict(zip(EVENT_COLUMNS, row, strict=True))
-    values = {name: Jsonb(value) if isinstance(value, dict) else value for name, value in values.items()}
-    session.execute(_INSERT, values)
-    event_id: uuid.UUID = values["event_id"]
-    return event_id
+    write_events(driver_connection(session), [row])
+    return row.event_id

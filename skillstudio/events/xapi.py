@@ -216,7 +216,7 @@ def xapi_row(statement: XapiStatement, *, received_at: datetime) -> EventRow:
         actor_id=actor_id, verb=verb, object_type=object_type, object_id=object_id,
         occurred_at=occurred_at, attempt=attempt,
     )  # fmt: skip
-    return (
+    return EventRow(
         event_id, occurred_at, received_at, actor_id, verb, object_type, object_id, course_id, module_id,
         registration, attempt, score_scaled, success, completion, response, duration_s, extensions,
         score_raw, score_min, score_max, result_extensions, context_activities,

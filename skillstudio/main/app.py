@@ -14,13 +14,12 @@ from fastapi import FastAPI
 from sqlalchemy.orm import sessionmaker
 
 from skillstudio.db import database_url, driver_connection, engine_for
-from skillstudio.events.partitions import ensure_months_ahead
+from skillstudio.events import GroupWriter, ensure_months_ahead
 from skillstudio.settings import Settings, get_settings
 from skillstudio.web.problems import install_problem_handlers
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    from app_api.events.writer import GroupWriter
     from app_api.router import api_router
     from serving.model_store import ModelStore
     from serving.router import router as serving_router

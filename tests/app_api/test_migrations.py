@@ -10,8 +10,8 @@ import pytest
 
 from app_api.migrate import downgrade, upgrade
 from skillstudio.db import libpq_url
+from skillstudio.events import ensure_month_partitions, write_events
 from skillstudio.events.contract import Statement, statement_to_row
-from skillstudio.events.store import ensure_month_partitions, write_events
 
 
 def tables(conn: psycopg.Connection) -> set[str]:

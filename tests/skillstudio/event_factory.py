@@ -12,8 +12,8 @@ from datetime import UTC, date, datetime, timedelta
 
 import psycopg
 
+from skillstudio.events import ensure_month_partitions, write_events
 from skillstudio.events.contract import EventRow, event_row
-from skillstudio.events.store import ensure_month_partitions, write_events
 
 RESPONSES = [None, "", 'said "hello, world"\nand left', "naïve café ☃", "a,b;c\\d"]
 EXTENSIONS = [{}, {"https://skillstudio.dev/xapi/clicks": 3}, {"nested": {"a": [1, 2.5, None]}, "é": "ü"}]

@@ -23,8 +23,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from skillstudio.events.contract import EventRow, event_row
-from skillstudio.events.store import ensure_month_partitions, write_events
+from skillstudio.events import EventRow, ensure_month_partitions, event_row, write_events
 from skillstudio.sources.common import Progress, stable_id
 from skillstudio.sources.oulad.catalogue import Catalogue, day_at
 from skillstudio.sources.oulad.files import CLICK_FILE, OuladFormatError

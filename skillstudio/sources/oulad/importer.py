@@ -35,7 +35,7 @@ from pathlib import Path
 
 import psycopg
 
-from skillstudio.events.store import ensure_month_partitions, write_events
+from skillstudio.events import ensure_month_partitions, write_events
 from skillstudio.sources.common import NoProgress, Progress
 from skillstudio.sources.oulad.catalogue import import_catalogue
 from skillstudio.sources.oulad.clicks import load_click_events

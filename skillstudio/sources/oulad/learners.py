@@ -23,7 +23,7 @@ import psycopg
 from psycopg.types.json import Jsonb
 
 from skillstudio.erasure_log import erased_references, reference_of
-from skillstudio.events.contract import EventRow, event_row
+from skillstudio.events import EventRow, event_row
 from skillstudio.sources.common import stable_id, upsert
 from skillstudio.sources.oulad.catalogue import Catalogue, day_at
 from skillstudio.sources.oulad.files import dedupe

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from skillstudio.events.binary_copy import Categorical
+from skillstudio.events import EVENT_COLUMNS, Categorical
 from skillstudio.sources.synthetic.catalogue import Catalogue, random_ids
 
 VERBS = (
@@ -14,22 +14,13 @@ VERBS = (
 )  # fmt: skip
 VERB = {name: code for code, name in enumerate(VERBS)}
 OBJECT_TYPES = ("course", "lesson", "assessment", "question")
-EVENT_COLUMNS = (
-    "event_id",
-    "occurred_at",
-    "received_at",
-    "actor_id",
-    "verb",
-    "object_type",
-    "object_id",
-    "course_id",
-    "registration",
-    "attempt",
-    "score_scaled",
-    "success",
-    "completion",
-    "duration_s",
-)
+# What the simulation leaves to the columns' defaults (NULL, or '{}' for extensions).
+_NOT_SIMULATED = frozenset(
+    {"module_id", "response", "extensions", "score_raw", "score_min", "score_max", "result_extensions",
+     "context_activities"}
+)  # fmt: skip
+# The columns the simulation fills: the store's (``EventRow``), in its order, but those.
+GENERATED_COLUMNS = tuple(name for name in EVENT_COLUMNS if name not in _NOT_SIMULATED)
 # Nullable columns and the value that stands for NULL while collecting.
 _NULLABLE = {"attempt": 0, "score": np.nan, "success": -1, "completion": -1, "duration": np.nan}
 _DTYPES = {

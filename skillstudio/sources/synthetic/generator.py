@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import psycopg
 
-from skillstudio.events.bulk_load import EventLoader, copy_rows
+from skillstudio.events import EventLoader, copy_rows
 from skillstudio.sources.synthetic.catalogue import Catalogue, build_catalogue, day_start_us, random_ids
 from skillstudio.sources.synthetic.config import (
     GeneratedCounts,
@@ -19,7 +19,7 @@ from skillstudio.sources.synthetic.config import (
     GeneratorConfig,
     Progress,
 )
-from skillstudio.sources.synthetic.event_buffer import EVENT_COLUMNS
+from skillstudio.sources.synthetic.event_buffer import GENERATED_COLUMNS
 from skillstudio.sources.synthetic.learners import Learners, draw_learners
 from skillstudio.sources.synthetic.simulate import Simulation
 from skillstudio.sources.synthetic.tables import BatchRows, batch_rows, write_catalogue
@@ -68,7 +68,7 @@ def generate(
     skill_ids = write_catalogue(conn, catalogue)
     rows = BatchRows()
     done = 0
-    with EventLoader(conn, EVENT_COLUMNS, first=first_day(config), last=config.end_date) as loader:
+    with EventLoader(conn, GENERATED_COLUMNS, first=first_day(config), last=config.end_date) as loader:
         for batch in simulate_batches(config, catalogue):
             loader.write(batch.events)
             records = batch.simulation.records

@@ -8,8 +8,7 @@ from typing import Any
 import numpy as np
 import psycopg
 
-from skillstudio.events.binary_copy import Categorical
-from skillstudio.events.bulk_load import copy_batches, copy_rows, foreign_keys_checked_once
+from skillstudio.events import Categorical, copy_batches, copy_rows, foreign_keys_checked_once
 from skillstudio.sources.synthetic.catalogue import Catalogue, id_strings
 from skillstudio.sources.synthetic.config import LEVELS
 from skillstudio.sources.synthetic.learners import Learners

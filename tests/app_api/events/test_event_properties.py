@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from skillstudio.events import GroupWriter
 from skillstudio.events.contract import ACTIVITY_TYPES, VERBS
 from skillstudio.events.quarantine import unwrap
 from tests.factories import auth_headers, make_user
@@ -170,9 +171,10 @@ def traffic(draw: st.DrawFn) -> list[list[tuple[str, Any, Any]]]:
 
 
 @pytest.fixture
-def app_client(session: Session, tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+def app_client(
+    session: Session, event_writer: GroupWriter, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[TestClient]:
     """The real app on the test's transaction; examples isolate themselves with savepoints."""
-    from app_api.events.writer import SessionWriter
     from skillstudio.main.app import create_app
     from skillstudio.settings import Settings
     from skillstudio.web.dependencies import get_session
@@ -185,7 +187,7 @@ def app_client(session: Session, tmp_path_factory: pytest.TempPathFactory) -> It
         session.flush()
 
     app.dependency_overrides[get_session] = _session
-    app.state.event_writer = SessionWriter(session)
+    app.state.event_writer = event_writer
     admin = make_user(session, role="admin")
     with TestClient(app, headers=auth_headers(app.state.settings, admin)) as test_client:
         yield test_client

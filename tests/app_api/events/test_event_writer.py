@@ -21,11 +21,9 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import sessionmaker
 
-from app_api.events.schemas import EventBatchRead
 from app_api.events.service import read_json
-from app_api.events.writer import GroupWriter
 from app_api.users.models import User
-from skillstudio.events.intake import CheckedBatch
+from skillstudio.events import CheckedBatch, GroupWriter, StoredBatch
 from skillstudio.main.app import create_app
 from skillstudio.settings import Settings
 from tests.factories import auth_headers
@@ -54,10 +52,10 @@ def checked(*statements: dict[str, Any]) -> CheckedBatch:
     return read_json(body=json.dumps(list(statements)).encode(), received_at=RECEIVED, limit=1000)
 
 
-def store_together(writer: GroupWriter, *batches: CheckedBatch) -> list[EventBatchRead | BaseException]:
+def store_together(writer: GroupWriter, *batches: CheckedBatch) -> list[StoredBatch | BaseException]:
     """Store the batches from concurrent tasks, as concurrent requests would."""
 
-    async def run() -> list[EventBatchRead | BaseException]:
+    async def run() -> list[StoredBatch | BaseException]:
         tasks = [writer.store(batch, received_at=RECEIVED) for batch in batches]
         return await asyncio.gather(*tasks, return_exceptions=True)
 
@@ -122,15 +120,14 @@ def test_a_batch_the_database_refuses_fails_alone(engine: Engine) -> None:
     writer = GroupWriter(sessionmaker(engine))
     good = [checked(statement()) for _ in range(3)]
     bad = checked(statement())
-    row = list(bad.rows[0])
-    row[3] = "not a uuid"  # actor_id: passes no check in Python, the database refuses it
-    bad = dataclasses.replace(bad, rows=[tuple(row)])
+    # An actor id that passes no check in Python: the database refuses it.
+    bad = dataclasses.replace(bad, rows=[bad.rows[0]._replace(actor_id="not a uuid")])
 
     answers = store_together(writer, good[0], bad, good[1], good[2])
 
     assert isinstance(answers[1], Exception)
     assert "uuid" in str(answers[1])
-    assert [a.accepted for a in answers if isinstance(a, EventBatchRead)] == [1, 1, 1]
+    assert [a.accepted for a in answers if isinstance(a, StoredBatch)] == [1, 1, 1]
     with engine.connect() as conn:
         assert conn.execute(text("select count(*) from learner_events")).scalar_one() == 3
 

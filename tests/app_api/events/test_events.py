@@ -18,16 +18,6 @@ from skillstudio.events.store import write_events
 from tests.factories import auth_headers, make_user
 
 
-@pytest.fixture(autouse=True)
-def as_admin(request: pytest.FixtureRequest) -> None:
-    """Event routes need a signed-in caller; these tests submit for many actors, as an admin may."""
-    if "client" in request.fixturenames:
-        client: TestClient = request.getfixturevalue("client")
-        session: Session = request.getfixturevalue("session")
-        admin = make_user(session, role="admin")
-        client.headers.update(auth_headers(client.app.state.settings, admin))  # type: ignore[attr-defined]
-
-
 def statement(**overrides: Any) -> dict[str, Any]:
     body: dict[str, Any] = {
         "actor": {"id": str(uuid.uuid4())},

@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy.orm import Session
 
 from skillstudio.db import driver_connection
+from skillstudio.events import FEW_ROWS, ensure_month_partitions, write_events
 from skillstudio.events.contract import EVENT_COLUMNS, EventRow
-from skillstudio.events.store import FEW_ROWS, ensure_month_partitions, write_events
 from tests.skillstudio.event_factory import month_events
 
 MONTH = date(2026, 3, 1)

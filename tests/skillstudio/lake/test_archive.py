@@ -20,8 +20,7 @@ import pytest
 from moto import mock_aws
 
 from skillstudio.db import libpq_url
-from skillstudio.events.partitions import attached_months
-from skillstudio.events.store import ensure_month_partitions
+from skillstudio.events.partitions import attached_months, ensure_month_partitions
 from skillstudio.lake.archive import LakeError, archive_closed_months, export_month, lake_lock, manifest
 from skillstudio.lake.format import event_columns, parquet_digest, pg_digest
 from skillstudio.lake.manifest import WORK_PREFIX
