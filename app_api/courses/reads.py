@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
-from app_api.courses.access import etag
+from app_api.common.etags import etag
 from app_api.courses.models import Course, CoursePrerequisite, CourseSkill, Lesson, Module, Skill
 from app_api.courses.schemas import CourseRead, CourseRef, SkillRef
 

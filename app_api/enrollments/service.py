@@ -20,14 +20,14 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from app_api.common.pagination import keyset, page_of, parse_cursor
 from app_api.courses import service as courses
 from app_api.courses.models import Course
-from app_api.courses.paging import keyset, page_of, parse_cursor
 from app_api.enrollments.models import Enrollment
 from app_api.enrollments.schemas import EnrollmentPage, EnrollmentRead
+from skillstudio.errors import Conflict, Forbidden, NotFound
 from skillstudio.events.recording import record_event
-from skillstudio.web.problems import ProblemError
-from skillstudio.web.security import Principal
+from skillstudio.web.principals import Principal
 
 
 def _read(enrollment: Enrollment, course_title: str) -> EnrollmentRead:
@@ -76,13 +76,12 @@ def enroll(*, session: Session, actor: Principal, course_id: uuid.UUID) -> tuple
     if existing is not None and existing.status != "dropped":
         return _read(existing, course.title), False
     if course.status != "published":
-        raise ProblemError(
-            409, f"Course {course.title!r} is {course.status}; only published courses take enrollments."
+        raise Conflict(
+            f"Course {course.title!r} is {course.status}; only published courses take enrollments."
         )
     missing = courses.missing_prerequisites(session=session, user_id=actor.user_id, course_id=course_id)
     if missing:
-        raise ProblemError(
-            409,
+        raise Conflict(
             f"Complete the prerequisites of {course.title!r} first: "
             f"{'; '.join(f'{ref.title} ({ref.course_id})' for ref in missing)}.",
             title="Prerequisites missing",
@@ -110,9 +109,7 @@ def enroll(*, session: Session, actor: Principal, course_id: uuid.UUID) -> tuple
         # A concurrent request enrolled first (unique per learner and course): answer with its enrollment.
         raced = _existing(session, actor.user_id, course_id)
         if raced is None:
-            raise ProblemError(
-                409, "Could not enroll: your account no longer exists; log in again."
-            ) from error
+            raise Conflict("Could not enroll: your account no longer exists; log in again.") from error
         return _read(raced, course.title), False
     _event(session, actor, "registered", enrollment)
     return _read(enrollment, course.title), existing is None
@@ -125,9 +122,9 @@ def owned_enrollment(
     statement = select(Enrollment).where(Enrollment.enrollment_id == enrollment_id)
     enrollment = session.scalar(statement.with_for_update() if lock else statement)
     if enrollment is None:
-        raise ProblemError(404, f"There is no enrollment {enrollment_id}.")
+        raise NotFound(f"There is no enrollment {enrollment_id}.")
     if not viewer.can_act_for(enrollment.user_id):
-        raise ProblemError(403, "This enrollment belongs to another learner.")
+        raise Forbidden("This enrollment belongs to another learner.")
     return enrollment
 
 
@@ -145,13 +142,9 @@ def drop(*, session: Session, actor: Principal, enrollment_id: uuid.UUID) -> Enr
     enrollment = owned_enrollment(session=session, viewer=actor, enrollment_id=enrollment_id, lock=True)
     title = _title(session, enrollment.course_id)
     if enrollment.status == "completed":
-        raise ProblemError(
-            409, f"The enrollment in {title!r} is completed; a completed course cannot be dropped."
-        )
+        raise Conflict(f"The enrollment in {title!r} is completed; a completed course cannot be dropped.")
     if enrollment.course_run_id is not None:
-        raise ProblemError(
-            409, "Imported cohort enrollments are history and cannot be dropped through the API."
-        )
+        raise Conflict("Imported cohort enrollments are history and cannot be dropped through the API.")
     if enrollment.status == "active":
         enrollment.status = "dropped"
         enrollment.unregistered_at = datetime.now(UTC)
@@ -172,7 +165,7 @@ def list_enrollments(
     """A learner's enrollments, newest first: the caller's own, or anyone's for an admin."""
     learner = user_id or viewer.user_id
     if not viewer.can_act_for(learner):
-        raise ProblemError(403, "Learners list their own enrollments only; leave user_id out.")
+        raise Forbidden("Learners list their own enrollments only; leave user_id out.")
     statement = (
         select(Enrollment, Course.title)
         .join(Course, Course.course_id == Enrollment.course_id)

@@ -18,7 +18,7 @@ from skillstudio.events.intake import CheckedBatch, check_statements, read_batch
 from skillstudio.events.quarantine import quarantine
 from skillstudio.events.store import write_events
 from skillstudio.events.xapi_export import to_xapi
-from skillstudio.web.security import Principal
+from skillstudio.web.principals import Principal
 
 _ACTOR = EVENT_COLUMNS.index("actor_id")
 _EVENT_ID = EVENT_COLUMNS.index("event_id")

@@ -22,8 +22,8 @@ from datetime import UTC, datetime
 from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
+from app_api.common.pagination import keyset, page_of, parse_cursor
 from app_api.courses.models import Course, Lesson
-from app_api.courses.paging import keyset, page_of, parse_cursor
 from app_api.enrollments import service as enrollments
 from app_api.enrollments.models import Enrollment
 from app_api.progress import summaries
@@ -38,9 +38,9 @@ from app_api.progress.schemas import (
     LessonProgressUpdate,
     ProgressReportRead,
 )
+from skillstudio.errors import Conflict, Forbidden, NotFound
 from skillstudio.events.recording import record_event
-from skillstudio.web.problems import ProblemError
-from skillstudio.web.security import Principal
+from skillstudio.web.principals import Principal
 
 
 def _lesson_read(
@@ -75,12 +75,12 @@ def report(
         session=session, viewer=actor, enrollment_id=enrollment_id, lock=True
     )
     if enrollment.user_id != actor.user_id:
-        raise ProblemError(403, "Learners report their own progress only; admins may read it, not write it.")
+        raise Forbidden("Learners report their own progress only; admins may read it, not write it.")
     if enrollment.status == "dropped":
-        raise ProblemError(409, "This enrollment was dropped; enroll in the course again to continue.")
+        raise Conflict("This enrollment was dropped; enroll in the course again to continue.")
     lesson = session.get(Lesson, lesson_id)
     if lesson is None or lesson.course_id != enrollment.course_id:
-        raise ProblemError(404, f"Lesson {lesson_id} is not a lesson of this enrollment's course.")
+        raise NotFound(f"Lesson {lesson_id} is not a lesson of this enrollment's course.")
 
     now = datetime.now(UTC)
     progress = session.get(LessonProgress, (enrollment_id, lesson_id))
@@ -193,7 +193,7 @@ def learner_progress(
     *, session: Session, viewer: Principal, user_id: uuid.UUID, cursor: str | None, limit: int
 ) -> LearnerProgressRead:
     if not viewer.can_act_for(user_id):
-        raise ProblemError(403, "Learners read their own progress only.")
+        raise Forbidden("Learners read their own progress only.")
     page = enrollments.list_enrollments(
         session=session, viewer=viewer, user_id=user_id, status=None, cursor=cursor, limit=limit
     )
@@ -213,9 +213,9 @@ def learner_progress(
 def _instructed_course(session: Session, viewer: Principal, course_id: uuid.UUID) -> Course:
     course = session.get(Course, course_id)
     if course is None:
-        raise ProblemError(404, f"There is no course {course_id}.")
+        raise NotFound(f"There is no course {course_id}.")
     if not (viewer.is_admin or (viewer.role == "instructor" and course.instructor_id == viewer.user_id)):
-        raise ProblemError(403, "A course's progress is for its instructor and admins only.")
+        raise Forbidden("A course's progress is for its instructor and admins only.")
     return course
 
 

@@ -14,8 +14,8 @@ from typing import Any
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
+from app_api.common.pagination import keyset, page_of, parse_cursor
 from app_api.courses.models import Course, Lesson
-from app_api.courses.paging import keyset, page_of, parse_cursor
 from app_api.enrollments.models import Enrollment
 from app_api.progress.models import LessonProgress
 from app_api.progress.schemas import (

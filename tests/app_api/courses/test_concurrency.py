@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from app_api.courses import content_service, service
 from app_api.courses.schemas import CourseCreate, CourseUpdate, LessonCreate
 from app_api.enrollments import service as enrollments
-from skillstudio.web.problems import ProblemError
-from skillstudio.web.security import Principal
+from skillstudio.errors import DomainError, PreconditionFailed
+from skillstudio.web.principals import Principal
 from tests.factories import make_user
 
 
@@ -32,7 +32,7 @@ def in_thread(work: Callable[[], Any]) -> tuple[threading.Thread, dict[str, Any]
     def run() -> None:
         try:
             outcome["value"] = work()
-        except ProblemError as error:
+        except DomainError as error:
             outcome["error"] = error
 
     thread = threading.Thread(target=run)
@@ -75,7 +75,7 @@ def test_two_editors_with_the_same_etag_cannot_both_win(sessions: sessionmaker[S
     first.commit()
     first.close()
     thread.join(timeout=10)
-    assert outcome["error"].status == 412
+    assert isinstance(outcome["error"], PreconditionFailed)  # 412
     with sessions() as check:
         title, version = check.execute(
             text("select title, version from courses where course_id = :id"), {"id": course.course_id}
