@@ -19,7 +19,7 @@ from skillstudio.errors import Forbidden, NotFound
 from skillstudio.web.principals import Principal
 
 
-def get_course(session: Session, course_id: uuid.UUID) -> Course:
+def get_course(session: Session, *, course_id: uuid.UUID) -> Course:
     course = session.get(Course, course_id)
     if course is None:
         raise NotFound(f"Course {course_id} does not exist.")
@@ -39,13 +39,13 @@ def require_author(principal: Principal, course: Course) -> None:
         )
 
 
-def course_for_authoring(session: Session, principal: Principal, course_id: uuid.UUID) -> Course:
+def course_for_authoring(session: Session, *, principal: Principal, course_id: uuid.UUID) -> Course:
     """The course, row-locked, if the caller may change it (the catalogue's rules: 404 missing, 403 not
     theirs). The lock serialises the edits of a course's bank with the course's own edits."""
     return courses.editable_course(session=session, actor=principal, course_id=course_id)
 
 
-def course_for_review(session: Session, principal: Principal, course_id: uuid.UUID) -> Course:
+def course_for_review(session: Session, *, principal: Principal, course_id: uuid.UUID) -> Course:
     """The course if the caller may read its answer keys: visible to them (else 404) and theirs (else 403)."""
     course = courses.visible_course(session=session, viewer=principal, course_id=course_id)
     require_author(principal, course)

@@ -61,7 +61,7 @@ def _context(attempt: AssessmentAttempt, assessment: Assessment) -> dict[str, An
 
 
 def start_attempt(session: Session, *, principal: Principal, assessment_id: uuid.UUID) -> AttemptRead:
-    assessment, course = visible_assessment(session, principal, assessment_id)
+    assessment, course = visible_assessment(session, principal=principal, assessment_id=assessment_id)
     if assessment.status != "published" or course.status != "published":
         raise Conflict("Only published assessments of published courses can be attempted; publish it first.")
     enrollment_id = access.active_enrollment_id(
@@ -71,7 +71,7 @@ def start_attempt(session: Session, *, principal: Principal, assessment_id: uuid
         raise Forbidden(
             f"Enroll in course {course.course_id} before attempting its {assessment.assessment_type}."
         )
-    pool = adaptive.pool_questions(session, assessment_id)
+    pool = adaptive.pool_questions(session, assessment_id=assessment_id)
     if not pool:
         raise Conflict("This assessment has no questions yet.")
     now = datetime.now(UTC)
@@ -127,7 +127,7 @@ def start_attempt(session: Session, *, principal: Principal, assessment_id: uuid
         extensions={"attempt_id": str(attempt.attempt_id), "adaptive": attempt.adaptive,
                     **({"question_id": str(first)} if first else {})},
     )  # fmt: skip
-    return attempt_read(session, attempt, assessment)
+    return attempt_read(session, attempt=attempt, assessment=assessment)
 
 
 def _own_attempt(
@@ -198,7 +198,7 @@ def answer(
     _save_answer(
         session, attempt=attempt, assessment=assessment, question_id=question_id, response=response, now=now
     )
-    return attempt_read(session, attempt, assessment)
+    return attempt_read(session, attempt=attempt, assessment=assessment)
 
 
 def submit(
@@ -214,14 +214,14 @@ def submit(
                 response=entry.response, now=now,
             )  # fmt: skip
     _grade(session, attempt=attempt, assessment=assessment, now=now, late=late)
-    return attempt_read(session, attempt, assessment)
+    return attempt_read(session, attempt=attempt, assessment=assessment)
 
 
 def _grade(
     session: Session, *, attempt: AssessmentAttempt, assessment: Assessment, now: datetime, late: bool
 ) -> None:
     """Close the attempt: score, skill estimates (and profile levels for diagnostics), completion event."""
-    served = adaptive.served_items(session, attempt.attempt_id)
+    served = adaptive.served_items(session, attempt_id=attempt.attempt_id)
     answered = [entry for entry in served if entry.item.is_correct is not None]
     # An adaptive question served but never answered (submitted early) counts like an unanswered fixed one.
     correct = sum(bool(entry.item.is_correct) for entry in served)
@@ -300,10 +300,10 @@ def get_attempt(session: Session, *, principal: Principal, attempt_id: uuid.UUID
         raise NotFound(f"Attempt {attempt_id} does not exist.")
     assessment = session.get_one(Assessment, attempt.assessment_id)
     if not principal.can_act_for(attempt.user_id) and not access.can_author(
-        principal, access.get_course(session, assessment.course_id)
+        principal, access.get_course(session, course_id=assessment.course_id)
     ):
         raise Forbidden("This attempt belongs to another learner.")
-    return attempt_read(session, attempt, assessment)
+    return attempt_read(session, attempt=attempt, assessment=assessment)
 
 
 def list_attempts(
@@ -319,7 +319,7 @@ def list_attempts(
     statement = select(AssessmentAttempt)
     sees_everyone = principal.is_admin
     if assessment_id is not None:
-        _, course = visible_assessment(session, principal, assessment_id)
+        _, course = visible_assessment(session, principal=principal, assessment_id=assessment_id)
         statement = statement.where(AssessmentAttempt.assessment_id == assessment_id)
         sees_everyone = access.can_author(principal, course)
     if not sees_everyone:

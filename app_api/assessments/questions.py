@@ -89,7 +89,7 @@ def _stored_parts(data: Any) -> tuple[list[dict[str, str]], dict[str, Any]]:
 def create_question(
     session: Session, *, principal: Principal, course_id: uuid.UUID, data: Any
 ) -> QuestionAuthorRead:
-    access.course_for_authoring(session, principal, course_id)
+    access.course_for_authoring(session, principal=principal, course_id=course_id)
     _check_skill(session, data.skill_id)
     options, answer_key = _stored_parts(data)
     now = datetime.now(UTC)
@@ -128,9 +128,9 @@ def _authored_question(
 ) -> Question:
     def authorise(question: Question) -> None:
         if lock:
-            access.course_for_authoring(session, principal, question.course_id)
+            access.course_for_authoring(session, principal=principal, course_id=question.course_id)
         else:
-            access.course_for_review(session, principal, question.course_id)
+            access.course_for_review(session, principal=principal, course_id=question.course_id)
 
     return load(
         session,
@@ -157,7 +157,7 @@ def list_questions(
     cursor: str | None,
     limit: int,
 ) -> QuestionPage:
-    access.course_for_review(session, principal, course_id)
+    access.course_for_review(session, principal=principal, course_id=course_id)
     statement = select(Question).where(Question.course_id == course_id)
     if skill_id is not None:
         statement = statement.where(Question.skill_id == skill_id)

@@ -32,7 +32,7 @@ from skillstudio.events.recording import record_event
 from skillstudio.web.principals import Principal
 
 
-def question_ids(session: Session, assessment_id: uuid.UUID) -> list[uuid.UUID]:
+def question_ids(session: Session, *, assessment_id: uuid.UUID) -> list[uuid.UUID]:
     return list(
         session.scalars(
             select(AssessmentQuestion.question_id)
@@ -57,7 +57,7 @@ def _read(session: Session, assessment: Assessment) -> AssessmentRead:
 def _author_read(session: Session, assessment: Assessment) -> AssessmentAuthorRead:
     return AssessmentAuthorRead(
         **_read(session, assessment).model_dump(),
-        question_ids=question_ids(session, assessment.assessment_id),
+        question_ids=question_ids(session, assessment_id=assessment.assessment_id),
     )
 
 
@@ -93,7 +93,7 @@ def _set_questions(session: Session, assessment: Assessment, ids: list[uuid.UUID
 def create_assessment(
     session: Session, *, principal: Principal, course_id: uuid.UUID, data: AssessmentCreate
 ) -> AssessmentAuthorRead:
-    access.course_for_authoring(session, principal, course_id)
+    access.course_for_authoring(session, principal=principal, course_id=course_id)
     now = datetime.now(UTC)
     assessment = Assessment(
         assessment_id=uuid.uuid4(),
@@ -117,7 +117,7 @@ def create_assessment(
 
 
 def visible_assessment(
-    session: Session, principal: Principal, assessment_id: uuid.UUID, *, lock: bool = False
+    session: Session, *, principal: Principal, assessment_id: uuid.UUID, lock: bool = False
 ) -> tuple[Assessment, Course]:
     """The assessment and its course if the caller may see it; 404 otherwise (drafts stay hidden)."""
     statement = select(Assessment).where(Assessment.assessment_id == assessment_id)
@@ -135,13 +135,13 @@ def visible_assessment(
 
 
 def _authored(session: Session, principal: Principal, assessment_id: uuid.UUID) -> Assessment:
-    assessment, _ = visible_assessment(session, principal, assessment_id, lock=True)
-    access.course_for_authoring(session, principal, assessment.course_id)
+    assessment, _ = visible_assessment(session, principal=principal, assessment_id=assessment_id, lock=True)
+    access.course_for_authoring(session, principal=principal, course_id=assessment.course_id)
     return assessment
 
 
 def get_assessment(session: Session, *, principal: Principal, assessment_id: uuid.UUID) -> AssessmentRead:
-    return _read(session, visible_assessment(session, principal, assessment_id)[0])
+    return _read(session, visible_assessment(session, principal=principal, assessment_id=assessment_id)[0])
 
 
 def list_assessments(
@@ -163,7 +163,7 @@ def list_assessments(
 def authored_questions(
     session: Session, *, principal: Principal, assessment_id: uuid.UUID
 ) -> list[QuestionAuthorRead]:
-    assessment, course = visible_assessment(session, principal, assessment_id)
+    assessment, course = visible_assessment(session, principal=principal, assessment_id=assessment_id)
     access.require_author(principal, course)
     rows = session.scalars(
         select(Question)

@@ -14,7 +14,7 @@ from app_api.courses.models import Course, CoursePrerequisite, CourseSkill, Less
 from app_api.courses.schemas import CourseRead, CourseRef, SkillRef
 
 
-def course_reads(session: Session, courses: Sequence[Course]) -> list[CourseRead]:
+def course_reads(session: Session, *, courses: Sequence[Course]) -> list[CourseRead]:
     ids = [course.course_id for course in courses]
     if not ids:
         return []
@@ -73,5 +73,5 @@ def course_reads(session: Session, courses: Sequence[Course]) -> list[CourseRead
     ]
 
 
-def course_read(session: Session, course: Course) -> CourseRead:
-    return course_reads(session, [course])[0]
+def course_read(session: Session, *, course: Course) -> CourseRead:
+    return course_reads(session, courses=[course])[0]

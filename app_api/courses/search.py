@@ -99,4 +99,4 @@ def list_courses(
         return [row[1] if filters.q is not None else course.created_at, course.course_id]
 
     items, next_cursor = page_of(rows, limit=limit, tag=tag, key_of=key_of)
-    return CoursePage(items=course_reads(session, [row[0] for row in items]), next_cursor=next_cursor)
+    return CoursePage(items=course_reads(session, courses=[row[0] for row in items]), next_cursor=next_cursor)

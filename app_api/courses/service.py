@@ -83,7 +83,7 @@ def editable_course(*, session: Session, actor: Principal, course_id: uuid.UUID)
 
 
 def get_course(*, session: Session, viewer: Principal | None, course_id: uuid.UUID) -> CourseRead:
-    return course_read(session, visible_course(session=session, viewer=viewer, course_id=course_id))
+    return course_read(session, course=visible_course(session=session, viewer=viewer, course_id=course_id))
 
 
 def _event(session: Session, actor: Principal, verb: str, course: Course, **extensions: Any) -> None:
@@ -197,7 +197,7 @@ def create_course(*, session: Session, actor: Principal, data: CourseCreate) -> 
     required = _prerequisite_courses(session, actor, course, data.prerequisites)
     _replace_links(session, course, skills, required)
     _event(session, actor, "created", course, status="draft")
-    return course_read(session, course)
+    return course_read(session, course=course)
 
 
 def update_course(
@@ -228,13 +228,13 @@ def update_course(
             setattr(course, name, value)
             changed.append(name)
     if not changed:
-        return course_read(session, course)
+        return course_read(session, course=course)
     _replace_links(session, course, skills, required)
     course.version += 1
     course.updated_at = datetime.now(UTC)
     session.flush()
     _event(session, actor, "updated", course, changed=sorted(changed))
-    return course_read(session, course)
+    return course_read(session, course=course)
 
 
 def _current_links(session: Session, course_id: uuid.UUID) -> tuple[set[uuid.UUID], set[uuid.UUID]]:
@@ -273,7 +273,7 @@ def change_status(
     course.updated_at = now
     session.flush()
     _event(session, actor, "updated", course, status=target, previous_status=previous)
-    return course_read(session, course)
+    return course_read(session, course=course)
 
 
 def delete_course(*, session: Session, actor: Principal, course_id: uuid.UUID, if_match: str | None) -> None:

@@ -130,19 +130,19 @@ def report(
     title = _course_title(session, enrollment.course_id)
     return ProgressReportRead(
         lesson=_lesson_read(enrollment_id, lesson, progress),
-        course=summaries.course_progress(session, [(enrollment, title)])[0],
+        course=summaries.course_progress(session, enrollments=[(enrollment, title)])[0],
     )
 
 
 def _complete_course_if_done(
     session: Session, actor: Principal, enrollment: Enrollment, now: datetime
 ) -> None:
-    if enrollment.status != "active" or not summaries.is_course_complete(session, enrollment):
+    if enrollment.status != "active" or not summaries.is_course_complete(session, enrollment=enrollment):
         return
     enrollment.status = "completed"
     enrollment.completed_at = now
     session.flush()
-    total = summaries.course_progress(session, [(enrollment, "")])[0].time_spent_s
+    total = summaries.course_progress(session, enrollments=[(enrollment, "")])[0].time_spent_s
     record_event(
         session,
         actor_id=actor.user_id,
@@ -162,7 +162,7 @@ def enrollment_progress(
 ) -> CourseProgressRead:
     enrollment = enrollments.owned_enrollment(session=session, viewer=viewer, enrollment_id=enrollment_id)
     title = _course_title(session, enrollment.course_id)
-    return summaries.course_progress(session, [(enrollment, title)])[0]
+    return summaries.course_progress(session, enrollments=[(enrollment, title)])[0]
 
 
 def lesson_progress(
@@ -204,8 +204,8 @@ def learner_progress(
     pairs = [(by_id[item.enrollment_id], item.course_title) for item in page.items]
     return LearnerProgressRead(
         user_id=user_id,
-        **summaries.learner_totals(session, user_id),
-        courses=summaries.course_progress(session, pairs),
+        **summaries.learner_totals(session, user_id=user_id),
+        courses=summaries.course_progress(session, enrollments=pairs),
         next_cursor=page.next_cursor,
     )
 
@@ -222,11 +222,11 @@ def _instructed_course(session: Session, viewer: Principal, course_id: uuid.UUID
 def course_aggregate(
     *, session: Session, viewer: Principal, course_id: uuid.UUID
 ) -> CourseProgressAggregateRead:
-    return summaries.course_aggregate(session, _instructed_course(session, viewer, course_id))
+    return summaries.course_aggregate(session, course=_instructed_course(session, viewer, course_id))
 
 
 def lesson_funnel(
     *, session: Session, viewer: Principal, course_id: uuid.UUID, cursor: str | None, limit: int
 ) -> LessonFunnelPage:
     _instructed_course(session, viewer, course_id)
-    return summaries.lesson_funnel(session, course_id, cursor, limit)
+    return summaries.lesson_funnel(session, course_id=course_id, cursor=cursor, limit=limit)
