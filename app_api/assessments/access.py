@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app_api.courses import service as courses
 from app_api.courses.models import Course
-from app_api.enrollments.models import Enrollment
 from skillstudio.errors import Forbidden, NotFound
 from skillstudio.web.principals import Principal
 
@@ -50,17 +48,3 @@ def course_for_review(session: Session, *, principal: Principal, course_id: uuid
     course = courses.visible_course(session=session, viewer=principal, course_id=course_id)
     require_author(principal, course)
     return course
-
-
-def active_enrollment_id(session: Session, *, user_id: uuid.UUID, course_id: uuid.UUID) -> uuid.UUID | None:
-    """The learner's most recent active or completed enrollment in the course, if any."""
-    return session.scalars(
-        select(Enrollment.enrollment_id)
-        .where(
-            Enrollment.user_id == user_id,
-            Enrollment.course_id == course_id,
-            Enrollment.status.in_(("active", "completed")),
-        )
-        .order_by(Enrollment.enrolled_at.desc())
-        .limit(1)
-    ).first()

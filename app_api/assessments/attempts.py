@@ -38,6 +38,7 @@ from app_api.assessments.models import (
 )
 from app_api.assessments.service import visible_assessment
 from app_api.common.pagination import keyset, page_of, parse_cursor
+from app_api.enrollments import service as enrollments
 from app_api.users import profiles
 from skillstudio.errors import Conflict, Forbidden, InvalidContent, NotFound
 from skillstudio.events.recording import record_event
@@ -64,7 +65,7 @@ def start_attempt(session: Session, *, principal: Principal, assessment_id: uuid
     assessment, course = visible_assessment(session, principal=principal, assessment_id=assessment_id)
     if assessment.status != "published" or course.status != "published":
         raise Conflict("Only published assessments of published courses can be attempted; publish it first.")
-    enrollment_id = access.active_enrollment_id(
+    enrollment_id = enrollments.active_enrollment_id(
         session, user_id=principal.user_id, course_id=course.course_id
     )
     if assessment.assessment_type in GRADED_COURSE_WORK and enrollment_id is None:

@@ -26,7 +26,7 @@ from app_api.users import service as users
 from app_api.users.models import User
 from skillstudio.events.recording import record_event
 from skillstudio.settings import Settings
-from skillstudio.web.security import Principal, issue_access_token
+from skillstudio.web.principals import Principal, issue_access_token
 
 logger = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """Courses: authoring with ownership and ETags, publication states, skill tags and prerequisites.
 
-Other domains use this module for course lookups (``visible_course``, ``editable_course``) and for the
-prerequisites a learner still lacks (``missing_prerequisites``).
+Other domains use this module for course lookups (``visible_course``, ``editable_course``) and for a
+course's prerequisites (``prerequisites``); whether a learner completed them is the enrollments' to say.
 
 Events (actor = the acting user, object = the course): ``created``; ``updated`` with
 ``extensions.changed`` naming the changed fields; publish / unpublish / archive are ``updated`` with
@@ -25,7 +25,6 @@ from app_api.courses.access import can_view, require_editor
 from app_api.courses.models import Course, CoursePrerequisite, CourseSkill, Lesson
 from app_api.courses.reads import course_read
 from app_api.courses.schemas import CourseCreate, CourseRead, CourseRef, CourseUpdate
-from app_api.enrollments.models import Enrollment
 from skillstudio.errors import Conflict, Forbidden, InvalidContent, NotFound
 from skillstudio.events.recording import record_event
 from skillstudio.web.principals import Principal
@@ -36,6 +35,8 @@ TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
     "unpublish": (("published",), "draft"),
     "archive": (("draft", "published"), "archived"),
 }
+
+_HAS_ENROLLMENTS = text("select exists (select 1 from enrollments where course_id = :course_id)")
 
 _FIND_PREREQUISITE_CYCLE = text(
     """
@@ -280,7 +281,8 @@ def delete_course(*, session: Session, actor: Principal, course_id: uuid.UUID, i
     """Delete a course nobody has enrolled in (with its modules and lessons); otherwise archive it."""
     course = editable_course(session=session, actor=actor, course_id=course_id)
     check_if_match(if_match, current=etag(course.course_id, course.version), what="course")
-    if session.scalar(select(exists().where(Enrollment.course_id == course_id))):
+    # The enrollments domain builds on this one, so its table is asked directly rather than imported.
+    if session.scalar(_HAS_ENROLLMENTS, {"course_id": course_id}):
         raise Conflict("Learners have enrolled in this course; archive it instead of deleting it.")
     dependants = session.scalars(
         select(Course.title)
@@ -297,17 +299,18 @@ def delete_course(*, session: Session, actor: Principal, course_id: uuid.UUID, i
     _event(session, actor, "deleted", course, title=course.title)
 
 
-def missing_prerequisites(*, session: Session, user_id: uuid.UUID, course_id: uuid.UUID) -> list[CourseRef]:
-    """The course's prerequisites that ``user_id`` has not completed (in any run), by title."""
-    completed = exists().where(
-        Enrollment.user_id == user_id,
-        Enrollment.course_id == CoursePrerequisite.prerequisite_course_id,
-        Enrollment.status == "completed",
-    )
+def prerequisites(session: Session, *, course_id: uuid.UUID) -> list[CourseRef]:
+    """The courses ``course_id`` requires, by title."""
     rows = session.execute(
         select(Course.course_id, Course.title)
         .join(CoursePrerequisite, CoursePrerequisite.prerequisite_course_id == Course.course_id)
-        .where(CoursePrerequisite.course_id == course_id, ~completed)
+        .where(CoursePrerequisite.course_id == course_id)
         .order_by(Course.title, Course.course_id)
     )
     return [CourseRef(course_id=cid, title=title) for cid, title in rows]
+
+
+def course_titles(session: Session, *, course_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, str]:
+    """The titles of the given courses (those that exist)."""
+    rows = session.execute(select(Course.course_id, Course.title).where(Course.course_id.in_(course_ids)))
+    return dict(rows.tuples().all())
