@@ -54,7 +54,7 @@ from app_api.progress.schemas import LessonProgressUpdate
 from app_api.users import service as users
 from app_api.users.models import User
 from skillstudio.settings import Settings
-from skillstudio.web.security import Principal
+from skillstudio.web.principals import Principal
 
 # role -> (email, password, display name). Public on purpose: printed by `skillstudio demo`.
 DEMO_PASSWORDS: dict[str, tuple[str, str, str]] = {

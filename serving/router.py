@@ -11,9 +11,11 @@ from sqlalchemy.orm import Session
 
 from serving.model_store import ModelStore, NoChampionError
 from serving.schemas import RecommendationPage, RecommendedCourse
+from skillstudio.errors import Forbidden, Unavailable
 from skillstudio.web.dependencies import SessionDep
-from skillstudio.web.problems import PROBLEM_JSON, ProblemError
-from skillstudio.web.security import CurrentUser, Principal
+from skillstudio.web.principals import Principal
+from skillstudio.web.problems import PROBLEM_JSON
+from skillstudio.web.security import CurrentUser
 
 router = APIRouter(tags=["recommendations"])
 
@@ -35,7 +37,7 @@ def _learner_or_admin(
 ) -> Principal:
     # Checked before anything is looked up, so the answer never tells a stranger whether the learner exists.
     if not user.can_act_for(learner_id):
-        raise ProblemError(403, "Recommendations are for the learner themselves, or an admin.")
+        raise Forbidden("Recommendations are for the learner themselves, or an admin.")
     return user
 
 
@@ -62,7 +64,7 @@ def recommendations(
     try:
         model = store.get()
     except NoChampionError as error:
-        raise ProblemError(503, f"{error}; run the pipeline (skillstudio materialize) first.") from error
+        raise Unavailable(f"{error}; run the pipeline (skillstudio materialize) first.") from error
     titles = _published_titles(session)
     # Only published courses are offered; unpublished ones are excluded like enrolled ones.
     unavailable = _enrolled_course_ids(session, learner_id) | (

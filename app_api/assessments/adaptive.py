@@ -32,7 +32,7 @@ class ServedItem:
     question: Question
 
 
-def served_items(session: Session, attempt_id: uuid.UUID) -> list[ServedItem]:
+def served_items(session: Session, *, attempt_id: uuid.UUID) -> list[ServedItem]:
     rows = session.execute(
         select(AttemptItem, Question)
         .join(Question, Question.question_id == AttemptItem.question_id)
@@ -42,7 +42,7 @@ def served_items(session: Session, attempt_id: uuid.UUID) -> list[ServedItem]:
     return [ServedItem(item, question) for item, question in rows]
 
 
-def pool_questions(session: Session, assessment_id: uuid.UUID) -> list[Question]:
+def pool_questions(session: Session, *, assessment_id: uuid.UUID) -> list[Question]:
     return list(
         session.scalars(
             select(Question)
@@ -90,11 +90,11 @@ def serve_next(
     session: Session, *, attempt: AssessmentAttempt, assessment: Assessment, now: datetime
 ) -> uuid.UUID | None:
     """Serve the next adaptive question (stored as an unanswered item); None when the attempt should stop."""
-    served = served_items(session, attempt.attempt_id)
+    served = served_items(session, attempt_id=attempt.attempt_id)
     current = [entry for entry in served if entry.item.is_correct is None]
     if current:
         return current[0].question.question_id
-    pool = pool_questions(session, assessment.assessment_id)
+    pool = pool_questions(session, assessment_id=assessment.assessment_id)
     banks = _banks(pool, served)
     cap = assessment.max_questions or len(
         {q.question_id for q in pool} | {e.question.question_id for e in served}
@@ -121,6 +121,6 @@ def skill_estimates(
     session: Session, *, attempt: AssessmentAttempt, assessment: Assessment
 ) -> dict[uuid.UUID, irt.Estimate]:
     """The ability estimate of every skill the attempt has answers for."""
-    served = served_items(session, attempt.attempt_id)
-    banks = _banks(pool_questions(session, assessment.assessment_id), served)
+    served = served_items(session, attempt_id=attempt.attempt_id)
+    banks = _banks(pool_questions(session, assessment_id=assessment.assessment_id), served)
     return {skill_id: bank.pool.estimate() for skill_id, bank in banks.items() if bank.pool.administered}

@@ -73,8 +73,8 @@ def _result(
     )
 
 
-def attempt_read(session: Session, attempt: AssessmentAttempt, assessment: Assessment) -> AttemptRead:
-    served = served_items(session, attempt.attempt_id)
+def attempt_read(session: Session, *, attempt: AssessmentAttempt, assessment: Assessment) -> AttemptRead:
+    served = served_items(session, attempt_id=attempt.attempt_id)
     current = [entry.question.question_id for entry in served if entry.item.is_correct is None]
     in_progress = attempt.status == "in_progress"
     return AttemptRead(

@@ -37,12 +37,12 @@ from app_api.assessments.models import (
     Question,
 )
 from app_api.assessments.service import visible_assessment
+from app_api.common.pagination import keyset, page_of, parse_cursor
+from app_api.enrollments import service as enrollments
 from app_api.users import profiles
+from skillstudio.errors import Conflict, Forbidden, InvalidContent, NotFound
 from skillstudio.events.recording import record_event
-from skillstudio.web.problems import ProblemError
-from skillstudio.web.security import Principal
-
-from .paging import after_cursor, page_of, paged
+from skillstudio.web.principals import Principal
 
 GRACE = timedelta(seconds=5)
 GRADED_COURSE_WORK = ("quiz", "tma", "cma", "exam")
@@ -62,21 +62,19 @@ def _context(attempt: AssessmentAttempt, assessment: Assessment) -> dict[str, An
 
 
 def start_attempt(session: Session, *, principal: Principal, assessment_id: uuid.UUID) -> AttemptRead:
-    assessment, course = visible_assessment(session, principal, assessment_id)
+    assessment, course = visible_assessment(session, principal=principal, assessment_id=assessment_id)
     if assessment.status != "published" or course.status != "published":
-        raise ProblemError(
-            409, "Only published assessments of published courses can be attempted; publish it first."
-        )
-    enrollment_id = access.active_enrollment_id(
+        raise Conflict("Only published assessments of published courses can be attempted; publish it first.")
+    enrollment_id = enrollments.active_enrollment_id(
         session, user_id=principal.user_id, course_id=course.course_id
     )
     if assessment.assessment_type in GRADED_COURSE_WORK and enrollment_id is None:
-        raise ProblemError(
-            403, f"Enroll in course {course.course_id} before attempting its {assessment.assessment_type}."
+        raise Forbidden(
+            f"Enroll in course {course.course_id} before attempting its {assessment.assessment_type}."
         )
-    pool = adaptive.pool_questions(session, assessment_id)
+    pool = adaptive.pool_questions(session, assessment_id=assessment_id)
     if not pool:
-        raise ProblemError(409, "This assessment has no questions yet.")
+        raise Conflict("This assessment has no questions yet.")
     now = datetime.now(UTC)
     previous = list(
         session.scalars(
@@ -91,14 +89,13 @@ def start_attempt(session: Session, *, principal: Principal, assessment_id: uuid
     )
     for running in (attempt for attempt in previous if attempt.status == "in_progress"):
         if not _expired(running, now):
-            raise ProblemError(
-                409,
+            raise Conflict(
                 "You have an attempt in progress; answer and submit it first.",
                 attempt_id=str(running.attempt_id),
             )
         _grade(session, attempt=running, assessment=assessment, now=now, late=True)
     if assessment.max_attempts is not None and len(previous) >= assessment.max_attempts:
-        raise ProblemError(409, f"You have used all {assessment.max_attempts} attempts at this assessment.")
+        raise Conflict(f"You have used all {assessment.max_attempts} attempts at this assessment.")
     attempt = AssessmentAttempt(
         attempt_id=uuid.uuid4(),
         assessment_id=assessment_id,
@@ -115,9 +112,7 @@ def start_attempt(session: Session, *, principal: Principal, assessment_id: uuid
             session.add(attempt)
             session.flush()
     except IntegrityError as error:
-        raise ProblemError(
-            409, "Another attempt was started at the same moment; reload your attempts."
-        ) from error
+        raise Conflict("Another attempt was started at the same moment; reload your attempts.") from error
     first: uuid.UUID | None = None
     if attempt.adaptive:
         first = adaptive.serve_next(session, attempt=attempt, assessment=assessment, now=now)
@@ -133,7 +128,7 @@ def start_attempt(session: Session, *, principal: Principal, assessment_id: uuid
         extensions={"attempt_id": str(attempt.attempt_id), "adaptive": attempt.adaptive,
                     **({"question_id": str(first)} if first else {})},
     )  # fmt: skip
-    return attempt_read(session, attempt, assessment)
+    return attempt_read(session, attempt=attempt, assessment=assessment)
 
 
 def _own_attempt(
@@ -144,11 +139,11 @@ def _own_attempt(
         select(AssessmentAttempt).where(AssessmentAttempt.attempt_id == attempt_id).with_for_update()
     ).first()
     if attempt is None:
-        raise ProblemError(404, f"Attempt {attempt_id} does not exist.")
+        raise NotFound(f"Attempt {attempt_id} does not exist.")
     if attempt.user_id != principal.user_id:
-        raise ProblemError(403, "Only the learner who started this attempt can answer or submit it.")
+        raise Forbidden("Only the learner who started this attempt can answer or submit it.")
     if attempt.status != "in_progress":
-        raise ProblemError(409, "This attempt has already been submitted; start a new one to try again.")
+        raise Conflict("This attempt has already been submitted; start a new one to try again.")
     assessment = session.get_one(Assessment, attempt.assessment_id)
     return attempt, assessment
 
@@ -164,15 +159,15 @@ def _save_answer(
 ) -> None:
     item = session.get(AttemptItem, (attempt.attempt_id, question_id))
     if item is None:
-        raise ProblemError(409, f"Question {question_id} is not one this attempt has served.")
+        raise Conflict(f"Question {question_id} is not one this attempt has served.")
     if attempt.adaptive and item.is_correct is not None:
-        raise ProblemError(409, "Answers in an adaptive attempt are final; answer the next question.")
+        raise Conflict("Answers in an adaptive attempt are final; answer the next question.")
     question = session.get_one(Question, question_id)
     try:
         value = grading.check_response(question.question_type, [o["id"] for o in question.options], response)
     except grading.ResponseError as error:
-        raise ProblemError(
-            422, str(error), errors=[{"field": "body.response", "message": str(error), "type": "value_error"}]
+        raise InvalidContent(
+            str(error), errors=[{"field": "body.response", "message": str(error), "type": "value_error"}]
         ) from error
     correct = grading.is_correct(question.question_type, question.answer_key, value)
     item.response, item.is_correct, item.answered_at = {"value": value}, correct, now
@@ -198,14 +193,13 @@ def answer(
     attempt, assessment = _own_attempt(session, principal, attempt_id)
     now = datetime.now(UTC)
     if _expired(attempt, now):
-        raise ProblemError(
-            409, "Time is up for this attempt; submit it to have the answers saved in time graded.",
+        raise Conflict("Time is up for this attempt; submit it to have the answers saved in time graded.",
             expired_at=attempt.expires_at.isoformat() if attempt.expires_at else None,
         )  # fmt: skip
     _save_answer(
         session, attempt=attempt, assessment=assessment, question_id=question_id, response=response, now=now
     )
-    return attempt_read(session, attempt, assessment)
+    return attempt_read(session, attempt=attempt, assessment=assessment)
 
 
 def submit(
@@ -221,14 +215,14 @@ def submit(
                 response=entry.response, now=now,
             )  # fmt: skip
     _grade(session, attempt=attempt, assessment=assessment, now=now, late=late)
-    return attempt_read(session, attempt, assessment)
+    return attempt_read(session, attempt=attempt, assessment=assessment)
 
 
 def _grade(
     session: Session, *, attempt: AssessmentAttempt, assessment: Assessment, now: datetime, late: bool
 ) -> None:
     """Close the attempt: score, skill estimates (and profile levels for diagnostics), completion event."""
-    served = adaptive.served_items(session, attempt.attempt_id)
+    served = adaptive.served_items(session, attempt_id=attempt.attempt_id)
     answered = [entry for entry in served if entry.item.is_correct is not None]
     # An adaptive question served but never answered (submitted early) counts like an unanswered fixed one.
     correct = sum(bool(entry.item.is_correct) for entry in served)
@@ -304,13 +298,13 @@ def _write_levels(
 def get_attempt(session: Session, *, principal: Principal, attempt_id: uuid.UUID) -> AttemptRead:
     attempt = session.get(AssessmentAttempt, attempt_id)
     if attempt is None:
-        raise ProblemError(404, f"Attempt {attempt_id} does not exist.")
+        raise NotFound(f"Attempt {attempt_id} does not exist.")
     assessment = session.get_one(Assessment, attempt.assessment_id)
     if not principal.can_act_for(attempt.user_id) and not access.can_author(
-        principal, access.get_course(session, assessment.course_id)
+        principal, access.get_course(session, course_id=assessment.course_id)
     ):
-        raise ProblemError(403, "This attempt belongs to another learner.")
-    return attempt_read(session, attempt, assessment)
+        raise Forbidden("This attempt belongs to another learner.")
+    return attempt_read(session, attempt=attempt, assessment=assessment)
 
 
 def list_attempts(
@@ -326,18 +320,21 @@ def list_attempts(
     statement = select(AssessmentAttempt)
     sees_everyone = principal.is_admin
     if assessment_id is not None:
-        _, course = visible_assessment(session, principal, assessment_id)
+        _, course = visible_assessment(session, principal=principal, assessment_id=assessment_id)
         statement = statement.where(AssessmentAttempt.assessment_id == assessment_id)
         sees_everyone = access.can_author(principal, course)
     if not sees_everyone:
         if user_id is not None and user_id != principal.user_id:
-            raise ProblemError(403, "You can only list your own attempts.")
+            raise Forbidden("You can only list your own attempts.")
         user_id = principal.user_id
     if user_id is not None:
         statement = statement.where(AssessmentAttempt.user_id == user_id)
-    statement = statement.order_by(AssessmentAttempt.started_at.desc(), AssessmentAttempt.attempt_id.desc())
-    condition = after_cursor(
-        cursor, AssessmentAttempt.started_at, AssessmentAttempt.attempt_id, descending=True
+    columns = (AssessmentAttempt.started_at, AssessmentAttempt.attempt_id)
+    after = parse_cursor(cursor, tag="attempts", kinds=(datetime, uuid.UUID))
+    rows = session.scalars(
+        keyset(statement, columns=columns, after=after, limit=limit, descending=True)
+    ).all()
+    items, next_cursor = page_of(
+        rows, limit=limit, tag="attempts", key_of=lambda row: [row.started_at, row.attempt_id]
     )
-    rows = session.scalars(paged(statement, condition, limit)).all()
-    return page_of(AttemptPage, rows, limit, lambda row: (row.started_at, row.attempt_id), attempt_summary)
+    return AttemptPage(items=[attempt_summary(row) for row in items], next_cursor=next_cursor)

@@ -25,23 +25,21 @@ from app_api.assessments.schemas import (
     QuestionPage,
     QuestionUpdate,
 )
+from app_api.common.loading import UNCHECKED, IfMatchValue, load
+from app_api.common.pagination import keyset, page_of, parse_cursor
 from app_api.courses.models import Skill
+from skillstudio.errors import Conflict, InvalidContent, field_errors
 from skillstudio.events.recording import record_event
-from skillstudio.web.problems import ProblemError, field_errors
-from skillstudio.web.security import Principal
-
-from .paging import after_cursor, page_of, paged
+from skillstudio.web.principals import Principal
 
 _QUESTION_CREATE: TypeAdapter[Any] = TypeAdapter(QuestionCreate)
 
 
-def _invalid(field: str, message: str) -> ProblemError:
-    return ProblemError(422, message, errors=[{"field": field, "message": message, "type": "value_error"}])
-
-
 def _check_skill(session: Session, skill_id: uuid.UUID) -> None:
     if session.get(Skill, skill_id) is None:
-        raise _invalid("body.skill_id", f"Skill {skill_id} does not exist; pick one from GET /api/v1/skills.")
+        raise InvalidContent.field(
+            "body.skill_id", f"Skill {skill_id} does not exist; pick one from GET /api/v1/skills."
+        )
 
 
 def question_author_read(question: Question) -> QuestionAuthorRead:
@@ -91,7 +89,7 @@ def _stored_parts(data: Any) -> tuple[list[dict[str, str]], dict[str, Any]]:
 def create_question(
     session: Session, *, principal: Principal, course_id: uuid.UUID, data: Any
 ) -> QuestionAuthorRead:
-    access.course_for_authoring(session, principal, course_id)
+    access.course_for_authoring(session, principal=principal, course_id=course_id)
     _check_skill(session, data.skill_id)
     options, answer_key = _stored_parts(data)
     now = datetime.now(UTC)
@@ -121,17 +119,29 @@ def create_question(
 
 
 def _authored_question(
-    session: Session, principal: Principal, question_id: uuid.UUID, *, lock: bool = False
+    session: Session,
+    principal: Principal,
+    question_id: uuid.UUID,
+    *,
+    lock: bool = False,
+    if_match: IfMatchValue = UNCHECKED,
 ) -> Question:
-    statement = select(Question).where(Question.question_id == question_id)
-    question = session.scalars(statement.with_for_update() if lock else statement).first()
-    if question is None:
-        raise ProblemError(404, f"Question {question_id} does not exist.")
-    if lock:
-        access.course_for_authoring(session, principal, question.course_id)
-    else:
-        access.course_for_review(session, principal, question.course_id)
-    return question
+    def authorise(question: Question) -> None:
+        if lock:
+            access.course_for_authoring(session, principal=principal, course_id=question.course_id)
+        else:
+            access.course_for_review(session, principal=principal, course_id=question.course_id)
+
+    return load(
+        session,
+        Question,
+        question_id,
+        missing=f"Question {question_id} does not exist.",
+        authorise=authorise,
+        lock=lock,
+        if_match=if_match,
+        what="question",
+    )
 
 
 def get_question(session: Session, *, principal: Principal, question_id: uuid.UUID) -> QuestionAuthorRead:
@@ -147,14 +157,17 @@ def list_questions(
     cursor: str | None,
     limit: int,
 ) -> QuestionPage:
-    access.course_for_review(session, principal, course_id)
+    access.course_for_review(session, principal=principal, course_id=course_id)
     statement = select(Question).where(Question.course_id == course_id)
     if skill_id is not None:
         statement = statement.where(Question.skill_id == skill_id)
-    statement = statement.order_by(Question.created_at, Question.question_id)
-    condition = after_cursor(cursor, Question.created_at, Question.question_id)
-    rows = session.scalars(paged(statement, condition, limit)).all()
-    return page_of(QuestionPage, rows, limit, lambda q: (q.created_at, q.question_id), question_author_read)
+    columns = (Question.created_at, Question.question_id)
+    after = parse_cursor(cursor, tag="questions", kinds=(datetime, uuid.UUID))
+    rows = session.scalars(keyset(statement, columns=columns, after=after, limit=limit)).all()
+    items, next_cursor = page_of(
+        rows, limit=limit, tag="questions", key_of=lambda q: [q.created_at, q.question_id]
+    )
+    return QuestionPage(items=[question_author_read(q) for q in items], next_cursor=next_cursor)
 
 
 def update_question(
@@ -165,8 +178,7 @@ def update_question(
     data: QuestionUpdate,
     if_match: str | None,
 ) -> QuestionAuthorRead:
-    question = _authored_question(session, principal, question_id, lock=True)
-    access.check_if_match(if_match, current=access.etag(question_id, question.version), what="question")
+    question = _authored_question(session, principal, question_id, lock=True, if_match=if_match)
     current = question_author_read(question)
     merged: dict[str, Any] = {
         "question_type": current.question_type,
@@ -184,14 +196,14 @@ def update_question(
     changes = data.model_dump(exclude_unset=True)
     not_for_type = sorted(set(changes) - set(merged))
     if not_for_type:
-        raise _invalid(
+        raise InvalidContent.field(
             f"body.{not_for_type[0]}", f"A {current.question_type} question has no {not_for_type}."
         )
     try:
         valid = _QUESTION_CREATE.validate_python(merged | changes)
     except ValidationError as error:
-        raise ProblemError(
-            422, "The edited question is not valid.", errors=field_errors(error.errors())
+        raise InvalidContent(
+            "The edited question is not valid.", errors=field_errors(error.errors())
         ) from None
     before = _QUESTION_CREATE.validate_python(merged)
     changed = sorted(name for name in changes if getattr(before, name) != getattr(valid, name))
@@ -216,11 +228,9 @@ def update_question(
 def delete_question(
     session: Session, *, principal: Principal, question_id: uuid.UUID, if_match: str | None
 ) -> None:
-    question = _authored_question(session, principal, question_id, lock=True)
-    access.check_if_match(if_match, current=access.etag(question_id, question.version), what="question")
+    question = _authored_question(session, principal, question_id, lock=True, if_match=if_match)
     if session.scalar(select(exists().where(AttemptItem.question_id == question_id))):
-        raise ProblemError(
-            409,
+        raise Conflict(
             "Learners have answered this question, and their attempts keep it; remove it from its "
             "assessments (PATCH the assessment's question_ids) instead of deleting it.",
         )

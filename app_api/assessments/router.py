@@ -9,9 +9,9 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Header, Query, Response, status
+from fastapi import APIRouter, Body, Query, Response, status
 
-from app_api.assessments import access, attempts, questions, service
+from app_api.assessments import attempts, questions, service
 from app_api.assessments.attempt_schemas import AnswerSave, AttemptPage, AttemptRead, AttemptSubmit
 from app_api.assessments.schemas import (
     AssessmentAuthorRead,
@@ -24,34 +24,17 @@ from app_api.assessments.schemas import (
     QuestionPage,
     QuestionUpdate,
 )
-from app_api.common.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from app_api.common.etags import etag
+from app_api.common.parameters import DEFAULT_PAGE, Cursor, IfMatch, Limit, problems
 from skillstudio.web.dependencies import SessionDep
 from skillstudio.web.security import CurrentUser
 
 router = APIRouter(tags=["assessments"])
 
-Cursor = Annotated[str | None, Query(max_length=500, description="next_cursor of the previous page.")]
-Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
-IfMatch = Annotated[
-    str | None, Header(max_length=100, description="The ETag of your last read of this resource.")
-]
-
 
 def _problems(*codes: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI entries for the problem+json errors a route may answer with (every route needs a token)."""
-    meaning = {
-        401: "No valid access token.",
-        403: "Not allowed for your role, or not your course or attempt.",
-        404: "No such item, or one you may not see.",
-        409: "Conflicts with the current state (limits, submitted attempts, answered questions).",
-        412: "If-Match names an older version; read again and reapply.",
-        422: "Invalid input, with field-level errors.",
-        428: "If-Match is missing.",
-    }
-    return {
-        code: {"description": meaning[code], "content": {"application/problem+json": {}}}
-        for code in (401, *codes)
-    }
+    """Every assessment route needs a token, so each may answer 401 too."""
+    return problems(401, *codes)
 
 
 @router.post(
@@ -69,7 +52,7 @@ def create_question(
     response: Response,
 ) -> QuestionAuthorRead:
     created = questions.create_question(session, principal=user, course_id=course_id, data=data)
-    response.headers["ETag"] = access.etag(created.question_id, created.version)
+    response.headers["ETag"] = etag(created.question_id, created.version)
     return created
 
 
@@ -84,7 +67,7 @@ def list_questions(
     session: SessionDep,
     user: CurrentUser,
     cursor: Cursor = None,
-    limit: Limit = DEFAULT_LIMIT,
+    limit: Limit = DEFAULT_PAGE,
     skill_id: uuid.UUID | None = None,
 ) -> QuestionPage:
     return questions.list_questions(
@@ -102,7 +85,7 @@ def get_question(
     question_id: uuid.UUID, session: SessionDep, user: CurrentUser, response: Response
 ) -> QuestionAuthorRead:
     found = questions.get_question(session, principal=user, question_id=question_id)
-    response.headers["ETag"] = access.etag(found.question_id, found.version)
+    response.headers["ETag"] = etag(found.question_id, found.version)
     return found
 
 
@@ -127,7 +110,7 @@ def update_question(
         data=data,
         if_match=if_match,
     )
-    response.headers["ETag"] = access.etag(updated.question_id, updated.version)
+    response.headers["ETag"] = etag(updated.question_id, updated.version)
     return updated
 
 
@@ -154,7 +137,7 @@ def create_assessment(
     course_id: uuid.UUID, data: AssessmentCreate, session: SessionDep, user: CurrentUser, response: Response
 ) -> AssessmentAuthorRead:
     created = service.create_assessment(session, principal=user, course_id=course_id, data=data)
-    response.headers["ETag"] = access.etag(created.assessment_id, created.version)
+    response.headers["ETag"] = etag(created.assessment_id, created.version)
     return created
 
 
@@ -169,7 +152,7 @@ def list_assessments(
     session: SessionDep,
     user: CurrentUser,
     cursor: Cursor = None,
-    limit: Limit = DEFAULT_LIMIT,
+    limit: Limit = DEFAULT_PAGE,
 ) -> AssessmentPage:
     return service.list_assessments(session, principal=user, course_id=course_id, cursor=cursor, limit=limit)
 
@@ -184,7 +167,7 @@ def get_assessment(
     assessment_id: uuid.UUID, session: SessionDep, user: CurrentUser, response: Response
 ) -> AssessmentRead:
     found = service.get_assessment(session, principal=user, assessment_id=assessment_id)
-    response.headers["ETag"] = access.etag(found.assessment_id, found.version)
+    response.headers["ETag"] = etag(found.assessment_id, found.version)
     return found
 
 
@@ -221,7 +204,7 @@ def update_assessment(
         data=data,
         if_match=if_match,
     )
-    response.headers["ETag"] = access.etag(updated.assessment_id, updated.version)
+    response.headers["ETag"] = etag(updated.assessment_id, updated.version)
     return updated
 
 
@@ -259,7 +242,7 @@ def list_assessment_attempts(
     session: SessionDep,
     user: CurrentUser,
     cursor: Cursor = None,
-    limit: Limit = DEFAULT_LIMIT,
+    limit: Limit = DEFAULT_PAGE,
     learner_id: Annotated[uuid.UUID | None, Query(description="Authors: this learner only.")] = None,
 ) -> AttemptPage:
     return attempts.list_attempts(
@@ -278,7 +261,7 @@ def list_learner_attempts(
     session: SessionDep,
     user: CurrentUser,
     cursor: Cursor = None,
-    limit: Limit = DEFAULT_LIMIT,
+    limit: Limit = DEFAULT_PAGE,
 ) -> AttemptPage:
     return attempts.list_attempts(session, principal=user, user_id=learner_id, cursor=cursor, limit=limit)
 

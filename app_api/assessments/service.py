@@ -23,16 +23,16 @@ from app_api.assessments.schemas import (
     AssessmentUpdate,
     QuestionAuthorRead,
 )
+from app_api.common.etags import check_if_match, etag
+from app_api.common.pagination import keyset, page_of, parse_cursor
 from app_api.courses import service as courses
 from app_api.courses.models import Course
+from skillstudio.errors import Conflict, InvalidContent, NotFound
 from skillstudio.events.recording import record_event
-from skillstudio.web.problems import ProblemError
-from skillstudio.web.security import Principal
-
-from .paging import after_cursor, page_of, paged
+from skillstudio.web.principals import Principal
 
 
-def question_ids(session: Session, assessment_id: uuid.UUID) -> list[uuid.UUID]:
+def question_ids(session: Session, *, assessment_id: uuid.UUID) -> list[uuid.UUID]:
     return list(
         session.scalars(
             select(AssessmentQuestion.question_id)
@@ -57,14 +57,13 @@ def _read(session: Session, assessment: Assessment) -> AssessmentRead:
 def _author_read(session: Session, assessment: Assessment) -> AssessmentAuthorRead:
     return AssessmentAuthorRead(
         **_read(session, assessment).model_dump(),
-        question_ids=question_ids(session, assessment.assessment_id),
+        question_ids=question_ids(session, assessment_id=assessment.assessment_id),
     )
 
 
 def _set_questions(session: Session, assessment: Assessment, ids: list[uuid.UUID]) -> None:
     if len(set(ids)) != len(ids):
-        raise ProblemError(
-            422,
+        raise InvalidContent(
             "question_ids lists a question twice.",
             errors=[{"field": "body.question_ids", "message": "duplicate ids", "type": "value_error"}],
         )
@@ -78,8 +77,8 @@ def _set_questions(session: Session, assessment: Assessment, ids: list[uuid.UUID
     missing = [str(question_id) for question_id in ids if question_id not in found]
     if missing:
         message = f"These questions are not in this course's bank: {missing}."
-        raise ProblemError(
-            422, message, errors=[{"field": "body.question_ids", "message": message, "type": "value_error"}]
+        raise InvalidContent(
+            message, errors=[{"field": "body.question_ids", "message": message, "type": "value_error"}]
         )
     session.execute(
         delete(AssessmentQuestion).where(AssessmentQuestion.assessment_id == assessment.assessment_id)
@@ -94,7 +93,7 @@ def _set_questions(session: Session, assessment: Assessment, ids: list[uuid.UUID
 def create_assessment(
     session: Session, *, principal: Principal, course_id: uuid.UUID, data: AssessmentCreate
 ) -> AssessmentAuthorRead:
-    access.course_for_authoring(session, principal, course_id)
+    access.course_for_authoring(session, principal=principal, course_id=course_id)
     now = datetime.now(UTC)
     assessment = Assessment(
         assessment_id=uuid.uuid4(),
@@ -118,17 +117,17 @@ def create_assessment(
 
 
 def visible_assessment(
-    session: Session, principal: Principal, assessment_id: uuid.UUID, *, lock: bool = False
+    session: Session, *, principal: Principal, assessment_id: uuid.UUID, lock: bool = False
 ) -> tuple[Assessment, Course]:
     """The assessment and its course if the caller may see it; 404 otherwise (drafts stay hidden)."""
     statement = select(Assessment).where(Assessment.assessment_id == assessment_id)
     assessment = session.scalars(statement.with_for_update() if lock else statement).first()
-    missing = ProblemError(404, f"There is no assessment {assessment_id} that you can see.")
+    missing = NotFound(f"There is no assessment {assessment_id} that you can see.")
     if assessment is None:
         raise missing
     try:
         course = courses.visible_course(session=session, viewer=principal, course_id=assessment.course_id)
-    except ProblemError as error:
+    except NotFound as error:
         raise missing from error
     if assessment.status != "published" and not access.can_author(principal, course):
         raise missing
@@ -136,13 +135,13 @@ def visible_assessment(
 
 
 def _authored(session: Session, principal: Principal, assessment_id: uuid.UUID) -> Assessment:
-    assessment, _ = visible_assessment(session, principal, assessment_id, lock=True)
-    access.course_for_authoring(session, principal, assessment.course_id)
+    assessment, _ = visible_assessment(session, principal=principal, assessment_id=assessment_id, lock=True)
+    access.course_for_authoring(session, principal=principal, course_id=assessment.course_id)
     return assessment
 
 
 def get_assessment(session: Session, *, principal: Principal, assessment_id: uuid.UUID) -> AssessmentRead:
-    return _read(session, visible_assessment(session, principal, assessment_id)[0])
+    return _read(session, visible_assessment(session, principal=principal, assessment_id=assessment_id)[0])
 
 
 def list_assessments(
@@ -152,22 +151,19 @@ def list_assessments(
     statement = select(Assessment).where(Assessment.course_id == course_id)
     if not access.can_author(principal, course):
         statement = statement.where(Assessment.status == "published")
-    statement = statement.order_by(Assessment.created_at, Assessment.assessment_id)
-    condition = after_cursor(cursor, Assessment.created_at, Assessment.assessment_id)
-    rows = session.scalars(paged(statement, condition, limit)).all()
-    return page_of(
-        AssessmentPage,
-        rows,
-        limit,
-        lambda row: (row.created_at, row.assessment_id),
-        lambda row: _read(session, row),
+    columns = (Assessment.created_at, Assessment.assessment_id)
+    after = parse_cursor(cursor, tag="assessments", kinds=(datetime, uuid.UUID))
+    rows = session.scalars(keyset(statement, columns=columns, after=after, limit=limit)).all()
+    items, next_cursor = page_of(
+        rows, limit=limit, tag="assessments", key_of=lambda row: [row.created_at, row.assessment_id]
     )
+    return AssessmentPage(items=[_read(session, row) for row in items], next_cursor=next_cursor)
 
 
 def authored_questions(
     session: Session, *, principal: Principal, assessment_id: uuid.UUID
 ) -> list[QuestionAuthorRead]:
-    assessment, course = visible_assessment(session, principal, assessment_id)
+    assessment, course = visible_assessment(session, principal=principal, assessment_id=assessment_id)
     access.require_author(principal, course)
     rows = session.scalars(
         select(Question)
@@ -187,7 +183,7 @@ def update_assessment(
     if_match: str | None,
 ) -> AssessmentAuthorRead:
     assessment = _authored(session, principal, assessment_id)
-    access.check_if_match(if_match, current=access.etag(assessment_id, assessment.version), what="assessment")
+    check_if_match(if_match, current=etag(assessment_id, assessment.version), what="assessment")
     current = _author_read(session, assessment)
     changes = {
         name: value
@@ -216,10 +212,9 @@ def delete_assessment(
     session: Session, *, principal: Principal, assessment_id: uuid.UUID, if_match: str | None
 ) -> None:
     assessment = _authored(session, principal, assessment_id)
-    access.check_if_match(if_match, current=access.etag(assessment_id, assessment.version), what="assessment")
+    check_if_match(if_match, current=etag(assessment_id, assessment.version), what="assessment")
     if session.scalar(select(exists().where(AssessmentAttempt.assessment_id == assessment_id))):
-        raise ProblemError(
-            409,
+        raise Conflict(
             "Learners have attempted this assessment and their attempts keep it; archive it instead "
             '(PATCH with {"status": "archived"}).',
         )

@@ -22,6 +22,7 @@ from app_api.users import service as users
 from app_api.users.schemas import UserRead
 from skillstudio.settings import Settings
 from skillstudio.web.dependencies import SessionDep
+from skillstudio.web.problems import domain_problem
 from skillstudio.web.security import CurrentUser
 
 router = APIRouter(prefix="/auth", tags=["auth"])
@@ -84,7 +85,7 @@ def login(request: Request, session: SessionDep, body: LoginCreate) -> TokenRead
             now=datetime.now(UTC),
         )
     except AuthRefusal as refusal:
-        return refusal.response(request)
+        return domain_problem(refusal.error, request=request)
 
 
 @router.post(
@@ -104,7 +105,7 @@ def refresh(request: Request, session: SessionDep, body: RefreshCreate) -> Token
             now=datetime.now(UTC),
         )
     except AuthRefusal as refusal:
-        return refusal.response(request)
+        return domain_problem(refusal.error, request=request)
 
 
 @router.post(
@@ -120,7 +121,7 @@ def logout(request: Request, session: SessionDep, body: LogoutCreate) -> Respons
     try:
         service.logout(session=session, refresh_token=body.refresh_token, now=datetime.now(UTC))
     except AuthRefusal as refusal:
-        return refusal.response(request)
+        return domain_problem(refusal.error, request=request)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -150,4 +151,4 @@ def change_password(
             now=datetime.now(UTC),
         )
     except AuthRefusal as refusal:
-        return refusal.response(request)
+        return domain_problem(refusal.error, request=request)

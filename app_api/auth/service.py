@@ -20,13 +20,13 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from app_api.auth import passwords, rate_limit, tokens
-from app_api.auth.exceptions import AuthRefusal, too_many_attempts, unauthorized
+from app_api.auth.exceptions import AuthRefusal, forbidden, too_many_attempts, unauthorized
 from app_api.auth.schemas import RegistrationCreate, TokenRead
 from app_api.users import service as users
 from app_api.users.models import User
 from skillstudio.events.recording import record_event
 from skillstudio.settings import Settings
-from skillstudio.web.security import Principal, issue_access_token
+from skillstudio.web.principals import Principal, issue_access_token
 
 logger = logging.getLogger(__name__)
 
@@ -232,7 +232,7 @@ def change_password(
         password=current_password,
         client_ip=client_ip,
         now=now,
-        refusal=AuthRefusal(403, "The current password is wrong; the password was not changed."),
+        refusal=forbidden("The current password is wrong; the password was not changed."),
     )
     user.password_hash = passwords.hash_password(settings, new_password)
     user.updated_at = now

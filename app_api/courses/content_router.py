@@ -7,9 +7,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
+from app_api.common.parameters import DEFAULT_PAGE, Author, Cursor, IfMatch, Limit, problems
 from app_api.courses import content_service as content
-from app_api.courses.access import OptionalUser
-from app_api.courses.dependencies import DEFAULT_PAGE, Author, Cursor, IfMatch, Limit, problems
 from app_api.courses.schemas import (
     LessonCreate,
     LessonPage,
@@ -21,6 +20,7 @@ from app_api.courses.schemas import (
     ModuleUpdate,
 )
 from skillstudio.web.dependencies import SessionDep
+from skillstudio.web.security import OptionalUser
 
 router = APIRouter()
 EDIT_ERRORS = problems(401, 403, 404, 409, 412, 428)

@@ -15,10 +15,11 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app_api.common.etags import etag
+from app_api.common.loading import load
+from app_api.common.pagination import keyset, page_of, parse_cursor
 from app_api.courses import service as courses
-from app_api.courses.access import check_if_match, etag
 from app_api.courses.models import Lesson, Module
-from app_api.courses.paging import keyset, page_of, parse_cursor
 from app_api.courses.schemas import (
     LessonCreate,
     LessonPage,
@@ -29,9 +30,9 @@ from app_api.courses.schemas import (
     ModuleRead,
     ModuleUpdate,
 )
+from skillstudio.errors import Conflict, InvalidContent
 from skillstudio.events.recording import record_event
-from skillstudio.web.problems import ProblemError
-from skillstudio.web.security import Principal
+from skillstudio.web.principals import Principal
 
 Item = Module | Lesson
 
@@ -72,8 +73,7 @@ def _position(
     holder: Any = session.scalar(select(model).where(model.course_id == course_id, model.position == wanted))
     if holder is not None and holder is not own:
         kind = "lesson" if model is Lesson else "module"
-        raise ProblemError(
-            409,
+        raise Conflict(
             f"Position {wanted} already holds {kind} {holder.title!r}; move that one first or leave position "
             "out to append.",
         )
@@ -85,8 +85,7 @@ def _module_of(session: Session, course_id: uuid.UUID, module_id: uuid.UUID | No
         return
     module = session.get(Module, module_id)
     if module is None or module.course_id != course_id:
-        raise ProblemError(
-            422,
+        raise InvalidContent(
             f"Module {module_id} is not a module of this course.",
             errors=[{"field": "body.module_id", "message": "not a module of this course", "type": "unknown"}],
         )
@@ -124,11 +123,15 @@ def list_modules(
 
 
 def _visible_module(session: Session, viewer: Principal | None, module_id: uuid.UUID) -> Module:
-    module = session.get(Module, module_id)
-    if module is None:
-        raise ProblemError(404, f"There is no module {module_id}.")
-    courses.visible_course(session=session, viewer=viewer, course_id=module.course_id)
-    return module
+    return load(
+        session,
+        Module,
+        module_id,
+        missing=f"There is no module {module_id}.",
+        authorise=lambda module: courses.visible_course(
+            session=session, viewer=viewer, course_id=module.course_id
+        ),
+    )
 
 
 def get_module(*, session: Session, viewer: Principal | None, module_id: uuid.UUID) -> ModuleRead:
@@ -138,13 +141,17 @@ def get_module(*, session: Session, viewer: Principal | None, module_id: uuid.UU
 def _editable_module(
     session: Session, actor: Principal, module_id: uuid.UUID, if_match: str | None
 ) -> Module:
-    module = session.get(Module, module_id)
-    if module is None:
-        raise ProblemError(404, f"There is no module {module_id}.")
-    courses.editable_course(session=session, actor=actor, course_id=module.course_id)
-    session.refresh(module)
-    check_if_match(if_match, current=etag(module.module_id, module.version), what="module")
-    return module
+    return load(
+        session,
+        Module,
+        module_id,
+        missing=f"There is no module {module_id}.",
+        authorise=lambda module: courses.editable_course(
+            session=session, actor=actor, course_id=module.course_id
+        ),
+        if_match=if_match,
+        what="module",
+    )
 
 
 def create_module(
@@ -187,9 +194,7 @@ def delete_module(*, session: Session, actor: Principal, module_id: uuid.UUID, i
     module = _editable_module(session, actor, module_id, if_match)
     lessons = session.scalar(select(func.count()).where(Lesson.module_id == module_id)) or 0
     if lessons:
-        raise ProblemError(
-            409, f"Module {module.title!r} still holds {lessons} lessons; move or delete them first."
-        )
+        raise Conflict(f"Module {module.title!r} still holds {lessons} lessons; move or delete them first.")
     session.delete(module)
     session.flush()
     _event(session, actor, "deleted", module, title=module.title)
@@ -218,11 +223,15 @@ def list_lessons(
 
 
 def visible_lesson(*, session: Session, viewer: Principal | None, lesson_id: uuid.UUID) -> Lesson:
-    lesson = session.get(Lesson, lesson_id)
-    if lesson is None:
-        raise ProblemError(404, f"There is no lesson {lesson_id}.")
-    courses.visible_course(session=session, viewer=viewer, course_id=lesson.course_id)
-    return lesson
+    return load(
+        session,
+        Lesson,
+        lesson_id,
+        missing=f"There is no lesson {lesson_id}.",
+        authorise=lambda lesson: courses.visible_course(
+            session=session, viewer=viewer, course_id=lesson.course_id
+        ),
+    )
 
 
 def get_lesson(*, session: Session, viewer: Principal | None, lesson_id: uuid.UUID) -> LessonRead:
@@ -232,13 +241,17 @@ def get_lesson(*, session: Session, viewer: Principal | None, lesson_id: uuid.UU
 def _editable_lesson(
     session: Session, actor: Principal, lesson_id: uuid.UUID, if_match: str | None
 ) -> Lesson:
-    lesson = session.get(Lesson, lesson_id)
-    if lesson is None:
-        raise ProblemError(404, f"There is no lesson {lesson_id}.")
-    courses.editable_course(session=session, actor=actor, course_id=lesson.course_id)
-    session.refresh(lesson)
-    check_if_match(if_match, current=etag(lesson.lesson_id, lesson.version), what="lesson")
-    return lesson
+    return load(
+        session,
+        Lesson,
+        lesson_id,
+        missing=f"There is no lesson {lesson_id}.",
+        authorise=lambda lesson: courses.editable_course(
+            session=session, actor=actor, course_id=lesson.course_id
+        ),
+        if_match=if_match,
+        what="lesson",
+    )
 
 
 def create_lesson(

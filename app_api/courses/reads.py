@@ -9,12 +9,12 @@ from collections.abc import Sequence
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
-from app_api.courses.access import etag
+from app_api.common.etags import etag
 from app_api.courses.models import Course, CoursePrerequisite, CourseSkill, Lesson, Module, Skill
 from app_api.courses.schemas import CourseRead, CourseRef, SkillRef
 
 
-def course_reads(session: Session, courses: Sequence[Course]) -> list[CourseRead]:
+def course_reads(session: Session, *, courses: Sequence[Course]) -> list[CourseRead]:
     ids = [course.course_id for course in courses]
     if not ids:
         return []
@@ -73,5 +73,5 @@ def course_reads(session: Session, courses: Sequence[Course]) -> list[CourseRead
     ]
 
 
-def course_read(session: Session, course: Course) -> CourseRead:
-    return course_reads(session, [course])[0]
+def course_read(session: Session, *, course: Course) -> CourseRead:
+    return course_reads(session, courses=[course])[0]

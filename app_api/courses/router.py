@@ -7,24 +7,16 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
+from app_api.common.parameters import DEFAULT_PAGE, Author, Cursor, IfMatch, Limit, problems
 from app_api.courses import search
 from app_api.courses import service as courses
-from app_api.courses.access import OptionalUser
 from app_api.courses.content_router import router as content_router
-from app_api.courses.dependencies import (
-    DEFAULT_PAGE,
-    Author,
-    Cursor,
-    IfMatch,
-    Limit,
-    problems,
-    slug_filter,
-    text_filter,
-)
+from app_api.courses.dependencies import slug_filter, text_filter
 from app_api.courses.fields import CourseStatus, Level
 from app_api.courses.schemas import CourseCreate, CoursePage, CourseRead, CourseUpdate
 from app_api.courses.skill_router import router as skill_router
 from skillstudio.web.dependencies import SessionDep
+from skillstudio.web.security import OptionalUser
 
 course_router = APIRouter(prefix="/courses", tags=["courses"])
 

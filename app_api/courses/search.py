@@ -19,13 +19,13 @@ from typing import Any
 from sqlalchemy import Float, cast, func, literal_column, select
 from sqlalchemy.orm import Session
 
+from app_api.common.pagination import keyset, page_of, parse_cursor
 from app_api.courses.access import visible_clause
 from app_api.courses.models import Course, CourseSkill, Skill
-from app_api.courses.paging import keyset, page_of, parse_cursor
 from app_api.courses.reads import course_reads
 from app_api.courses.schemas import CoursePage
-from skillstudio.web.problems import ProblemError
-from skillstudio.web.security import Principal
+from skillstudio.errors import InvalidContent
+from skillstudio.web.principals import Principal
 
 _WORD = re.compile(r"[^\W_]+")
 MAX_QUERY_WORDS = 16
@@ -48,8 +48,7 @@ def prefix_query(text: str) -> str:
     """
     words = _WORD.findall(text)[:MAX_QUERY_WORDS]
     if not words:
-        raise ProblemError(
-            422,
+        raise InvalidContent(
             "The search text needs at least one letter or digit.",
             errors=[{"field": "query.q", "message": "no letters or digits", "type": "value_error"}],
         )
@@ -100,4 +99,4 @@ def list_courses(
         return [row[1] if filters.q is not None else course.created_at, course.course_id]
 
     items, next_cursor = page_of(rows, limit=limit, tag=tag, key_of=key_of)
-    return CoursePage(items=course_reads(session, [row[0] for row in items]), next_cursor=next_cursor)
+    return CoursePage(items=course_reads(session, courses=[row[0] for row in items]), next_cursor=next_cursor)

@@ -1,7 +1,7 @@
 """Courses: authoring with ownership and ETags, publication states, skill tags and prerequisites.
 
-Other domains use this module for course lookups (``visible_course``, ``editable_course``) and for the
-prerequisites a learner still lacks (``missing_prerequisites``).
+Other domains use this module for course lookups (``visible_course``, ``editable_course``) and for a
+course's prerequisites (``prerequisites``); whether a learner completed them is the enrollments' to say.
 
 Events (actor = the acting user, object = the course): ``created``; ``updated`` with
 ``extensions.changed`` naming the changed fields; publish / unpublish / archive are ``updated`` with
@@ -18,15 +18,16 @@ from typing import Any
 from sqlalchemy import delete, exists, select, text
 from sqlalchemy.orm import Session
 
+from app_api.common.etags import check_if_match, etag
+from app_api.common.loading import load
 from app_api.courses import skill_service
-from app_api.courses.access import can_view, check_if_match, etag, require_editor
+from app_api.courses.access import can_view, require_editor
 from app_api.courses.models import Course, CoursePrerequisite, CourseSkill, Lesson
 from app_api.courses.reads import course_read
 from app_api.courses.schemas import CourseCreate, CourseRead, CourseRef, CourseUpdate
-from app_api.enrollments.models import Enrollment
+from skillstudio.errors import Conflict, Forbidden, InvalidContent, NotFound
 from skillstudio.events.recording import record_event
-from skillstudio.web.problems import ProblemError
-from skillstudio.web.security import Principal
+from skillstudio.web.principals import Principal
 
 # action -> (states it may start from, state it leads to)
 TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
@@ -34,6 +35,8 @@ TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
     "unpublish": (("published",), "draft"),
     "archive": (("draft", "published"), "archived"),
 }
+
+_HAS_ENROLLMENTS = text("select exists (select 1 from enrollments where course_id = :course_id)")
 
 _FIND_PREREQUISITE_CYCLE = text(
     """
@@ -52,17 +55,15 @@ _FIND_PREREQUISITE_CYCLE = text(
 )
 
 
-def _not_found(course_id: uuid.UUID) -> ProblemError:
-    return ProblemError(
-        404, f"There is no course {course_id} that you can see; GET /api/v1/courses lists them."
-    )
+def _not_found(course_id: uuid.UUID) -> str:
+    return f"There is no course {course_id} that you can see; GET /api/v1/courses lists them."
 
 
 def visible_course(*, session: Session, viewer: Principal | None, course_id: uuid.UUID) -> Course:
     """The course if ``viewer`` may see it, else 404 (unpublished courses do not reveal themselves)."""
     course = session.get(Course, course_id)
     if course is None or not can_view(course, viewer):
-        raise _not_found(course_id)
+        raise NotFound(_not_found(course_id))
     return course
 
 
@@ -72,15 +73,18 @@ def editable_course(*, session: Session, actor: Principal, course_id: uuid.UUID)
     The lock serialises every edit of a course and its modules and lessons, so checks such as "this
     position is free" and "this If-Match is current" cannot race.
     """
-    course = session.scalar(select(Course).where(Course.course_id == course_id).with_for_update())
-    if course is None:
-        raise _not_found(course_id)
-    require_editor(course, actor)
-    return course
+    return load(
+        session,
+        Course,
+        course_id,
+        missing=_not_found(course_id),
+        authorise=lambda course: require_editor(course, actor),
+        lock=True,
+    )
 
 
 def get_course(*, session: Session, viewer: Principal | None, course_id: uuid.UUID) -> CourseRead:
-    return course_read(session, visible_course(session=session, viewer=viewer, course_id=course_id))
+    return course_read(session, course=visible_course(session=session, viewer=viewer, course_id=course_id))
 
 
 def _event(session: Session, actor: Principal, verb: str, course: Course, **extensions: Any) -> None:
@@ -97,13 +101,12 @@ def _event(session: Session, actor: Principal, verb: str, course: Course, **exte
 
 def _instructor(session: Session, actor: Principal, instructor_id: uuid.UUID | None) -> uuid.UUID | None:
     if not actor.is_admin:
-        raise ProblemError(403, "Only admins choose or change a course's instructor.")
+        raise Forbidden("Only admins choose or change a course's instructor.")
     if instructor_id is None:
         return None
     role = session.scalar(text("select role from users where user_id = :id"), {"id": instructor_id})
     if role != "instructor":
-        raise ProblemError(
-            422,
+        raise InvalidContent(
             f"User {instructor_id} is not an instructor; a course belongs to an instructor account.",
             errors=[{"field": "body.instructor_id", "message": "not an instructor", "type": "role"}],
         )
@@ -124,8 +127,7 @@ def _prerequisite_courses(
         if cid not in found or not can_view(found[cid], actor)
     ]
     if missing:
-        raise ProblemError(
-            422,
+        raise InvalidContent(
             f"Unknown prerequisite courses: {', '.join(str(cid) for _, cid in missing)}.",
             errors=[
                 {"field": f"body.prerequisites.{index}", "message": f"no course {cid}", "type": "unknown"}
@@ -142,8 +144,7 @@ def _prerequisite_courses(
         titles[course.course_id] = course.title
         cycle = [CourseRef(course_id=cid, title=titles[cid]) for cid in path]
         chain = " requires ".join(f"{ref.title!r}" for ref in cycle)
-        raise ProblemError(
-            422,
+        raise InvalidContent(
             f"These prerequisites would make a cycle: {chain}. A course cannot (indirectly) require itself.",
             cycle=[ref.model_dump(mode="json") for ref in cycle],
         )
@@ -175,7 +176,7 @@ def create_course(*, session: Session, actor: Principal, data: CourseCreate) -> 
     if actor.is_admin:
         instructor_id = _instructor(session, actor, data.instructor_id)
     elif data.instructor_id not in (None, actor.user_id):
-        raise ProblemError(403, "Only admins create courses for another instructor; leave instructor_id out.")
+        raise Forbidden("Only admins create courses for another instructor; leave instructor_id out.")
     else:
         instructor_id = actor.user_id
     now = datetime.now(UTC)
@@ -197,7 +198,7 @@ def create_course(*, session: Session, actor: Principal, data: CourseCreate) -> 
     required = _prerequisite_courses(session, actor, course, data.prerequisites)
     _replace_links(session, course, skills, required)
     _event(session, actor, "created", course, status="draft")
-    return course_read(session, course)
+    return course_read(session, course=course)
 
 
 def update_course(
@@ -228,13 +229,13 @@ def update_course(
             setattr(course, name, value)
             changed.append(name)
     if not changed:
-        return course_read(session, course)
+        return course_read(session, course=course)
     _replace_links(session, course, skills, required)
     course.version += 1
     course.updated_at = datetime.now(UTC)
     session.flush()
     _event(session, actor, "updated", course, changed=sorted(changed))
-    return course_read(session, course)
+    return course_read(session, course=course)
 
 
 def _current_links(session: Session, course_id: uuid.UUID) -> tuple[set[uuid.UUID], set[uuid.UUID]]:
@@ -257,16 +258,13 @@ def change_status(
         check_if_match(if_match, current=etag(course.course_id, course.version), what="course")
     sources, target = TRANSITIONS[action]
     if course.status not in sources:
-        raise ProblemError(
-            409,
+        raise Conflict(
             f"Cannot {action} a course that is {course.status}; {action} applies to "
             f"{' or '.join(sources)} courses.",
             status_now=course.status,
         )
     if target == "published" and not session.scalar(select(exists().where(Lesson.course_id == course_id))):
-        raise ProblemError(
-            409, "A course needs at least one lesson before it is published; add lessons first."
-        )
+        raise Conflict("A course needs at least one lesson before it is published; add lessons first.")
     previous = course.status
     now = datetime.now(UTC)
     course.status = target
@@ -276,23 +274,23 @@ def change_status(
     course.updated_at = now
     session.flush()
     _event(session, actor, "updated", course, status=target, previous_status=previous)
-    return course_read(session, course)
+    return course_read(session, course=course)
 
 
 def delete_course(*, session: Session, actor: Principal, course_id: uuid.UUID, if_match: str | None) -> None:
     """Delete a course nobody has enrolled in (with its modules and lessons); otherwise archive it."""
     course = editable_course(session=session, actor=actor, course_id=course_id)
     check_if_match(if_match, current=etag(course.course_id, course.version), what="course")
-    if session.scalar(select(exists().where(Enrollment.course_id == course_id))):
-        raise ProblemError(409, "Learners have enrolled in this course; archive it instead of deleting it.")
+    # The enrollments domain builds on this one, so its table is asked directly rather than imported.
+    if session.scalar(_HAS_ENROLLMENTS, {"course_id": course_id}):
+        raise Conflict("Learners have enrolled in this course; archive it instead of deleting it.")
     dependants = session.scalars(
         select(Course.title)
         .join(CoursePrerequisite, CoursePrerequisite.course_id == Course.course_id)
         .where(CoursePrerequisite.prerequisite_course_id == course_id)
     ).all()
     if dependants:
-        raise ProblemError(
-            409,
+        raise Conflict(
             f"Other courses require this one ({', '.join(sorted(dependants))}); remove it from their "
             "prerequisites first.",
         )
@@ -301,17 +299,18 @@ def delete_course(*, session: Session, actor: Principal, course_id: uuid.UUID, i
     _event(session, actor, "deleted", course, title=course.title)
 
 
-def missing_prerequisites(*, session: Session, user_id: uuid.UUID, course_id: uuid.UUID) -> list[CourseRef]:
-    """The course's prerequisites that ``user_id`` has not completed (in any run), by title."""
-    completed = exists().where(
-        Enrollment.user_id == user_id,
-        Enrollment.course_id == CoursePrerequisite.prerequisite_course_id,
-        Enrollment.status == "completed",
-    )
+def prerequisites(session: Session, *, course_id: uuid.UUID) -> list[CourseRef]:
+    """The courses ``course_id`` requires, by title."""
     rows = session.execute(
         select(Course.course_id, Course.title)
         .join(CoursePrerequisite, CoursePrerequisite.prerequisite_course_id == Course.course_id)
-        .where(CoursePrerequisite.course_id == course_id, ~completed)
+        .where(CoursePrerequisite.course_id == course_id)
         .order_by(Course.title, Course.course_id)
     )
     return [CourseRef(course_id=cid, title=title) for cid, title in rows]
+
+
+def course_titles(session: Session, *, course_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, str]:
+    """The titles of the given courses (those that exist)."""
+    rows = session.execute(select(Course.course_id, Course.title).where(Course.course_id.in_(course_ids)))
+    return dict(rows.tuples().all())

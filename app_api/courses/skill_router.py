@@ -7,8 +7,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Response, status
 
+from app_api.common.parameters import DEFAULT_PAGE, Admin, Cursor, IfMatch, Limit, problems
 from app_api.courses import skill_service
-from app_api.courses.dependencies import DEFAULT_PAGE, Admin, Cursor, IfMatch, Limit, problems, slug_filter
+from app_api.courses.dependencies import slug_filter
 from app_api.courses.schemas import SkillCreate, SkillPage, SkillRead, SkillUpdate
 from skillstudio.web.dependencies import SessionDep
 

@@ -11,13 +11,14 @@ from sqlalchemy import exists, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
-from app_api.courses.access import check_if_match, etag
+from app_api.common.etags import etag
+from app_api.common.loading import load
+from app_api.common.pagination import keyset, page_of, parse_cursor
 from app_api.courses.models import CourseSkill, Skill
-from app_api.courses.paging import keyset, page_of, parse_cursor
 from app_api.courses.schemas import SkillCreate, SkillPage, SkillRead, SkillUpdate
+from skillstudio.errors import Conflict, InvalidContent, NotFound
 from skillstudio.events.recording import record_event
-from skillstudio.web.problems import ProblemError
-from skillstudio.web.security import Principal
+from skillstudio.web.principals import Principal
 
 _Parent = aliased(Skill)
 _CURSOR = "skills"
@@ -58,7 +59,7 @@ def list_skills(*, session: Session, parent: str | None, cursor: str | None, lim
 def get_skill(*, session: Session, skill_id: uuid.UUID) -> SkillRead:
     row = session.execute(_read_statement().where(Skill.skill_id == skill_id)).first()
     if row is None:
-        raise ProblemError(404, f"There is no skill {skill_id}; GET /api/v1/skills lists them.")
+        raise NotFound(f"There is no skill {skill_id}; GET /api/v1/skills lists them.")
     return _read(row[0], row[1])
 
 
@@ -68,8 +69,7 @@ def skills_by_slug(*, session: Session, slugs: Sequence[str], field: str) -> lis
     found = {skill.slug: skill for skill in session.scalars(select(Skill).where(Skill.slug.in_(wanted)))}
     missing = [(index, slug) for index, slug in enumerate(slugs) if slug not in found]
     if missing:
-        raise ProblemError(
-            422,
+        raise InvalidContent(
             f"Unknown skill slugs: {', '.join(sorted({slug for _, slug in missing}))}. "
             "GET /api/v1/skills lists them; admins create new ones.",
             errors=[
@@ -101,8 +101,7 @@ def _check_no_cycle(session: Session, skill: Skill, parent_id: uuid.UUID | None)
         chain.append(ancestor)
         if ancestor.skill_id == skill.skill_id:
             cycle = [skill.slug, *(item.slug for item in chain)]
-            raise ProblemError(
-                422,
+            raise InvalidContent(
                 f"A skill cannot be its own ancestor: {' -> '.join(cycle)} (each skill's parent follows it). "
                 "Choose a parent outside its subtree.",
                 cycle=cycle,
@@ -113,7 +112,7 @@ def _check_no_cycle(session: Session, skill: Skill, parent_id: uuid.UUID | None)
 def _slug_free(session: Session, slug: str, skill_id: uuid.UUID | None = None) -> None:
     taken = session.scalar(select(Skill.skill_id).where(Skill.slug == slug))
     if taken is not None and taken != skill_id:
-        raise ProblemError(409, f"The slug {slug!r} is taken by skill {taken}; choose another.")
+        raise Conflict(f"The slug {slug!r} is taken by skill {taken}; choose another.")
 
 
 def _flush(session: Session, slug: str, new: Skill | None = None) -> None:
@@ -125,7 +124,7 @@ def _flush(session: Session, slug: str, new: Skill | None = None) -> None:
                 session.add(new)
             session.flush()
     except IntegrityError as error:
-        raise ProblemError(409, f"The slug {slug!r} was taken meanwhile; choose another.") from error
+        raise Conflict(f"The slug {slug!r} was taken meanwhile; choose another.") from error
 
 
 def _event(session: Session, actor: Principal, verb: str, skill: Skill, **extensions: Any) -> None:
@@ -156,18 +155,22 @@ def create_skill(*, session: Session, actor: Principal, data: SkillCreate) -> Sk
     return get_skill(session=session, skill_id=skill.skill_id)
 
 
-def _locked(session: Session, skill_id: uuid.UUID) -> Skill:
-    skill = session.scalar(select(Skill).where(Skill.skill_id == skill_id).with_for_update())
-    if skill is None:
-        raise ProblemError(404, f"There is no skill {skill_id}; GET /api/v1/skills lists them.")
-    return skill
+def _locked(session: Session, skill_id: uuid.UUID, if_match: str | None) -> Skill:
+    return load(
+        session,
+        Skill,
+        skill_id,
+        missing=f"There is no skill {skill_id}; GET /api/v1/skills lists them.",
+        lock=True,
+        if_match=if_match,
+        what="skill",
+    )
 
 
 def update_skill(
     *, session: Session, actor: Principal, skill_id: uuid.UUID, if_match: str | None, data: SkillUpdate
 ) -> SkillRead:
-    skill = _locked(session, skill_id)
-    check_if_match(if_match, current=etag(skill.skill_id, skill.version), what="skill")
+    skill = _locked(session, skill_id, if_match)
     changes = data.model_dump(exclude_unset=True)
     if "parent" in changes:
         changes["parent_skill_id"] = _parent_id(session, changes.pop("parent"))
@@ -189,21 +192,18 @@ def update_skill(
 def delete_skill(*, session: Session, actor: Principal, skill_id: uuid.UUID, if_match: str | None) -> None:
     """Delete an unused leaf skill; one still tagged on courses, held in learner levels or parent to other
     skills is kept (409), since deleting it would silently change those."""
-    skill = _locked(session, skill_id)
-    check_if_match(if_match, current=etag(skill.skill_id, skill.version), what="skill")
+    skill = _locked(session, skill_id, if_match)
     if session.scalar(select(exists().where(Skill.parent_skill_id == skill_id))):
-        raise ProblemError(409, f"Skill {skill.slug!r} has child skills; move or delete them first.")
+        raise Conflict(f"Skill {skill.slug!r} has child skills; move or delete them first.")
     if session.scalar(select(exists().where(CourseSkill.skill_id == skill_id))):
-        raise ProblemError(409, f"Skill {skill.slug!r} is tagged on courses; untag it from them first.")
+        raise Conflict(f"Skill {skill.slug!r} is tagged on courses; untag it from them first.")
     in_levels = text("select exists (select 1 from learner_skill_levels where skill_id = :skill_id)")
     if session.scalar(in_levels, {"skill_id": skill_id}):
-        raise ProblemError(409, f"Learners hold levels in skill {skill.slug!r}; it cannot be deleted.")
+        raise Conflict(f"Learners hold levels in skill {skill.slug!r}; it cannot be deleted.")
     try:
         with session.begin_nested():
             session.delete(skill)
             session.flush()
     except IntegrityError as error:
-        raise ProblemError(
-            409, f"Skill {skill.slug!r} is still used elsewhere; it cannot be deleted."
-        ) from error
+        raise Conflict(f"Skill {skill.slug!r} is still used elsewhere; it cannot be deleted.") from error
     _event(session, actor, "deleted", skill)

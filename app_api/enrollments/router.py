@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
-from app_api.courses.dependencies import DEFAULT_PAGE, Cursor, Limit, problems
+from app_api.common.parameters import DEFAULT_PAGE, Cursor, Limit, problems
 from app_api.enrollments import service as enrollments
 from app_api.enrollments.schemas import EnrollmentPage, EnrollmentRead, EnrollmentStatus
 from skillstudio.web.dependencies import SessionDep

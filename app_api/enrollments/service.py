@@ -20,14 +20,14 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from app_api.common.pagination import keyset, page_of, parse_cursor
 from app_api.courses import service as courses
-from app_api.courses.models import Course
-from app_api.courses.paging import keyset, page_of, parse_cursor
+from app_api.courses.schemas import CourseRef
 from app_api.enrollments.models import Enrollment
 from app_api.enrollments.schemas import EnrollmentPage, EnrollmentRead
+from skillstudio.errors import Conflict, Forbidden, NotFound
 from skillstudio.events.recording import record_event
-from skillstudio.web.problems import ProblemError
-from skillstudio.web.security import Principal
+from skillstudio.web.principals import Principal
 
 
 def _read(enrollment: Enrollment, course_title: str) -> EnrollmentRead:
@@ -69,6 +69,35 @@ def _existing(session: Session, user_id: uuid.UUID, course_id: uuid.UUID) -> Enr
     )
 
 
+def _missing_prerequisites(session: Session, user_id: uuid.UUID, course_id: uuid.UUID) -> list[CourseRef]:
+    """The course's prerequisites that ``user_id`` has not completed (in any run), by title."""
+    required = courses.prerequisites(session=session, course_id=course_id)
+    completed = set(
+        session.scalars(
+            select(Enrollment.course_id).where(
+                Enrollment.user_id == user_id,
+                Enrollment.status == "completed",
+                Enrollment.course_id.in_([ref.course_id for ref in required]),
+            )
+        )
+    )
+    return [ref for ref in required if ref.course_id not in completed]
+
+
+def active_enrollment_id(session: Session, *, user_id: uuid.UUID, course_id: uuid.UUID) -> uuid.UUID | None:
+    """The learner's most recent active or completed enrollment in the course, if any."""
+    return session.scalars(
+        select(Enrollment.enrollment_id)
+        .where(
+            Enrollment.user_id == user_id,
+            Enrollment.course_id == course_id,
+            Enrollment.status.in_(("active", "completed")),
+        )
+        .order_by(Enrollment.enrolled_at.desc())
+        .limit(1)
+    ).first()
+
+
 def enroll(*, session: Session, actor: Principal, course_id: uuid.UUID) -> tuple[EnrollmentRead, bool]:
     """The caller's enrollment in the course and whether this call created it."""
     course = courses.visible_course(session=session, viewer=actor, course_id=course_id)
@@ -76,13 +105,12 @@ def enroll(*, session: Session, actor: Principal, course_id: uuid.UUID) -> tuple
     if existing is not None and existing.status != "dropped":
         return _read(existing, course.title), False
     if course.status != "published":
-        raise ProblemError(
-            409, f"Course {course.title!r} is {course.status}; only published courses take enrollments."
+        raise Conflict(
+            f"Course {course.title!r} is {course.status}; only published courses take enrollments."
         )
-    missing = courses.missing_prerequisites(session=session, user_id=actor.user_id, course_id=course_id)
+    missing = _missing_prerequisites(session, actor.user_id, course_id)
     if missing:
-        raise ProblemError(
-            409,
+        raise Conflict(
             f"Complete the prerequisites of {course.title!r} first: "
             f"{'; '.join(f'{ref.title} ({ref.course_id})' for ref in missing)}.",
             title="Prerequisites missing",
@@ -110,9 +138,7 @@ def enroll(*, session: Session, actor: Principal, course_id: uuid.UUID) -> tuple
         # A concurrent request enrolled first (unique per learner and course): answer with its enrollment.
         raced = _existing(session, actor.user_id, course_id)
         if raced is None:
-            raise ProblemError(
-                409, "Could not enroll: your account no longer exists; log in again."
-            ) from error
+            raise Conflict("Could not enroll: your account no longer exists; log in again.") from error
         return _read(raced, course.title), False
     _event(session, actor, "registered", enrollment)
     return _read(enrollment, course.title), existing is None
@@ -125,14 +151,14 @@ def owned_enrollment(
     statement = select(Enrollment).where(Enrollment.enrollment_id == enrollment_id)
     enrollment = session.scalar(statement.with_for_update() if lock else statement)
     if enrollment is None:
-        raise ProblemError(404, f"There is no enrollment {enrollment_id}.")
+        raise NotFound(f"There is no enrollment {enrollment_id}.")
     if not viewer.can_act_for(enrollment.user_id):
-        raise ProblemError(403, "This enrollment belongs to another learner.")
+        raise Forbidden("This enrollment belongs to another learner.")
     return enrollment
 
 
 def _title(session: Session, course_id: uuid.UUID) -> str:
-    return session.scalar(select(Course.title).where(Course.course_id == course_id)) or ""
+    return courses.course_titles(session=session, course_ids=[course_id]).get(course_id, "")
 
 
 def get_enrollment(*, session: Session, viewer: Principal, enrollment_id: uuid.UUID) -> EnrollmentRead:
@@ -145,13 +171,9 @@ def drop(*, session: Session, actor: Principal, enrollment_id: uuid.UUID) -> Enr
     enrollment = owned_enrollment(session=session, viewer=actor, enrollment_id=enrollment_id, lock=True)
     title = _title(session, enrollment.course_id)
     if enrollment.status == "completed":
-        raise ProblemError(
-            409, f"The enrollment in {title!r} is completed; a completed course cannot be dropped."
-        )
+        raise Conflict(f"The enrollment in {title!r} is completed; a completed course cannot be dropped.")
     if enrollment.course_run_id is not None:
-        raise ProblemError(
-            409, "Imported cohort enrollments are history and cannot be dropped through the API."
-        )
+        raise Conflict("Imported cohort enrollments are history and cannot be dropped through the API.")
     if enrollment.status == "active":
         enrollment.status = "dropped"
         enrollment.unregistered_at = datetime.now(UTC)
@@ -172,22 +194,20 @@ def list_enrollments(
     """A learner's enrollments, newest first: the caller's own, or anyone's for an admin."""
     learner = user_id or viewer.user_id
     if not viewer.can_act_for(learner):
-        raise ProblemError(403, "Learners list their own enrollments only; leave user_id out.")
-    statement = (
-        select(Enrollment, Course.title)
-        .join(Course, Course.course_id == Enrollment.course_id)
-        .where(Enrollment.user_id == learner)
-    )
+        raise Forbidden("Learners list their own enrollments only; leave user_id out.")
+    statement = select(Enrollment).where(Enrollment.user_id == learner)
     if status is not None:
         statement = statement.where(Enrollment.status == status)
     after = parse_cursor(cursor, tag="enrollments", kinds=(datetime, uuid.UUID))
     columns = (Enrollment.enrolled_at, Enrollment.enrollment_id)
-    rows = session.execute(
+    rows = session.scalars(
         keyset(statement, columns=columns, after=after, limit=limit, descending=True)
     ).all()
     items, next_cursor = page_of(
-        rows, limit=limit, tag="enrollments", key_of=lambda row: [row[0].enrolled_at, row[0].enrollment_id]
+        rows, limit=limit, tag="enrollments", key_of=lambda row: [row.enrolled_at, row.enrollment_id]
     )
+    titles = courses.course_titles(session=session, course_ids=[item.course_id for item in items])
     return EnrollmentPage(
-        items=[_read(enrollment, title) for enrollment, title in items], next_cursor=next_cursor
+        items=[_read(enrollment, titles.get(enrollment.course_id, "")) for enrollment in items],
+        next_cursor=next_cursor,
     )

@@ -6,10 +6,10 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import pydantic_core
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Request
 from pydantic import TypeAdapter
 
-from app_api.common.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from app_api.common.parameters import DEFAULT_PAGE, Cursor, Limit
 from app_api.events import quarantine_service as quarantined
 from app_api.events.schemas import QuarantinePage, QuarantineRead, openapi_body
 from skillstudio.events.contract import finite_json
@@ -45,8 +45,8 @@ def _not_found(quarantine_id: int) -> ProblemError:
 def list_quarantine(
     session: SessionDep,
     status: quarantined.QuarantineStatus = "unresolved",
-    cursor: str | None = None,
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+    limit: Limit = DEFAULT_PAGE,
 ) -> QuarantinePage:
     return quarantined.list_quarantined(session=session, status=status, cursor=cursor, limit=limit)
 

@@ -8,14 +8,13 @@ from typing import Any, Literal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app_api.common.pagination import decode_cursor, encode_cursor
+from app_api.common.pagination import keyset, page_of, parse_cursor
 from app_api.events.models import EventQuarantine
 from app_api.events.schemas import QuarantinePage, QuarantineRead
 from skillstudio.db import driver_connection
 from skillstudio.events.intake import FieldErrors, check_statements
 from skillstudio.events.quarantine import unwrap
 from skillstudio.events.store import write_events
-from skillstudio.web.problems import ProblemError
 
 QuarantineStatus = Literal["unresolved", "resolved", "all"]
 
@@ -36,22 +35,19 @@ def list_quarantined(
     *, session: Session, status: QuarantineStatus, cursor: str | None, limit: int
 ) -> QuarantinePage:
     """Newest first (by quarantine id, which follows arrival), one page after ``cursor``."""
-    query = select(EventQuarantine).order_by(EventQuarantine.quarantine_id.desc()).limit(limit + 1)
+    query = select(EventQuarantine)
     if status == "unresolved":
         query = query.where(EventQuarantine.resolved_at.is_(None))
     elif status == "resolved":
         query = query.where(EventQuarantine.resolved_at.is_not(None))
-    after = decode_cursor(cursor)
-    if after is not None:
-        if len(after) != 1 or not isinstance(after[0], int):
-            raise ProblemError(422, "The cursor is not valid; use next_cursor from a previous page.")
-        query = query.where(EventQuarantine.quarantine_id < after[0])
-    entries = list(session.scalars(query))
-    more = len(entries) > limit
-    entries = entries[:limit]
+    after = parse_cursor(cursor, tag="quarantine", kinds=(int,))
+    columns = (EventQuarantine.quarantine_id,)
+    rows = session.scalars(keyset(query, columns=columns, after=after, limit=limit, descending=True)).all()
+    entries, next_cursor = page_of(
+        rows, limit=limit, tag="quarantine", key_of=lambda entry: [entry.quarantine_id]
+    )
     return QuarantinePage(
-        items=[QuarantineRead.model_validate(entry) for entry in entries],
-        next_cursor=encode_cursor([entries[-1].quarantine_id]) if more else None,
+        items=[QuarantineRead.model_validate(entry) for entry in entries], next_cursor=next_cursor
     )
 
 

@@ -21,7 +21,7 @@ from skillstudio.events import (
     store_batches,
     to_xapi,
 )
-from skillstudio.web.security import Principal
+from skillstudio.web.principals import Principal
 
 _EVENT_BY_ID = text(
     f"select {', '.join(EVENT_COLUMNS)} from learner_events where event_id = :event_id "

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, status
 
-from app_api.common.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from app_api.common.parameters import DEFAULT_PAGE, Cursor, Limit
 from app_api.goals import service
 from app_api.goals.schemas import GoalCreate, GoalGapRead, GoalPage, GoalRead, GoalStatus, GoalUpdate
 from skillstudio.web.dependencies import SessionDep
@@ -48,8 +48,8 @@ def list_goals(
     user: CurrentUser,
     learner_id: Annotated[uuid.UUID | None, Query(description="Admins: another learner's goals.")] = None,
     goal_status: Annotated[GoalStatus | None, Query(alias="status")] = None,
-    cursor: Annotated[str | None, Query(max_length=500)] = None,
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+    limit: Limit = DEFAULT_PAGE,
 ) -> GoalPage:
     return service.list_goals(
         session, principal=user, user_id=learner_id, status=goal_status, cursor=cursor, limit=limit

@@ -15,10 +15,11 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, date, datetime
 
-from sqlalchemy import delete, select, tuple_
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from app_api.common.pagination import decode_cursor, encode_cursor
+from app_api.common.loading import load
+from app_api.common.pagination import keyset, page_of, parse_cursor
 from app_api.courses.models import Skill
 from app_api.goals.models import LearningGoal, LearningGoalSkill
 from app_api.goals.schemas import (
@@ -32,9 +33,9 @@ from app_api.goals.schemas import (
     SkillGapRead,
 )
 from app_api.users import profiles
+from skillstudio.errors import Forbidden, InvalidContent
 from skillstudio.events.recording import record_event
-from skillstudio.web.problems import ProblemError
-from skillstudio.web.security import Principal
+from skillstudio.web.principals import Principal
 
 UNKNOWN_LEVEL = 1.0
 
@@ -43,13 +44,11 @@ def _today() -> date:
     return datetime.now(UTC).date()
 
 
-def _invalid(field: str, message: str) -> ProblemError:
-    return ProblemError(422, message, errors=[{"field": field, "message": message, "type": "value_error"}])
-
-
 def _check_deadline(deadline: date) -> None:
     if deadline <= _today():
-        raise _invalid("body.deadline", f"The deadline {deadline} must be after today ({_today()}).")
+        raise InvalidContent.field(
+            "body.deadline", f"The deadline {deadline} must be after today ({_today()})."
+        )
 
 
 def _check_skills(session: Session, targets: list[GoalSkillTarget]) -> None:
@@ -57,7 +56,9 @@ def _check_skills(session: Session, targets: list[GoalSkillTarget]) -> None:
     found = set(session.scalars(select(Skill.skill_id).where(Skill.skill_id.in_(wanted))))
     missing = sorted(str(skill_id) for skill_id in wanted - found)
     if missing:
-        raise _invalid("body.skills", f"Unknown skills {missing}; pick them from GET /api/v1/skills.")
+        raise InvalidContent.field(
+            "body.skills", f"Unknown skills {missing}; pick them from GET /api/v1/skills."
+        )
 
 
 def _targets(session: Session, goal_id: uuid.UUID) -> list[LearningGoalSkill]:
@@ -117,13 +118,18 @@ def create_goal(session: Session, *, principal: Principal, data: GoalCreate) -> 
 
 
 def _goal(session: Session, principal: Principal, goal_id: uuid.UUID, *, lock: bool = False) -> LearningGoal:
-    statement = select(LearningGoal).where(LearningGoal.goal_id == goal_id)
-    goal = session.scalars(statement.with_for_update() if lock else statement).first()
-    if goal is None:
-        raise ProblemError(404, f"Goal {goal_id} does not exist.")
-    if not principal.can_act_for(goal.user_id):
-        raise ProblemError(403, "This goal belongs to another learner.")
-    return goal
+    def authorise(goal: LearningGoal) -> None:
+        if not principal.can_act_for(goal.user_id):
+            raise Forbidden("This goal belongs to another learner.")
+
+    return load(
+        session,
+        LearningGoal,
+        goal_id,
+        missing=f"Goal {goal_id} does not exist.",
+        authorise=authorise,
+        lock=lock,
+    )
 
 
 def get_goal(session: Session, *, principal: Principal, goal_id: uuid.UUID) -> GoalRead:
@@ -142,25 +148,17 @@ def list_goals(
     """The goals of ``user_id`` (default: the caller), oldest first."""
     owner = user_id or principal.user_id
     if not principal.can_act_for(owner):
-        raise ProblemError(403, "You can only list your own goals.")
+        raise Forbidden("You can only list your own goals.")
     statement = select(LearningGoal).where(LearningGoal.user_id == owner)
     if status is not None:
         statement = statement.where(LearningGoal.status == status)
-    key = decode_cursor(cursor)
-    if key is not None:
-        try:
-            after = (datetime.fromisoformat(key[0]), uuid.UUID(key[1]))
-        except (ValueError, TypeError, IndexError) as error:
-            raise ProblemError(
-                422, "The cursor is not valid; use next_cursor from a previous page."
-            ) from error
-        statement = statement.where(tuple_(LearningGoal.created_at, LearningGoal.goal_id) > tuple_(*after))
-    rows = list(
-        session.scalars(statement.order_by(LearningGoal.created_at, LearningGoal.goal_id).limit(limit + 1))
+    after = parse_cursor(cursor, tag="goals", kinds=(datetime, uuid.UUID))
+    columns = (LearningGoal.created_at, LearningGoal.goal_id)
+    rows = session.scalars(keyset(statement, columns=columns, after=after, limit=limit)).all()
+    goals, next_cursor = page_of(
+        rows, limit=limit, tag="goals", key_of=lambda goal: [goal.created_at, goal.goal_id]
     )
-    more, rows = len(rows) > limit, rows[:limit]
-    next_cursor = encode_cursor([rows[-1].created_at.isoformat(), str(rows[-1].goal_id)]) if more else None
-    return GoalPage(items=[_read(session, goal) for goal in rows], next_cursor=next_cursor)
+    return GoalPage(items=[_read(session, goal) for goal in goals], next_cursor=next_cursor)
 
 
 def _differs(current: GoalRead, data: GoalUpdate, name: str) -> bool:

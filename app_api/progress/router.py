@@ -6,7 +6,7 @@ import uuid
 
 from fastapi import APIRouter
 
-from app_api.courses.dependencies import DEFAULT_PAGE, Cursor, Limit, problems
+from app_api.common.parameters import DEFAULT_PAGE, Cursor, Limit, problems
 from app_api.progress import service as progress
 from app_api.progress.schemas import (
     CourseProgressAggregateRead,

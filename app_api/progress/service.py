@@ -22,8 +22,8 @@ from datetime import UTC, datetime
 from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
+from app_api.common.pagination import keyset, page_of, parse_cursor
 from app_api.courses.models import Course, Lesson
-from app_api.courses.paging import keyset, page_of, parse_cursor
 from app_api.enrollments import service as enrollments
 from app_api.enrollments.models import Enrollment
 from app_api.progress import summaries
@@ -38,9 +38,9 @@ from app_api.progress.schemas import (
     LessonProgressUpdate,
     ProgressReportRead,
 )
+from skillstudio.errors import Conflict, Forbidden, NotFound
 from skillstudio.events.recording import record_event
-from skillstudio.web.problems import ProblemError
-from skillstudio.web.security import Principal
+from skillstudio.web.principals import Principal
 
 
 def _lesson_read(
@@ -75,12 +75,12 @@ def report(
         session=session, viewer=actor, enrollment_id=enrollment_id, lock=True
     )
     if enrollment.user_id != actor.user_id:
-        raise ProblemError(403, "Learners report their own progress only; admins may read it, not write it.")
+        raise Forbidden("Learners report their own progress only; admins may read it, not write it.")
     if enrollment.status == "dropped":
-        raise ProblemError(409, "This enrollment was dropped; enroll in the course again to continue.")
+        raise Conflict("This enrollment was dropped; enroll in the course again to continue.")
     lesson = session.get(Lesson, lesson_id)
     if lesson is None or lesson.course_id != enrollment.course_id:
-        raise ProblemError(404, f"Lesson {lesson_id} is not a lesson of this enrollment's course.")
+        raise NotFound(f"Lesson {lesson_id} is not a lesson of this enrollment's course.")
 
     now = datetime.now(UTC)
     progress = session.get(LessonProgress, (enrollment_id, lesson_id))
@@ -130,19 +130,19 @@ def report(
     title = _course_title(session, enrollment.course_id)
     return ProgressReportRead(
         lesson=_lesson_read(enrollment_id, lesson, progress),
-        course=summaries.course_progress(session, [(enrollment, title)])[0],
+        course=summaries.course_progress(session, enrollments=[(enrollment, title)])[0],
     )
 
 
 def _complete_course_if_done(
     session: Session, actor: Principal, enrollment: Enrollment, now: datetime
 ) -> None:
-    if enrollment.status != "active" or not summaries.is_course_complete(session, enrollment):
+    if enrollment.status != "active" or not summaries.is_course_complete(session, enrollment=enrollment):
         return
     enrollment.status = "completed"
     enrollment.completed_at = now
     session.flush()
-    total = summaries.course_progress(session, [(enrollment, "")])[0].time_spent_s
+    total = summaries.course_progress(session, enrollments=[(enrollment, "")])[0].time_spent_s
     record_event(
         session,
         actor_id=actor.user_id,
@@ -162,7 +162,7 @@ def enrollment_progress(
 ) -> CourseProgressRead:
     enrollment = enrollments.owned_enrollment(session=session, viewer=viewer, enrollment_id=enrollment_id)
     title = _course_title(session, enrollment.course_id)
-    return summaries.course_progress(session, [(enrollment, title)])[0]
+    return summaries.course_progress(session, enrollments=[(enrollment, title)])[0]
 
 
 def lesson_progress(
@@ -193,7 +193,7 @@ def learner_progress(
     *, session: Session, viewer: Principal, user_id: uuid.UUID, cursor: str | None, limit: int
 ) -> LearnerProgressRead:
     if not viewer.can_act_for(user_id):
-        raise ProblemError(403, "Learners read their own progress only.")
+        raise Forbidden("Learners read their own progress only.")
     page = enrollments.list_enrollments(
         session=session, viewer=viewer, user_id=user_id, status=None, cursor=cursor, limit=limit
     )
@@ -204,8 +204,8 @@ def learner_progress(
     pairs = [(by_id[item.enrollment_id], item.course_title) for item in page.items]
     return LearnerProgressRead(
         user_id=user_id,
-        **summaries.learner_totals(session, user_id),
-        courses=summaries.course_progress(session, pairs),
+        **summaries.learner_totals(session, user_id=user_id),
+        courses=summaries.course_progress(session, enrollments=pairs),
         next_cursor=page.next_cursor,
     )
 
@@ -213,20 +213,20 @@ def learner_progress(
 def _instructed_course(session: Session, viewer: Principal, course_id: uuid.UUID) -> Course:
     course = session.get(Course, course_id)
     if course is None:
-        raise ProblemError(404, f"There is no course {course_id}.")
+        raise NotFound(f"There is no course {course_id}.")
     if not (viewer.is_admin or (viewer.role == "instructor" and course.instructor_id == viewer.user_id)):
-        raise ProblemError(403, "A course's progress is for its instructor and admins only.")
+        raise Forbidden("A course's progress is for its instructor and admins only.")
     return course
 
 
 def course_aggregate(
     *, session: Session, viewer: Principal, course_id: uuid.UUID
 ) -> CourseProgressAggregateRead:
-    return summaries.course_aggregate(session, _instructed_course(session, viewer, course_id))
+    return summaries.course_aggregate(session, course=_instructed_course(session, viewer, course_id))
 
 
 def lesson_funnel(
     *, session: Session, viewer: Principal, course_id: uuid.UUID, cursor: str | None, limit: int
 ) -> LessonFunnelPage:
     _instructed_course(session, viewer, course_id)
-    return summaries.lesson_funnel(session, course_id, cursor, limit)
+    return summaries.lesson_funnel(session, course_id=course_id, cursor=cursor, limit=limit)

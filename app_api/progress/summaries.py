@@ -14,8 +14,8 @@ from typing import Any
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
+from app_api.common.pagination import keyset, page_of, parse_cursor
 from app_api.courses.models import Course, Lesson
-from app_api.courses.paging import keyset, page_of, parse_cursor
 from app_api.enrollments.models import Enrollment
 from app_api.progress.models import LessonProgress
 from app_api.progress.schemas import (
@@ -33,7 +33,7 @@ def _percent(required: int, required_sum: int, total: int, total_sum: int) -> fl
 
 
 def course_progress(
-    session: Session, enrollments: Sequence[tuple[Enrollment, str]]
+    session: Session, *, enrollments: Sequence[tuple[Enrollment, str]]
 ) -> list[CourseProgressRead]:
     """The progress of each ``(enrollment, course title)``, in the given order."""
     ids = [enrollment.enrollment_id for enrollment, _ in enrollments]
@@ -82,7 +82,7 @@ def course_progress(
     return reads
 
 
-def is_course_complete(session: Session, enrollment: Enrollment) -> bool:
+def is_course_complete(session: Session, *, enrollment: Enrollment) -> bool:
     """Whether every lesson of the course's required set is completed in this enrollment."""
     total, required, left, required_left = session.execute(
         select(
@@ -106,7 +106,7 @@ def is_course_complete(session: Session, enrollment: Enrollment) -> bool:
     return bool(total and left == 0)
 
 
-def learner_totals(session: Session, user_id: uuid.UUID) -> dict[str, Any]:
+def learner_totals(session: Session, *, user_id: uuid.UUID) -> dict[str, Any]:
     by_status = dict(
         session.execute(
             select(Enrollment.status, func.count())
@@ -130,7 +130,7 @@ def learner_totals(session: Session, user_id: uuid.UUID) -> dict[str, Any]:
     }
 
 
-def course_aggregate(session: Session, course: Course) -> CourseProgressAggregateRead:
+def course_aggregate(session: Session, *, course: Course) -> CourseProgressAggregateRead:
     course_id = course.course_id
     by_status = dict(
         session.execute(
@@ -168,7 +168,9 @@ def course_aggregate(session: Session, course: Course) -> CourseProgressAggregat
     )
 
 
-def lesson_funnel(session: Session, course_id: uuid.UUID, cursor: str | None, limit: int) -> LessonFunnelPage:
+def lesson_funnel(
+    session: Session, *, course_id: uuid.UUID, cursor: str | None, limit: int
+) -> LessonFunnelPage:
     """Per lesson, in course order: how many learners started and completed it, and their mean percent."""
     statement = (
         select(

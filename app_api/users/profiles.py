@@ -27,7 +27,7 @@ from app_api.users.models import LearnerProfile, LearnerSkillLevel
 from app_api.users.schemas import PreferencesRead, ProfileRead, ProfileUpdate, SkillLevelRead
 from app_api.users.service import get_user
 from skillstudio.events.recording import record_event
-from skillstudio.web.security import Principal
+from skillstudio.web.principals import Principal
 
 PREFERENCE_KEYS = ("weekly_hours", "preferred_difficulty")
 

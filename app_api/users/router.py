@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
 
-from app_api.common.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from app_api.common.parameters import DEFAULT_PAGE, Cursor, Limit
 from app_api.users import profiles, service
 from app_api.users.dependencies import Admin, SelfOrAdmin
 from app_api.users.schemas import ProfileRead, ProfileUpdate, Role, RoleUpdate, UserPage, UserRead
@@ -53,10 +53,8 @@ def list_users(
             description="Only emails starting with this (case-insensitive).",
         ),
     ] = None,
-    cursor: Annotated[
-        str | None, Query(max_length=512, description="next_cursor of the previous page.")
-    ] = None,
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+    limit: Limit = DEFAULT_PAGE,
 ) -> UserPage:
     return service.list_users(
         session=session, role=role, email_prefix=email_prefix, cursor=cursor, limit=limit

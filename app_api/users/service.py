@@ -10,18 +10,17 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from app_api.common.pagination import decode_cursor, encode_cursor
+from app_api.common.pagination import keyset, page_of, parse_cursor
 from app_api.users.exceptions import EmailTakenError, OwnRoleChangeError, UserNotFoundError
 from app_api.users.models import LearnerProfile, User
 from app_api.users.schemas import UserPage, UserRead
 from skillstudio.events.recording import record_event
-from skillstudio.web.problems import ProblemError
-from skillstudio.web.security import Principal
+from skillstudio.web.principals import Principal
 
 
 def user_read(user: User) -> UserRead:
@@ -111,17 +110,6 @@ def _like_prefix(prefix: str) -> str:
     return f"{escaped}%"
 
 
-def _cursor_key(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
-    key = decode_cursor(cursor)
-    if key is None:
-        return None
-    try:
-        created_at, user_id = key
-        return datetime.fromisoformat(created_at), uuid.UUID(user_id)
-    except (TypeError, ValueError) as error:
-        raise ProblemError(422, "The cursor is not valid; use next_cursor from a previous page.") from error
-
-
 def list_users(
     *,
     session: Session,
@@ -131,22 +119,19 @@ def list_users(
     limit: int = 20,
 ) -> UserPage:
     """Accounts oldest first, keyset-paginated on (created_at, user_id)."""
-    query = select(User).order_by(User.created_at, User.user_id).limit(limit + 1)
+    query = select(User)
     if role is not None:
         query = query.where(User.role == role)
     if email_prefix:
         query = query.where(
             func.lower(User.email).like(_like_prefix(email_prefix.strip().lower()), escape="\\")
         )
-    after = _cursor_key(cursor)
-    if after is not None:
-        query = query.where(tuple_(User.created_at, User.user_id) > tuple_(*after))
-    users = list(session.scalars(query))
-    next_cursor = None
-    if len(users) > limit:
-        users = users[:limit]
-        last = users[-1]
-        next_cursor = encode_cursor([last.created_at.isoformat(), str(last.user_id)])
+    after = parse_cursor(cursor, tag="users", kinds=(datetime, uuid.UUID))
+    columns = (User.created_at, User.user_id)
+    rows = session.scalars(keyset(query, columns=columns, after=after, limit=limit)).all()
+    users, next_cursor = page_of(
+        rows, limit=limit, tag="users", key_of=lambda user: [user.created_at, user.user_id]
+    )
     return UserPage(items=[user_read(user) for user in users], next_cursor=next_cursor)
 
 

@@ -1,4 +1,9 @@
-"""RFC 9457 problem+json for every error the HTTP layer returns."""
+"""RFC 9457 problem+json for every error the HTTP layer returns.
+
+Services raise the domain errors of ``skillstudio.errors``; one handler here gives each class its status
+(and the headers that status calls for: ``WWW-Authenticate`` on 401, ``Retry-After`` on 429 and 503).
+Routers that must answer with a status no domain error stands for raise ``ProblemError``.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +17,21 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from skillstudio.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    InvalidContent,
+    InvalidRequest,
+    NotFound,
+    PreconditionFailed,
+    PreconditionRequired,
+    RateLimited,
+    Unauthenticated,
+    Unavailable,
+    field_errors,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +58,45 @@ class ProblemError(Exception):
         self.extra = extra
 
 
+# Most specific first: a subclass of one of these takes the status of the first class it is an instance of.
+STATUS_OF: tuple[tuple[type[DomainError], int], ...] = (
+    (InvalidRequest, 422),
+    (InvalidContent, 422),
+    (Unauthenticated, 401),
+    (Forbidden, 403),
+    (NotFound, 404),
+    (Conflict, 409),
+    (PreconditionFailed, 412),
+    (PreconditionRequired, 428),
+    (RateLimited, 429),
+    (Unavailable, 503),
+)
+
+
+def status_of(error: DomainError) -> int:
+    return next(status for kind, status in STATUS_OF if isinstance(error, kind))
+
+
+def _headers_of(error: DomainError) -> dict[str, str] | None:
+    if isinstance(error, Unauthenticated):
+        return {"WWW-Authenticate": "Bearer"}
+    if isinstance(error, RateLimited | Unavailable) and error.retry_after is not None:
+        return {"Retry-After": str(error.retry_after)}
+    return None
+
+
+def domain_problem(error: DomainError, *, request: Request) -> JSONResponse:
+    """The problem+json answer for a domain error (routers that must commit first return it themselves)."""
+    return problem_response(
+        status_of(error),
+        error.detail,
+        request=request,
+        title=error.title,
+        headers=_headers_of(error),
+        **error.extra,
+    )
+
+
 def problem_response(
     status: int,
     detail: str,
@@ -58,30 +117,16 @@ def problem_response(
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
-def field_errors(errors: Any) -> list[dict[str, Any]]:
-    """Pydantic errors as ``{"field": "body.0.actor.id", "message": ...}`` entries, each once.
-
-    FastAPI validates a path parameter once for every dependency that declares it (the route and an
-    access-check dependency both name ``learner_id``), so the same error can come twice.
-    """
-    entries = (
-        {
-            "field": ".".join(str(part) for part in error["loc"]),
-            "message": error["msg"],
-            "type": error["type"],
-        }
-        for error in errors
-    )
-    unique = {(entry["field"], entry["message"], entry["type"]): entry for entry in entries}
-    return list(unique.values())
-
-
 def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(ProblemError)
     async def _problem(request: Request, exc: ProblemError) -> JSONResponse:
         return problem_response(
             exc.status, exc.detail, request=request, title=exc.title, headers=exc.headers, **exc.extra
         )
+
+    @app.exception_handler(DomainError)
+    async def _domain(request: Request, exc: DomainError) -> JSONResponse:
+        return domain_problem(exc, request=request)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:

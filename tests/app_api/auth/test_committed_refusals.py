@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from app_api.auth import service
 from app_api.auth.exceptions import AuthRefusal
 from skillstudio.settings import Settings
+from skillstudio.web.problems import status_of
 from tests.app_api.auth.helpers import login, register
 
 
@@ -103,7 +104,7 @@ def test_parallel_guesses_cannot_outrun_the_limit(engine: Engine, settings: Sett
                     now=datetime.now(UTC),
                 )
             except AuthRefusal as refusal:
-                statuses.append(refusal.status)
+                statuses.append(status_of(refusal.error))
             session.commit()
 
     threads = [threading.Thread(target=guess, args=(email,)) for email in emails]

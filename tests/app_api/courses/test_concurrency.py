@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from app_api.courses import content_service, service
 from app_api.courses.schemas import CourseCreate, CourseUpdate, LessonCreate
 from app_api.enrollments import service as enrollments
-from skillstudio.web.problems import ProblemError
-from skillstudio.web.security import Principal
+from skillstudio.errors import DomainError, PreconditionFailed
+from skillstudio.web.principals import Principal
 from tests.factories import make_user
 
 
@@ -32,12 +32,31 @@ def in_thread(work: Callable[[], Any]) -> tuple[threading.Thread, dict[str, Any]
     def run() -> None:
         try:
             outcome["value"] = work()
-        except ProblemError as error:
+        except DomainError as error:
             outcome["error"] = error
 
     thread = threading.Thread(target=run)
     thread.start()
     return thread, outcome
+
+
+def wait_until_blocked_by(sessions: sessionmaker[Session], holder: Session, timeout: float = 10.0) -> None:
+    """Return once another backend waits on a lock held by ``holder``'s transaction; fail after ``timeout``.
+
+    Asked of PostgreSQL (``pg_blocking_pids``) rather than guessed with a sleep, so the test proves the
+    second transaction really queued behind the first, however slow the machine.
+    """
+    blocker = holder.scalar(text("select pg_backend_pid()"))
+    waiting = text(
+        "select exists (select 1 from pg_stat_activity where :blocker = any(pg_blocking_pids(pid)))"
+    )
+    deadline = time.monotonic() + timeout
+    with sessions() as observer:
+        while not observer.scalar(waiting, {"blocker": blocker}):
+            if time.monotonic() > deadline:
+                pytest.fail(f"no transaction waited on backend {blocker} within {timeout} s")
+            observer.rollback()  # a fresh snapshot of pg_stat_activity on the next poll
+            time.sleep(0.01)
 
 
 def test_two_editors_with_the_same_etag_cannot_both_win(sessions: sessionmaker[Session]) -> None:
@@ -70,12 +89,12 @@ def test_two_editors_with_the_same_etag_cannot_both_win(sessions: sessionmaker[S
             )
 
     thread, outcome = in_thread(second_edit)
-    time.sleep(0.3)  # the second editor is now waiting on the first one's row lock
+    wait_until_blocked_by(sessions, first)  # the second editor waits on the first one's row lock
     assert thread.is_alive()
     first.commit()
     first.close()
     thread.join(timeout=10)
-    assert outcome["error"].status == 412
+    assert isinstance(outcome["error"], PreconditionFailed)  # 412
     with sessions() as check:
         title, version = check.execute(
             text("select title, version from courses where course_id = :id"), {"id": course.course_id}
@@ -115,7 +134,7 @@ def test_simultaneous_enrollments_make_one_enrollment_and_one_event(sessions: se
             return enrollments.enroll(session=second, actor=me, course_id=course.course_id)
 
     thread, outcome = in_thread(second_enroll)
-    time.sleep(0.3)
+    wait_until_blocked_by(sessions, first)  # the second enrollment waits on the first one's unique key
     first.commit()
     first.close()
     thread.join(timeout=10)

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from app_api.common.pagination import encode_cursor
 from app_api.courses.search import prefix_query
-from skillstudio.web.problems import ProblemError
+from skillstudio.errors import InvalidContent
 from tests.app_api.courses.helpers import Actors, create_course, publish, published_course
 
 
@@ -91,7 +91,7 @@ def test_free_text_matches_word_prefixes_case_insensitively_best_first(
 
 def test_prefix_query_keeps_only_letters_and_digits() -> None:
     assert prefix_query("C++ & (SQL) | 'drop'") == "c:* & sql:* & drop:*"
-    with pytest.raises(ProblemError):
+    with pytest.raises(InvalidContent):
         prefix_query("&|!")
 
 
