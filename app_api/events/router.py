@@ -67,7 +67,7 @@ events_router = APIRouter(prefix="/events", tags=["events"])
     response_model=EventBatchRead,
     summary="Submit a batch of learner statements",
     openapi_extra=_BATCH_BODY,
-    responses={413: {"description": "More statements than the batch limit."}},
+    responses={413: {"description": "More statements than the batch limit."}, 503: {}},
 )
 async def post_events(
     request: Request, user: CurrentUser, body: Annotated[bytes, Depends(raw_body)], writer: EventWriterDep

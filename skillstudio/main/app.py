@@ -16,6 +16,8 @@ from sqlalchemy.orm import sessionmaker
 from skillstudio.db import database_url, driver_connection, engine_for
 from skillstudio.events import GroupWriter, ensure_months_ahead
 from skillstudio.settings import Settings, get_settings
+from skillstudio.web.methods import install_method_not_allowed
+from skillstudio.web.openapi import install_openapi
 from skillstudio.web.problems import install_problem_handlers
 
 
@@ -61,6 +63,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         refresh_seconds=settings.model_refresh_seconds,
     )
     install_problem_handlers(app)
+    install_method_not_allowed(app)
+    install_openapi(app)
     app.include_router(api_router, prefix="/api/v1")
     app.include_router(serving_router, prefix="/api/v1")
 

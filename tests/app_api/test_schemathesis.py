@@ -1,43 +1,45 @@
-"""Issue 4, point 11: schemathesis fuzzes every operation of the OpenAPI and finds no 5xx answer.
+"""The OpenAPI holds: schemathesis with every check, over every operation, as an admin and as a learner.
 
 The app runs on a database of this module's own, seeded with the demo data (accounts, a published
 catalogue, quizzes, an enrollment with progress), with its real session dependency: each request commits
 or rolls back like in production, so a request that leaves the transaction broken shows as a 5xx.
-Requests go out as the demo admin and as the demo learner. Each operation gets valid and invalid inputs
-(schemathesis' positive and negative generation), half of them with the path parameters of real rows, so
-that the fuzzed bodies and queries reach the services rather than stopping at a 404.
+schemathesis' engine runs its examples, coverage and fuzzing phases (the stateful phase needs links the
+document does not have) with all checks: server errors, undocumented statuses and content types, response
+schemas and headers, schema-valid requests refused, schema-invalid ones accepted, missing required headers,
+unsupported methods and their ``Allow``, authentication declared but not enforced. Path parameters are
+pinned to real rows (``REAL_IDS``: a route with a new path parameter fails until it gets an entry), so
+generated bodies and queries reach the services rather than stopping at a 404.
 
-Bounded: ``MAX_EXAMPLES`` cases per operation and caller, derandomized (the same cases every run), no
-shrinking; past ``BUDGET_S`` each remaining operation gets one case only. About 20 s per caller here.
-A 5xx from any operation fails the test, listing every failing operation with a curl line to replay it.
-This drives schemathesis' strategies from hypothesis directly: its pytest plugin's lazy loader
-(``schemathesis.pytest.from_fixture``), needed for an app built by a fixture, fails on pytest 9.2
-(``Function`` has no ``_nodeid``).
+Where a check cannot hold for a reason no schema can state (an id that must exist, a server-issued cursor,
+a generated If-Match that cannot be current), that check is relaxed for that operation only, in the tables
+below, each with its reason. Any other failure fails the test, listed with a curl line to replay it.
+
+Bounded and repeatable: ``MAX_EXAMPLES`` cases per operation and phase, a fixed seed, deterministic
+generation, no shrinking, no cache between runs. About 40 s per caller here.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import hypothesis
 import pytest
 import schemathesis
 from fastapi.testclient import TestClient
-from hypothesis import strategies as st
-from schemathesis import GenerationMode
-from schemathesis.checks import not_a_server_error
-from schemathesis.core.failures import FailureGroup
+from schemathesis import engine as schemathesis_engine
+from schemathesis.engine import events
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
 from app_api.demo import DemoAccounts, seed_demo
 from skillstudio.settings import Settings
 
-MAX_EXAMPLES = 25
-BUDGET_S = 35  # per caller
+MAX_EXAMPLES = 10
+SEED = 4
+# schemathesis' default expectations, which some operations extend (see ``_config``).
+POSITIVE = ["2xx", "3xx", "401", "403", "404", "409", "429", "5xx"]
+MISSING_HEADER = ["400", "401", "403", "406", "415", "422"]
 # Path parameters -> the query that finds a real row's id for them.
 REAL_IDS = {
     "course_id": "select course_id from courses order by created_at limit 1",
@@ -110,87 +112,163 @@ def target(database_factory: Callable[[], str], tmp_path_factory: pytest.TempPat
     engine.dispose()
 
 
-@pytest.fixture(scope="module")
-def api_schema(target: Any) -> Any:
-    app, _ = target
-    return schemathesis.openapi.from_asgi("/openapi.json", app)
+# Operations whose schema-valid requests can meet a 422 the schema cannot foresee, and why. Each entry lets
+# positive_data_acceptance take a 422 on that operation only; operations listing a ``cursor`` are added by
+# ``_config`` (a cursor is opaque: only one the server issued is valid, a generated one is refused).
+REFUSED_THOUGH_VALID = {
+    "POST /api/v1/auth/register": "the email must look deliverable (email-validator), the schema says string",
+    "POST /api/v1/auth/login": "the email must look deliverable (email-validator), the schema says string",
+    "POST /api/v1/admin/quarantine/{quarantine_id}/resubmit": "the statement must pass intake (verbs, ids)",
+    "POST /api/v1/skills": "the parent skill slug must exist",
+    "POST /api/v1/courses": "skill slugs must exist",
+    "POST /api/v1/courses/{course_id}/lessons": "the module must belong to the course",
+    "POST /api/v1/courses/{course_id}/questions": "the skill must exist",
+    "POST /api/v1/goals": "the deadline must be after today and the skills must exist",
+    "PATCH /api/v1/learners/{learner_id}/profile": "the skills must exist",
+    "POST /api/v1/courses/{course_id}/assessments": "the questions must be in the course's bank",
+    "PUT /api/v1/attempts/{attempt_id}/answers/{question_id}": "the answer must fit the question's type",
+    # The PATCH schemas say each field is nullable, but null is refused ("leave it out to keep the current
+    # value"): the Update schemas should not advertise null (e.g. ``SkipJsonSchema[None]``).
+    "PATCH /api/v1/skills/{skill_id}": "null is refused",
+    "PATCH /api/v1/courses/{course_id}": "null is refused, skill slugs must exist",
+    "PATCH /api/v1/modules/{module_id}": "null is refused",
+    "PATCH /api/v1/lessons/{lesson_id}": "null is refused",
+    "PATCH /api/v1/questions/{question_id}": "null is refused, options must fit the question type",
+    "PATCH /api/v1/assessments/{assessment_id}": "null is refused",
+    "PATCH /api/v1/goals/{goal_id}": "null is refused, the deadline must be after today",
+}
+# Operations that accept what the schema calls invalid, and why; negative_data_rejection is off there only.
+ACCEPTED_THOUGH_INVALID = {
+    # By design: a malformed statement is quarantined with its reason and the batch answers 200.
+    "POST /api/v1/events": "statements are validated one by one and quarantined",
+    # pydantic reads a number as a Unix time for ``due_at`` (a date-time string in the schema).
+    "POST /api/v1/courses/{course_id}/assessments": "due_at accepts a Unix time",
+    # pydantic reads 0/1 and "true"/"false" as a boolean for ``is_required``.
+    "PATCH /api/v1/lessons/{lesson_id}": "is_required accepts 0, 1 and boolean strings",
+    # The coverage phase negates the integer path id, then the pinned real id replaces the negated value.
+    "GET /api/v1/admin/quarantine/{quarantine_id}": "the pinned id overrides the negated one",
+}
 
 
-def _strategy(operation: Any, aimed: Target) -> st.SearchStrategy[Any]:
-    """Valid and invalid inputs, with generated path parameters and with real ones."""
-    real = {
-        name: str(aimed.demo.learner.user_id) if name in ("learner_id", "user_id") else aimed.ids.get(name)
-        for name in (parameter.name for parameter in operation.path_parameters)
+def _config(aimed: Target, role: str, schema: dict[str, Any]) -> schemathesis.Config:
+    """Every check, every operation; path parameters pinned to real rows; deterministic and bounded."""
+    ids = {
+        **aimed.ids,
+        "learner_id": str(aimed.demo.learner.user_id),
+        "user_id": str(aimed.demo.learner.user_id),
     }
-    strategies = [
-        operation.as_strategy(GenerationMode.POSITIVE),
-        operation.as_strategy(GenerationMode.NEGATIVE),
-    ]
-    if real and all(real.values()):
-        strategies += [
-            operation.as_strategy(GenerationMode.POSITIVE, path_parameters=real),
-            operation.as_strategy(GenerationMode.NEGATIVE, path_parameters=real),
-        ]
-    return st.one_of(strategies)
-
-
-def _no_model_yet(path: str, response: Any) -> bool:
-    """Serving answers 503 until the pipeline registers a champion model, which this test does not run."""
-    return (
-        path.endswith("/recommendations")
-        and response.status_code == 503
-        and "champion" in response.json().get("detail", "")
+    path_names = {
+        parameter["name"]
+        for methods in schema["paths"].values()
+        for operation in methods.values()
+        for parameter in operation.get("parameters", [])
+        if parameter["in"] == "path"
+    }
+    assert path_names <= set(ids), f"path parameters without a real id in REAL_IDS: {path_names - set(ids)}"
+    labels = {f"{method.upper()} {path}" for path, methods in schema["paths"].items() for method in methods}
+    stale = (set(REFUSED_THOUGH_VALID) | set(ACCEPTED_THOUGH_INVALID)) - labels
+    assert not stale, f"entries for operations that no longer exist: {stale}"
+    per_operation: list[dict[str, Any]] = []
+    for path, methods in schema["paths"].items():
+        for method, operation in methods.items():
+            label = f"{method.upper()} {path}"
+            names = {parameter["name"].lower() for parameter in operation.get("parameters", [])}
+            checks: dict[str, Any] = {}
+            positive = list(POSITIVE)
+            if "if-match" in names:
+                # A generated If-Match cannot name the item's current ETag (412); a request without it meets
+                # 428 (RFC 6585), the answer these routes document.
+                positive.append("412")
+                missing = [*MISSING_HEADER, "428"]
+                if role == "learner":
+                    # An item the learner may not see (a draft) is 404 before any header is looked at.
+                    missing.append("404")
+                checks["missing_required_header"] = {"expected-statuses": missing}
+            if "cursor" in names or label in REFUSED_THOUGH_VALID:
+                positive.append("422")
+            if positive != POSITIVE:
+                checks["positive_data_acceptance"] = {"expected-statuses": positive}
+            if label in ACCEPTED_THOUGH_INVALID:
+                checks["negative_data_rejection"] = {"enabled": False}
+            if path.endswith("/recommendations"):
+                # Serving answers 503 (documented) until the pipeline, which this test does not run,
+                # registers a champion model.
+                checks["not_a_server_error"] = {"expected-statuses": ["2xx", "3xx", "4xx", "503"]}
+            if checks:
+                per_operation.append({"include-name": label, "checks": checks})
+    return schemathesis.Config.from_dict(
+        {
+            "seed": SEED,
+            "headers": {"Authorization": f"Bearer {aimed.tokens[role]}"},
+            "parameters": {f"path.{name}": value for name, value in ids.items()},
+            "generation": {
+                "max-examples": MAX_EXAMPLES,
+                "deterministic": True,
+                "no-shrink": True,
+                "database": "none",
+            },
+            "checks": {"enabled": True},
+            "phases": {"stateful": {"enabled": False}},
+            "cache": {"enabled": False},
+            "operations": per_operation,
+        }
     )
 
 
-def _fuzz(api_schema: Any, target: Any, role: str) -> dict[str, int]:
-    """Fuzz every operation as ``role``; returns the status codes seen, raises listing every 5xx case."""
-    _, aimed = target
-    headers = {"Authorization": f"Bearer {aimed.tokens[role]}"}
+def _run(target: Any, role: str) -> dict[str, int]:
+    """Run schemathesis as ``role``; returns the statuses seen, fails listing every failing check."""
+    app, aimed = target
+    schema = app.openapi()
+    api = schemathesis.openapi.from_asgi("/openapi.json", app, config=_config(aimed, role, schema))
     statuses: dict[str, int] = {}
-    failures: list[str] = []
-    started = time.monotonic()
-    fuzzed = 0
-    for result in api_schema.get_all_operations():
-        operation = result.ok()
-        fuzzed += 1
-        # Past the budget, every remaining operation still gets one case: bounded time, full coverage.
-        examples = MAX_EXAMPLES if time.monotonic() - started < BUDGET_S else 1
-
-        @hypothesis.settings(
-            max_examples=examples,
-            deadline=None,
-            database=None,
-            derandomize=True,
-            phases=[hypothesis.Phase.explicit, hypothesis.Phase.generate],
-            suppress_health_check=list(hypothesis.HealthCheck),
-        )
-        @hypothesis.given(case=_strategy(operation, aimed))
-        def run(case: schemathesis.Case) -> None:
-            response = case.call(headers=headers)
-            statuses[str(response.status_code)] = statuses.get(str(response.status_code), 0) + 1
-            if _no_model_yet(case.operation.path, response):
-                return
-            case.validate_response(response, checks=[not_a_server_error], headers=headers)
-
-        try:
-            run()
-        except (Exception, FailureGroup) as error:  # every failing operation is reported together
-            failures.append(f"{operation.label}: {error}")
-    assert failures == [], "server errors:\n" + "\n".join(failures)
-    app, _ = target
-    operations = sum(len(methods) for methods in app.openapi()["paths"].values())
-    assert fuzzed == operations, "every operation of the OpenAPI was fuzzed"
+    failures: dict[tuple[str, str, str], str] = {}
+    errors: list[str] = []
+    tested: set[str] = set()
+    for event in schemathesis_engine.from_schema(api).execute():
+        if isinstance(event, events.ScenarioFinished):
+            if event.label:
+                tested.add(event.label)
+            for interaction in event.recorder.interactions.values():
+                if interaction.response is not None:
+                    code = str(interaction.response.status_code)
+                    statuses[code] = statuses.get(code, 0) + 1
+            for case_id, checks in event.recorder.checks.items():
+                interaction = event.recorder.interactions.get(case_id)
+                response = interaction.response if interaction else None
+                answered = f"{response.status_code} {response.content[:300]!r}" if response else None
+                for check in checks:
+                    if check.failure_info is not None:
+                        failure = check.failure_info.failure
+                        key = (failure.operation or event.label or "", failure.code, failure.title)
+                        failures.setdefault(
+                            key,
+                            f"{failure.message} (answered {answered})\n    {check.failure_info.code_sample}",
+                        )
+        elif isinstance(event, events.NonFatalError):
+            errors.append(f"{event.label}: {event.value!r}")
+        elif isinstance(event, events.FatalError):
+            raise event.exception
+    report = [
+        f"{operation}: {code} {title}\n    {detail}"
+        for (operation, code, title), detail in sorted(failures.items())
+    ]
+    assert errors + report == [], f"{len(errors)} errors, {len(report)} failures as {role}:\n" + "\n".join(
+        errors + report
+    )
+    operations = {
+        f"{method.upper()} {path}" for path, methods in schema["paths"].items() for method in methods
+    }
+    assert operations <= tested, f"operations not tested: {sorted(operations - tested)}"
     return statuses
 
 
-def test_no_server_error_as_admin(api_schema: Any, target: Any) -> None:
-    statuses = _fuzz(api_schema, target, "admin")
+def test_openapi_holds_as_admin(target: Any) -> None:
+    statuses = _run(target, "admin")
     assert statuses.get("200", 0) + statuses.get("201", 0) > 0, statuses
 
 
-def test_no_server_error_as_learner(api_schema: Any, target: Any) -> None:
-    statuses = _fuzz(api_schema, target, "learner")
+def test_openapi_holds_as_learner(target: Any) -> None:
+    statuses = _run(target, "learner")
     assert statuses.get("403", 0) > 0, "a learner fuzzing admin and instructor routes meets refusals"
 
 
