@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # Silences pip's notices about this machine's extra local indexes.
 PIP := $(BIN)/python -m pip --disable-pip-version-check --quiet
 
-.PHONY: install demo test lint typecheck unit clean
+.PHONY: install demo test lint typecheck imports unit clean
 
 $(STAMP): pyproject.toml constraints.txt Makefile
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,11 +29,15 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+# DESIGN.md's layout rules (pyproject.toml [tool.importlinter]): a wrong import fails like a test.
+imports: $(STAMP)
+	$(BIN)/lint-imports
+
 # pytest exits 5 when it collects no test; make treats that as a failure like any other.
 unit: $(STAMP)
 	$(BIN)/python -m pytest
 
-test: lint typecheck unit
+test: lint typecheck imports unit
 
 clean:
 	rm -rf $(VENV) .skillstudio dbt/target dbt/logs
