@@ -16,6 +16,7 @@ IfMatch = Annotated[
     str | None,
     Header(
         alias="If-Match",
+        min_length=1,
         max_length=1000,
         description="The ETag from your last read of the item; required to change or delete it.",
     ),
