@@ -61,7 +61,12 @@ class Rejected:
 
     @property
     def reason(self) -> str:
-        return "; ".join(f"{field}: {message}" for field, message in self.errors)
+        return reason_of(self.errors)
+
+
+def reason_of(errors: FieldErrors) -> str:
+    """A statement's field errors as one line: ``field: message; field: message``."""
+    return "; ".join(f"{field}: {message}" for field, message in errors)
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ import sqlalchemy.exc
 from sqlalchemy.orm import Session
 
 from skillstudio.db import driver_connection
-from skillstudio.events.intake import CheckedBatch, FieldErrors
+from skillstudio.events.intake import CheckedBatch, FieldErrors, reason_of
 from skillstudio.events.quarantine import quarantine
 from skillstudio.events.store import FEW_ROWS, write_events
 
@@ -51,7 +51,7 @@ class QuarantinedStatement:
 
     @property
     def reason(self) -> str:
-        return "; ".join(f"{field}: {message}" for field, message in self.errors)
+        return reason_of(self.errors)
 
 
 @dataclass(frozen=True)
