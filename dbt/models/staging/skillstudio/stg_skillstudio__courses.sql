@@ -14,6 +14,9 @@ renamed as (
         subject,
         level as course_level,
         status as course_status,
+        instructor_id,
+        provider,
+        published_at,
         created_at
 
     from source

@@ -14,8 +14,10 @@ renamed as (
         course_id,
         course_run_id,
         status as enrollment_status,
+        outcome as enrollment_outcome,
         enrolled_at,
-        completed_at
+        completed_at,
+        unregistered_at
 
     from source
 
