@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import yaml
 from dagster import AssetKey
 from dagster import DefaultScheduleStatus as Status
 from dagster_dbt import DbtCliResource
@@ -15,6 +16,7 @@ from pipelines.defs.events.resources import EventLakeResource
 from pipelines.defs.resources import MLflowResource, PostgresResource
 from skillstudio.settings import Settings
 
+SOURCES_YAML = DBT_PROJECT_DIR / "models" / "staging" / "skillstudio" / "_skillstudio__sources.yml"
 EVENT_MAINTENANCE = {"learner_event_partitions", "learner_event_lake"}
 
 
@@ -36,9 +38,9 @@ def test_definitions_hold_every_asset_and_dbt_check(shared_database: str, tmp_pa
     materializable = {key.to_user_string() for key in graph.materializable_asset_keys}
     assert materializable == {*models, "course_recommender", *EVENT_MAINTENANCE}
     assert every_key - materializable == sources
-    assert sources == {
-        f"skillstudio/{table}" for table in ("learner_events", "users", "courses", "enrollments")
-    }
+    declared = yaml.safe_load(SOURCES_YAML.read_text())["sources"][0]["tables"]
+    assert sources == {f"skillstudio/{table['name']}" for table in declared}
+    assert {"skillstudio/learner_events", "skillstudio/users", "skillstudio/lessons"} <= sources
     # Every dbt data test is an asset check on the model it tests.
     assert {(key.asset_key.to_user_string(), key.name) for key in graph.asset_check_keys} == data_tests
     assert {model for model, _ in data_tests} == models  # every model has at least one data test
