@@ -1,7 +1,8 @@
 """Warehouses shared by the mart tests: a history written once, `dbt build` run once, marts read by many.
 
 - ``generated_warehouse``: a small synthetic history (every OLTP table the generator writes, its events and
-  its hidden ``truth`` schema), so marts can be checked against raw rows and against the truth.
+  its hidden ``truth`` schema), so marts can be checked against raw rows and against the truth. The
+  generator makes learners only: ``INSTRUCTORS`` teach its courses here, so instructor marts have rows.
 - ``oulad_warehouse``: the hand-made OULAD slice in ``tests/fixtures/oulad`` imported as the importer would
   import the public files, so marts can be checked against the CSV files themselves.
 
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 import psycopg
 import pytest
@@ -30,6 +32,16 @@ GENERATED = GeneratorConfig(
     learners=240, courses=10, days=45, seed=23, end_date=date(2026, 8, 31), batch_learners=120
 )
 
+# Instructors added to the generated history, by course in course_id order: the first two share most
+# courses, an admin teaches one, every fifth course has no instructor and the last instructor teaches none.
+INSTRUCTORS = (
+    (UUID("00000000-0000-4000-8000-00000000001a"), "instructor"),
+    (UUID("00000000-0000-4000-8000-00000000001b"), "instructor"),
+    (UUID("00000000-0000-4000-8000-00000000001c"), "admin"),
+    (UUID("00000000-0000-4000-8000-00000000001d"), "instructor"),
+)
+TEACHES = (0, 1, 0, 2, None)
+
 
 @dataclass(frozen=True)
 class Warehouse:
@@ -42,6 +54,26 @@ class Warehouse:
     def rows(self, query: str, *params: Any) -> list[tuple[Any, ...]]:
         with psycopg.connect(libpq_url(self.url)) as conn:
             return conn.execute(query, params or None).fetchall()
+
+
+def assign_instructors(conn: psycopg.Connection) -> None:
+    """Add ``INSTRUCTORS`` and name them as the generated courses' instructors (``TEACHES``, in turn)."""
+    conn.cursor().executemany(
+        "insert into users (user_id, email, display_name, role, created_at) "
+        "values (%s, %s, %s, %s, '2026-06-01T00:00:00Z')",
+        [
+            (user_id, f"{user_id}@staff.test", f"Staff {n}", role)
+            for n, (user_id, role) in enumerate(INSTRUCTORS)
+        ],
+    )
+    courses = [course_id for (course_id,) in conn.execute("select course_id from courses order by course_id")]
+    conn.cursor().executemany(
+        "update courses set instructor_id = %s where course_id = %s",
+        [
+            (None if teacher is None else INSTRUCTORS[teacher][0], course_id)
+            for course_id, teacher in zip(courses, (TEACHES * len(courses))[: len(courses)], strict=True)
+        ],
+    )
 
 
 def dbt_build(url: str, workdir: Path, *args: str) -> Warehouse:
@@ -66,6 +98,7 @@ def generated_warehouse(
     url = database_factory()
     with psycopg.connect(libpq_url(url)) as conn:
         generate(conn, GENERATED)
+        assign_instructors(conn)
         conn.commit()
     return dbt_build(url, tmp_path_factory.mktemp("dbt-generated"))
 
