@@ -39,7 +39,7 @@ from app_api.assessments.models import (
 from app_api.assessments.service import visible_assessment
 from app_api.common.pagination import keyset, page_of, parse_cursor
 from app_api.enrollments import service as enrollments
-from app_api.users import profiles
+from app_api.users import service as users
 from skillstudio.errors import Conflict, Forbidden, InvalidContent, NotFound
 from skillstudio.events.recording import record_event
 from skillstudio.web.principals import Principal
@@ -264,11 +264,11 @@ def _write_levels(
 ) -> None:
     """Write the levels through the accounts domain (which keeps the source rules) and one ``updated
     profile`` event shaped like the accounts domain's own."""
-    written = profiles.write_skill_levels(
+    written = users.write_skill_levels(
         session=session,
         learner_id=attempt.user_id,
         levels=[
-            profiles.SkillLevelWrite(
+            users.SkillLevelWrite(
                 skill_id=skill_id,
                 level=round(estimate.level, 2),
                 standard_error=round(estimate.level_standard_error, 2),

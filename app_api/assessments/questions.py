@@ -27,7 +27,7 @@ from app_api.assessments.schemas import (
 )
 from app_api.common.loading import UNCHECKED, IfMatchValue, load
 from app_api.common.pagination import keyset, page_of, parse_cursor
-from app_api.courses.models import Skill
+from app_api.courses import service as courses
 from skillstudio.errors import Conflict, InvalidContent, field_errors
 from skillstudio.events.recording import record_event
 from skillstudio.web.principals import Principal
@@ -36,7 +36,7 @@ _QUESTION_CREATE: TypeAdapter[Any] = TypeAdapter(QuestionCreate)
 
 
 def _check_skill(session: Session, skill_id: uuid.UUID) -> None:
-    if session.get(Skill, skill_id) is None:
+    if skill_id not in courses.skills_by_id(session, skill_ids=[skill_id]):
         raise InvalidContent.field(
             "body.skill_id", f"Skill {skill_id} does not exist; pick one from GET /api/v1/skills."
         )

@@ -26,7 +26,6 @@ from app_api.assessments.schemas import (
 from app_api.common.etags import check_if_match, etag
 from app_api.common.pagination import keyset, page_of, parse_cursor
 from app_api.courses import service as courses
-from app_api.courses.models import Course
 from skillstudio.errors import Conflict, InvalidContent, NotFound
 from skillstudio.events.recording import record_event
 from skillstudio.web.principals import Principal
@@ -118,7 +117,7 @@ def create_assessment(
 
 def visible_assessment(
     session: Session, *, principal: Principal, assessment_id: uuid.UUID, lock: bool = False
-) -> tuple[Assessment, Course]:
+) -> tuple[Assessment, courses.CourseFacts]:
     """The assessment and its course if the caller may see it; 404 otherwise (drafts stay hidden)."""
     statement = select(Assessment).where(Assessment.assessment_id == assessment_id)
     assessment = session.scalars(statement.with_for_update() if lock else statement).first()

@@ -18,7 +18,6 @@ from app_api.auth.schemas import (
     RegistrationCreate,
     TokenRead,
 )
-from app_api.users import service as users
 from app_api.users.schemas import UserRead
 from skillstudio.settings import Settings
 from skillstudio.web.dependencies import SessionDep
@@ -60,10 +59,9 @@ def _client_ip(request: Request) -> str:
     responses={409: _problem("An account with this email exists.")},
 )
 def register(request: Request, session: SessionDep, body: RegistrationCreate) -> UserRead:
-    user = service.register(
+    return service.register(
         session=session, settings=_settings(request), registration=body, now=datetime.now(UTC)
     )
-    return users.user_read(user)
 
 
 @router.post(

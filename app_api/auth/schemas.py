@@ -9,8 +9,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from app_api.users.emails import MAX_EMAIL_LENGTH, normalise_email
-from app_api.users.schemas import Role
+from app_api.users.schemas import EmailAddress, Role
 
 # NIST SP 800-63B: length, not composition rules, makes a password strong; the maximum only bounds work.
 PASSWORD_MIN_LENGTH = 12
@@ -24,8 +23,7 @@ class _Input(BaseModel):
 
 
 class RegistrationCreate(_Input):
-    email: str = Field(
-        max_length=MAX_EMAIL_LENGTH,
+    email: EmailAddress = Field(
         description="Stored trimmed and in lower case; unique regardless of case.",
         examples=["ann.lee@example.org"],
     )
@@ -36,11 +34,6 @@ class RegistrationCreate(_Input):
         examples=["correct horse battery staple"],
     )
     display_name: str = Field(min_length=1, max_length=MAX_DISPLAY_NAME_LENGTH, examples=["Ann Lee"])
-
-    @field_validator("email")
-    @classmethod
-    def _normalised(cls, value: str) -> str:
-        return normalise_email(value)
 
     @field_validator("display_name")
     @classmethod
@@ -53,16 +46,11 @@ class RegistrationCreate(_Input):
 
 
 class LoginCreate(_Input):
-    email: str = Field(max_length=MAX_EMAIL_LENGTH, examples=["ann.lee@example.org"])
+    email: EmailAddress = Field(examples=["ann.lee@example.org"])
     # No minimum here: the length rule applies when a password is chosen, not when it is typed.
     password: str = Field(
         min_length=1, max_length=PASSWORD_MAX_LENGTH, examples=["correct horse battery staple"]
     )
-
-    @field_validator("email")
-    @classmethod
-    def _normalised(cls, value: str) -> str:
-        return normalise_email(value)
 
 
 class RefreshCreate(_Input):

@@ -23,7 +23,7 @@ from app_api.auth import passwords, rate_limit, tokens
 from app_api.auth.exceptions import AuthRefusal, forbidden, too_many_attempts, unauthorized
 from app_api.auth.schemas import RegistrationCreate, TokenRead
 from app_api.users import service as users
-from app_api.users.models import User
+from app_api.users.schemas import UserRead
 from skillstudio.events.recording import record_event
 from skillstudio.settings import Settings
 from skillstudio.web.principals import Principal, issue_access_token
@@ -38,15 +38,16 @@ WRONG_CREDENTIALS = "The email or password is wrong."
 
 def register(
     *, session: Session, settings: Settings, registration: RegistrationCreate, now: datetime
-) -> User:
+) -> UserRead:
     """A learner account with an argon2id-hashed password; 409 if the email is taken."""
-    return users.create_user(
+    user = users.create_user(
         session=session,
         email=registration.email,
         display_name=registration.display_name,
         password_hash=passwords.hash_password(settings, registration.password),
         now=now,
     )
+    return users.user_read(user)
 
 
 def _session_event(
@@ -65,7 +66,7 @@ def _session_event(
 
 
 def _start_session(
-    session: Session, *, settings: Settings, user: User, now: datetime, **extensions: Any
+    session: Session, *, settings: Settings, user: users.Credentials, now: datetime, **extensions: Any
 ) -> TokenRead:
     family_id = uuid.uuid4()
     issued = tokens.issue(
@@ -81,7 +82,9 @@ def _start_session(
     return _token_pair(settings, user=user, issued=issued, now=now)
 
 
-def _token_pair(settings: Settings, *, user: User, issued: tokens.IssuedToken, now: datetime) -> TokenRead:
+def _token_pair(
+    settings: Settings, *, user: users.Credentials, issued: tokens.IssuedToken, now: datetime
+) -> TokenRead:
     return TokenRead(
         access_token=issue_access_token(settings, user_id=user.user_id, role=user.role, now=now),
         expires_in=settings.access_token_minutes * 60,
@@ -97,7 +100,7 @@ def _check_password(
     *,
     settings: Settings,
     email: str,
-    user: User | None,
+    user: users.Credentials | None,
     password: str,
     client_ip: str,
     now: datetime,
@@ -136,7 +139,7 @@ def login(
     """
     # The account row is locked before the rate-limit locks, in the same order as change_password, so
     # the two never wait on each other in a cycle.
-    user = users.find_by_email(session=session, email=email, for_update=True)
+    user = users.find_credentials(session, email=email, for_update=True)
     needs_rehash = _check_password(
         session,
         settings=settings,
@@ -149,10 +152,10 @@ def login(
     )
     assert user is not None  # a password matched, so there is an account
     extensions: dict[str, Any] = {"method": "password"}
+    renewed_hash = passwords.hash_password(settings, password) if needs_rehash else None
     if needs_rehash:
-        user.password_hash = passwords.hash_password(settings, password)
         extensions["password_rehashed"] = True
-    user.last_login_at = now
+    users.record_login(session, user_id=user.user_id, now=now, renewed_hash=renewed_hash)
     return _start_session(session, settings=settings, user=user, now=now, **extensions)
 
 
@@ -188,7 +191,7 @@ def refresh(*, session: Session, settings: Settings, refresh_token: str, now: da
         )
     if row.expires_at <= now:
         raise unauthorized("The refresh token has expired; log in again.")
-    user = users.get_user(session=session, user_id=row.user_id)
+    user = users.get_credentials(session, user_id=row.user_id)
     issued = tokens.issue(
         session=session,
         user_id=user.user_id,
@@ -223,7 +226,7 @@ def change_password(
 ) -> TokenRead:
     """Replace the password after checking the current one (rate-limited like a login), end every session
     of the user, and start a new one for the caller."""
-    user = users.get_user(session=session, user_id=principal.user_id, for_update=True)
+    user = users.get_credentials(session, user_id=principal.user_id, for_update=True)
     _check_password(
         session,
         settings=settings,
@@ -234,8 +237,9 @@ def change_password(
         now=now,
         refusal=forbidden("The current password is wrong; the password was not changed."),
     )
-    user.password_hash = passwords.hash_password(settings, new_password)
-    user.updated_at = now
+    users.set_password_hash(
+        session, user_id=user.user_id, password_hash=passwords.hash_password(settings, new_password), now=now
+    )
     ended = tokens.revoke_user_families(
         session=session, user_id=user.user_id, reason="password_changed", now=now
     )

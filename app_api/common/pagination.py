@@ -3,8 +3,8 @@
 A cursor carries a tag naming the list it came from and the sort key of the last item served; the next
 page asks for rows strictly after that key. Sort keys end in a unique id and never use a column that edits
 change (search ranks aside), so rows added or edited between requests never make a page repeat or skip a
-row that was there before. A cursor handed to another list than its own is refused (422), never read as a
-position in the wrong order.
+row that was there before. A cursor handed to another list than its own is refused with a 400 naming the
+list it belongs to, never read as a position in the wrong order; so is anything the API did not issue.
 
 FastAPI-free, so that services can use it; the query-parameter aliases are in ``app_api.common.parameters``.
 """
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import datetime
@@ -32,7 +33,10 @@ MAX_LIMIT = 100
 # Longer than any cursor we make (a search cursor with a rank, a timestamp and an id is about 130).
 MAX_CURSOR_LENGTH = 1000
 
-_INVALID = "The cursor is not valid for this list; use next_cursor from a previous page of the same query."
+_HOW = "pass next_cursor from the previous page of this list, or leave cursor out for the first page."
+_MALFORMED = f"The cursor is not one this API issued; {_HOW}"
+# Tags are ours ("skills", "courses:rank"); anything else found in a cursor is not echoed back.
+_TAG = re.compile(r"[a-z][a-z:-]{0,39}")
 
 
 class Page(BaseModel, Generic[T]):
@@ -50,9 +54,9 @@ def _decode(cursor: str) -> list[Any]:
     try:
         key = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
     except (ValueError, UnicodeDecodeError) as error:
-        raise InvalidRequest(_INVALID) from error
-    if not isinstance(key, list):
-        raise InvalidRequest(_INVALID)
+        raise InvalidRequest(_MALFORMED) from error
+    if not isinstance(key, list) or not key:
+        raise InvalidRequest(_MALFORMED)
     return key
 
 
@@ -78,17 +82,23 @@ def _convert(value: Any, kind: type) -> Any:
 
 
 def parse_cursor(cursor: str | None, *, tag: str, kinds: Sequence[type]) -> list[Any] | None:
-    """The typed sort key inside ``cursor`` (None for the first page); 422 for a cursor of another list
-    or anything we did not make."""
+    """The typed sort key inside ``cursor`` (None for the first page); ``InvalidRequest`` (400) for a
+    cursor of another list, saying which, or for anything we did not make."""
     if cursor is None:
         return None
     key = _decode(cursor)
-    if len(key) != len(kinds) + 1 or key[0] != tag:
-        raise InvalidRequest(_INVALID)
+    found = key[0]
+    if found != tag and isinstance(found, str) and _TAG.fullmatch(found):
+        raise InvalidRequest(
+            f"The cursor belongs to another list ({found!r}), not to this one ({tag!r}): a cursor only "
+            f"continues the list and order it came from; {_HOW}"
+        )
+    if found != tag or len(key) != len(kinds) + 1:
+        raise InvalidRequest(_MALFORMED)
     try:
         return [_convert(value, kind) for value, kind in zip(key[1:], kinds, strict=True)]
     except (ValueError, TypeError) as error:
-        raise InvalidRequest(_INVALID) from error
+        raise InvalidRequest(_MALFORMED) from error
 
 
 def keyset(

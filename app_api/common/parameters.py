@@ -25,7 +25,8 @@ Cursor = Annotated[
     str | None,
     Query(
         max_length=MAX_CURSOR_LENGTH,
-        description="next_cursor of the previous page; left out for the first.",
+        description="next_cursor of the previous page of this list; left out for the first. A cursor of "
+        "another list, or one the API did not issue, is refused with 400.",
     ),
 ]
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description=f"Items per page (1-{MAX_LIMIT}).")]

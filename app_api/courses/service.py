@@ -1,7 +1,9 @@
 """Courses: authoring with ownership and ETags, publication states, skill tags and prerequisites.
 
-Other domains use this module for course lookups (``visible_course``, ``editable_course``) and for a
-course's prerequisites (``prerequisites``); whether a learner completed them is the enrollments' to say.
+Other domains use this module, never the catalogue's ORM classes: course lookups (``visible_course``,
+``editable_course``, ``course_facts``, answering ``CourseFacts``), a course's prerequisites
+(``prerequisites``; whether a learner completed them is the enrollments' to say), titles, skills by id, and
+``lesson_rows`` for reports that join lessons.
 
 Events (actor = the acting user, object = the course): ``created``; ``updated`` with
 ``extensions.changed`` naming the changed fields; publish / unpublish / archive are ``updated`` with
@@ -11,20 +13,21 @@ Events (actor = the acting user, object = the course): ``created``; ``updated`` 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import delete, exists, select, text
+from sqlalchemy import Select, delete, exists, select, text
 from sqlalchemy.orm import Session
 
 from app_api.common.etags import check_if_match, etag
 from app_api.common.loading import load
 from app_api.courses import skill_service
 from app_api.courses.access import can_view, require_editor
-from app_api.courses.models import Course, CoursePrerequisite, CourseSkill, Lesson
+from app_api.courses.models import Course, CoursePrerequisite, CourseSkill, Lesson, Skill
 from app_api.courses.reads import course_read
-from app_api.courses.schemas import CourseCreate, CourseRead, CourseRef, CourseUpdate
+from app_api.courses.schemas import CourseCreate, CourseRead, CourseRef, CourseUpdate, SkillRef
 from skillstudio.errors import Conflict, Forbidden, InvalidContent, NotFound
 from skillstudio.events.recording import record_event
 from skillstudio.web.principals import Principal
@@ -55,24 +58,37 @@ _FIND_PREREQUISITE_CYCLE = text(
 )
 
 
+@dataclass(frozen=True)
+class CourseFacts:
+    """What other domains decide by: a course's title, state and owner (null: imported, admins only)."""
+
+    course_id: uuid.UUID
+    title: str
+    status: str
+    instructor_id: uuid.UUID | None
+
+
+def _facts(course: Course) -> CourseFacts:
+    return CourseFacts(
+        course_id=course.course_id,
+        title=course.title,
+        status=course.status,
+        instructor_id=course.instructor_id,
+    )
+
+
 def _not_found(course_id: uuid.UUID) -> str:
     return f"There is no course {course_id} that you can see; GET /api/v1/courses lists them."
 
 
-def visible_course(*, session: Session, viewer: Principal | None, course_id: uuid.UUID) -> Course:
-    """The course if ``viewer`` may see it, else 404 (unpublished courses do not reveal themselves)."""
+def _visible(session: Session, viewer: Principal | None, course_id: uuid.UUID) -> Course:
     course = session.get(Course, course_id)
     if course is None or not can_view(course, viewer):
         raise NotFound(_not_found(course_id))
     return course
 
 
-def editable_course(*, session: Session, actor: Principal, course_id: uuid.UUID) -> Course:
-    """The course, row-locked for the rest of the transaction, if ``actor`` may change it (403 if not).
-
-    The lock serialises every edit of a course and its modules and lessons, so checks such as "this
-    position is free" and "this If-Match is current" cannot race.
-    """
+def _editable(session: Session, actor: Principal, course_id: uuid.UUID) -> Course:
     return load(
         session,
         Course,
@@ -83,8 +99,29 @@ def editable_course(*, session: Session, actor: Principal, course_id: uuid.UUID)
     )
 
 
+def visible_course(*, session: Session, viewer: Principal | None, course_id: uuid.UUID) -> CourseFacts:
+    """The course if ``viewer`` may see it, else 404 (unpublished courses do not reveal themselves)."""
+    return _facts(_visible(session, viewer, course_id))
+
+
+def editable_course(*, session: Session, actor: Principal, course_id: uuid.UUID) -> CourseFacts:
+    """The course, row-locked for the rest of the transaction, if ``actor`` may change it (403 if not).
+
+    The lock serialises every edit of a course and its modules and lessons, so checks such as "this
+    position is free" and "this If-Match is current" cannot race.
+    """
+    return _facts(_editable(session, actor, course_id))
+
+
+def course_facts(session: Session, *, course_id: uuid.UUID) -> CourseFacts | None:
+    """The course whoever asks, or None: for callers with access rules of their own (an instructor's
+    reports, an attempt's reviewers)."""
+    course = session.get(Course, course_id)
+    return None if course is None else _facts(course)
+
+
 def get_course(*, session: Session, viewer: Principal | None, course_id: uuid.UUID) -> CourseRead:
-    return course_read(session, course=visible_course(session=session, viewer=viewer, course_id=course_id))
+    return course_read(session, course=_visible(session, viewer, course_id))
 
 
 def _event(session: Session, actor: Principal, verb: str, course: Course, **extensions: Any) -> None:
@@ -204,7 +241,7 @@ def create_course(*, session: Session, actor: Principal, data: CourseCreate) -> 
 def update_course(
     *, session: Session, actor: Principal, course_id: uuid.UUID, if_match: str | None, data: CourseUpdate
 ) -> CourseRead:
-    course = editable_course(session=session, actor=actor, course_id=course_id)
+    course = _editable(session, actor, course_id)
     check_if_match(if_match, current=etag(course.course_id, course.version), what="course")
     changes = data.model_dump(exclude_unset=True)
     changed: list[str] = []
@@ -253,7 +290,7 @@ def change_status(
 ) -> CourseRead:
     """publish / unpublish / archive. If-Match is optional here (checked when sent): a transition
     overwrites no content, and an invalid one is refused by state (409) anyway."""
-    course = editable_course(session=session, actor=actor, course_id=course_id)
+    course = _editable(session, actor, course_id)
     if if_match is not None:
         check_if_match(if_match, current=etag(course.course_id, course.version), what="course")
     sources, target = TRANSITIONS[action]
@@ -279,7 +316,7 @@ def change_status(
 
 def delete_course(*, session: Session, actor: Principal, course_id: uuid.UUID, if_match: str | None) -> None:
     """Delete a course nobody has enrolled in (with its modules and lessons); otherwise archive it."""
-    course = editable_course(session=session, actor=actor, course_id=course_id)
+    course = _editable(session, actor, course_id)
     check_if_match(if_match, current=etag(course.course_id, course.version), what="course")
     # The enrollments domain builds on this one, so its table is asked directly rather than imported.
     if session.scalar(_HAS_ENROLLMENTS, {"course_id": course_id}):
@@ -314,3 +351,24 @@ def course_titles(session: Session, *, course_ids: Sequence[uuid.UUID]) -> dict[
     """The titles of the given courses (those that exist)."""
     rows = session.execute(select(Course.course_id, Course.title).where(Course.course_id.in_(course_ids)))
     return dict(rows.tuples().all())
+
+
+def skills_by_id(session: Session, *, skill_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, SkillRef]:
+    """The skills among ``skill_ids`` that exist, in slug order."""
+    rows = session.scalars(select(Skill).where(Skill.skill_id.in_(skill_ids)).order_by(Skill.slug))
+    return {
+        skill.skill_id: SkillRef(skill_id=skill.skill_id, slug=skill.slug, name=skill.name) for skill in rows
+    }
+
+
+def lesson_rows() -> Select[uuid.UUID, uuid.UUID, uuid.UUID | None, int, str, bool]:
+    """Every lesson as plain columns (lesson_id, course_id, module_id, position, title, is_required), for
+    other domains' reports to join (``.subquery()``) and filter in one query of their own."""
+    return select(
+        Lesson.lesson_id,
+        Lesson.course_id,
+        Lesson.module_id,
+        Lesson.position,
+        Lesson.title,
+        Lesson.is_required,
+    )

@@ -7,8 +7,11 @@ enrollments, and every prerequisite course must have been completed first (409 n
 Only enrollments made through the API (no course run) are managed here; imported cohort enrollments are
 read-only history.
 
-Events: enrolling -> ``registered`` and dropping -> ``unregistered``, object the course, ``registration``
-the enrollment id.
+Events: enrolling -> ``registered``, dropping -> ``unregistered`` and completing (the progress domain says
+when) -> ``completed``, object the course, ``registration`` the enrollment id.
+
+Other domains read enrollments as ``EnrollmentRead`` and, for reports that join them, as the plain columns
+of ``enrollment_rows``.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -144,8 +147,8 @@ def enroll(*, session: Session, actor: Principal, course_id: uuid.UUID) -> tuple
     return _read(enrollment, course.title), existing is None
 
 
-def owned_enrollment(
-    *, session: Session, viewer: Principal, enrollment_id: uuid.UUID, lock: bool = False
+def _owned(
+    session: Session, viewer: Principal, enrollment_id: uuid.UUID, *, lock: bool = False
 ) -> Enrollment:
     """The enrollment if it is the viewer's own (or the viewer is an admin); 404 if absent, 403 if not."""
     statement = select(Enrollment).where(Enrollment.enrollment_id == enrollment_id)
@@ -161,14 +164,42 @@ def _title(session: Session, course_id: uuid.UUID) -> str:
     return courses.course_titles(session=session, course_ids=[course_id]).get(course_id, "")
 
 
-def get_enrollment(*, session: Session, viewer: Principal, enrollment_id: uuid.UUID) -> EnrollmentRead:
-    enrollment = owned_enrollment(session=session, viewer=viewer, enrollment_id=enrollment_id)
+def get_enrollment(
+    *, session: Session, viewer: Principal, enrollment_id: uuid.UUID, lock: bool = False
+) -> EnrollmentRead:
+    """The viewer's own enrollment (any for an admin); ``lock`` holds its row until the transaction ends,
+    which serialises the changes made on its behalf (progress reports)."""
+    enrollment = _owned(session, viewer, enrollment_id, lock=lock)
     return _read(enrollment, _title(session, enrollment.course_id))
+
+
+def complete_enrollment(
+    session: Session, *, actor: Principal, enrollment: EnrollmentRead, now: datetime, duration_s: float
+) -> EnrollmentRead:
+    """Mark an active enrollment completed, with its ``completed`` course event (``duration_s``: the time
+    spent on the course's lessons); the caller decides that the course is done and holds the row's lock."""
+    row = session.get_one(Enrollment, enrollment.enrollment_id)
+    row.status = "completed"
+    row.completed_at = now
+    session.flush()
+    record_event(
+        session,
+        actor_id=actor.user_id,
+        verb="completed",
+        object_type="course",
+        object_id=row.course_id,
+        course_id=row.course_id,
+        registration=row.enrollment_id,
+        occurred_at=now,
+        completion=True,
+        duration_s=duration_s,
+    )
+    return _read(row, enrollment.course_title)
 
 
 def drop(*, session: Session, actor: Principal, enrollment_id: uuid.UUID) -> EnrollmentRead:
     """Drop an active enrollment. Dropping a dropped one changes nothing; a completed one stays completed."""
-    enrollment = owned_enrollment(session=session, viewer=actor, enrollment_id=enrollment_id, lock=True)
+    enrollment = _owned(session, actor, enrollment_id, lock=True)
     title = _title(session, enrollment.course_id)
     if enrollment.status == "completed":
         raise Conflict(f"The enrollment in {title!r} is completed; a completed course cannot be dropped.")
@@ -211,3 +242,9 @@ def list_enrollments(
         items=[_read(enrollment, titles.get(enrollment.course_id, "")) for enrollment in items],
         next_cursor=next_cursor,
     )
+
+
+def enrollment_rows() -> Select[uuid.UUID, uuid.UUID, uuid.UUID, str]:
+    """Every enrollment as plain columns (enrollment_id, user_id, course_id, status), for other domains'
+    reports to join (``.subquery()``) and filter in one query of their own."""
+    return select(Enrollment.enrollment_id, Enrollment.user_id, Enrollment.course_id, Enrollment.status)

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from app_api.common.loading import load
 from app_api.common.pagination import keyset, page_of, parse_cursor
-from app_api.courses.models import Skill
+from app_api.courses import service as courses
 from app_api.goals.models import LearningGoal, LearningGoalSkill
 from app_api.goals.schemas import (
     GoalCreate,
@@ -32,7 +32,7 @@ from app_api.goals.schemas import (
     GoalUpdate,
     SkillGapRead,
 )
-from app_api.users import profiles
+from app_api.users import service as users
 from skillstudio.errors import Forbidden, InvalidContent
 from skillstudio.events.recording import record_event
 from skillstudio.web.principals import Principal
@@ -53,7 +53,7 @@ def _check_deadline(deadline: date) -> None:
 
 def _check_skills(session: Session, targets: list[GoalSkillTarget]) -> None:
     wanted = {target.skill_id for target in targets}
-    found = set(session.scalars(select(Skill.skill_id).where(Skill.skill_id.in_(wanted))))
+    found = set(courses.skills_by_id(session, skill_ids=wanted))
     missing = sorted(str(skill_id) for skill_id in wanted - found)
     if missing:
         raise InvalidContent.field(
@@ -203,16 +203,12 @@ def delete_goal(session: Session, *, principal: Principal, goal_id: uuid.UUID) -
 
 def goal_gap(session: Session, *, principal: Principal, goal_id: uuid.UUID) -> GoalGapRead:
     goal = _goal(session, principal, goal_id)
-    profile = profiles.get_profile(session=session, learner_id=goal.user_id)
+    profile = users.get_profile(session=session, learner_id=goal.user_id)
     current = {level.skill_id: level for level in profile.skill_levels}
-    rows = session.execute(
-        select(LearningGoalSkill, Skill)
-        .join(Skill, Skill.skill_id == LearningGoalSkill.skill_id)
-        .where(LearningGoalSkill.goal_id == goal_id)
-        .order_by(Skill.slug)
-    ).all()
+    targets = {target.skill_id: target for target in _targets(session, goal_id)}
     skills = []
-    for target, skill in rows:
+    for skill in courses.skills_by_id(session, skill_ids=targets).values():  # in slug order
+        target = targets[skill.skill_id]
         known = current.get(skill.skill_id)
         level = known.level if known else UNKNOWN_LEVEL
         skills.append(

@@ -18,14 +18,15 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
 from app_api.common.pagination import keyset, page_of, parse_cursor
-from app_api.courses.models import Course, Lesson
+from app_api.courses import service as courses
 from app_api.enrollments import service as enrollments
-from app_api.enrollments.models import Enrollment
+from app_api.enrollments.schemas import EnrollmentRead
 from app_api.progress import summaries
 from app_api.progress.models import LessonProgress
 from app_api.progress.schemas import (
@@ -44,8 +45,9 @@ from skillstudio.web.principals import Principal
 
 
 def _lesson_read(
-    enrollment_id: uuid.UUID, lesson: Lesson, progress: LessonProgress | None
+    enrollment_id: uuid.UUID, lesson: Any, progress: LessonProgress | None
 ) -> LessonProgressRead:
+    """``lesson``: a row of ``courses.lesson_rows()``."""
     return LessonProgressRead(
         enrollment_id=enrollment_id,
         lesson_id=lesson.lesson_id,
@@ -59,10 +61,6 @@ def _lesson_read(
     )
 
 
-def _course_title(session: Session, course_id: uuid.UUID) -> str:
-    return session.scalar(select(Course.title).where(Course.course_id == course_id)) or ""
-
-
 def report(
     *,
     session: Session,
@@ -71,14 +69,15 @@ def report(
     lesson_id: uuid.UUID,
     data: LessonProgressUpdate,
 ) -> ProgressReportRead:
-    enrollment = enrollments.owned_enrollment(
+    enrollment = enrollments.get_enrollment(
         session=session, viewer=actor, enrollment_id=enrollment_id, lock=True
     )
     if enrollment.user_id != actor.user_id:
         raise Forbidden("Learners report their own progress only; admins may read it, not write it.")
     if enrollment.status == "dropped":
         raise Conflict("This enrollment was dropped; enroll in the course again to continue.")
-    lesson = session.get(Lesson, lesson_id)
+    lessons = courses.lesson_rows().subquery("lesson")
+    lesson = session.execute(select(lessons).where(lessons.c.lesson_id == lesson_id)).first()
     if lesson is None or lesson.course_id != enrollment.course_id:
         raise NotFound(f"Lesson {lesson_id} is not a lesson of this enrollment's course.")
 
@@ -126,65 +125,53 @@ def report(
         )
     if just_completed:
         event("completed", completion=True, duration_s=progress.time_spent_s)
-        _complete_course_if_done(session, actor, enrollment, now)
-    title = _course_title(session, enrollment.course_id)
+        enrollment = _complete_course_if_done(session, actor, enrollment, now)
     return ProgressReportRead(
         lesson=_lesson_read(enrollment_id, lesson, progress),
-        course=summaries.course_progress(session, enrollments=[(enrollment, title)])[0],
+        course=summaries.course_progress(session, enrollments=[enrollment])[0],
     )
 
 
 def _complete_course_if_done(
-    session: Session, actor: Principal, enrollment: Enrollment, now: datetime
-) -> None:
+    session: Session, actor: Principal, enrollment: EnrollmentRead, now: datetime
+) -> EnrollmentRead:
+    """The enrollment, completed (with its event) if this report finished the course's required set."""
     if enrollment.status != "active" or not summaries.is_course_complete(session, enrollment=enrollment):
-        return
-    enrollment.status = "completed"
-    enrollment.completed_at = now
-    session.flush()
-    total = summaries.course_progress(session, enrollments=[(enrollment, "")])[0].time_spent_s
-    record_event(
-        session,
-        actor_id=actor.user_id,
-        verb="completed",
-        object_type="course",
-        object_id=enrollment.course_id,
-        course_id=enrollment.course_id,
-        registration=enrollment.enrollment_id,
-        occurred_at=now,
-        completion=True,
-        duration_s=total,
+        return enrollment
+    total = summaries.course_progress(session, enrollments=[enrollment])[0].time_spent_s
+    return enrollments.complete_enrollment(
+        session, actor=actor, enrollment=enrollment, now=now, duration_s=total
     )
 
 
 def enrollment_progress(
     *, session: Session, viewer: Principal, enrollment_id: uuid.UUID
 ) -> CourseProgressRead:
-    enrollment = enrollments.owned_enrollment(session=session, viewer=viewer, enrollment_id=enrollment_id)
-    title = _course_title(session, enrollment.course_id)
-    return summaries.course_progress(session, enrollments=[(enrollment, title)])[0]
+    enrollment = enrollments.get_enrollment(session=session, viewer=viewer, enrollment_id=enrollment_id)
+    return summaries.course_progress(session, enrollments=[enrollment])[0]
 
 
 def lesson_progress(
     *, session: Session, viewer: Principal, enrollment_id: uuid.UUID, cursor: str | None, limit: int
 ) -> LessonProgressPage:
     """Every lesson of the enrollment's course in order, with the learner's progress (zero if not started)."""
-    enrollment = enrollments.owned_enrollment(session=session, viewer=viewer, enrollment_id=enrollment_id)
+    enrollment = enrollments.get_enrollment(session=session, viewer=viewer, enrollment_id=enrollment_id)
+    lesson = courses.lesson_rows().subquery("lesson")
     statement = (
-        select(Lesson, LessonProgress)
+        select(lesson, LessonProgress)
         .outerjoin(
             LessonProgress,
-            and_(LessonProgress.lesson_id == Lesson.lesson_id, LessonProgress.enrollment_id == enrollment_id),
+            and_(
+                LessonProgress.lesson_id == lesson.c.lesson_id, LessonProgress.enrollment_id == enrollment_id
+            ),
         )
-        .where(Lesson.course_id == enrollment.course_id)
+        .where(lesson.c.course_id == enrollment.course_id)
     )
     after = parse_cursor(cursor, tag="lesson-progress", kinds=(int,))
-    rows = session.execute(keyset(statement, columns=(Lesson.position,), after=after, limit=limit)).all()
-    items, next_cursor = page_of(
-        rows, limit=limit, tag="lesson-progress", key_of=lambda row: [row[0].position]
-    )
+    rows = session.execute(keyset(statement, columns=(lesson.c.position,), after=after, limit=limit)).all()
+    items, next_cursor = page_of(rows, limit=limit, tag="lesson-progress", key_of=lambda row: [row.position])
     return LessonProgressPage(
-        items=[_lesson_read(enrollment_id, lesson, progress) for lesson, progress in items],
+        items=[_lesson_read(enrollment_id, row, row.LessonProgress) for row in items],
         next_cursor=next_cursor,
     )
 
@@ -197,21 +184,16 @@ def learner_progress(
     page = enrollments.list_enrollments(
         session=session, viewer=viewer, user_id=user_id, status=None, cursor=cursor, limit=limit
     )
-    rows = session.scalars(
-        select(Enrollment).where(Enrollment.enrollment_id.in_([item.enrollment_id for item in page.items]))
-    ).all()
-    by_id = {row.enrollment_id: row for row in rows}
-    pairs = [(by_id[item.enrollment_id], item.course_title) for item in page.items]
     return LearnerProgressRead(
         user_id=user_id,
         **summaries.learner_totals(session, user_id=user_id),
-        courses=summaries.course_progress(session, enrollments=pairs),
+        courses=summaries.course_progress(session, enrollments=page.items),
         next_cursor=page.next_cursor,
     )
 
 
-def _instructed_course(session: Session, viewer: Principal, course_id: uuid.UUID) -> Course:
-    course = session.get(Course, course_id)
+def _instructed_course(session: Session, viewer: Principal, course_id: uuid.UUID) -> courses.CourseFacts:
+    course = courses.course_facts(session, course_id=course_id)
     if course is None:
         raise NotFound(f"There is no course {course_id}.")
     if not (viewer.is_admin or (viewer.role == "instructor" and course.instructor_id == viewer.user_id)):

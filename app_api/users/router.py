@@ -101,7 +101,7 @@ def change_role(session: SessionDep, admin: Admin, user_id: UserIdPath, body: Ro
     responses=_PROFILE,
 )
 def read_profile(session: SessionDep, _reader: SelfOrAdmin, learner_id: uuid.UUID) -> ProfileRead:
-    return profiles.get_profile(session=session, learner_id=learner_id)
+    return service.get_profile(session=session, learner_id=learner_id)
 
 
 @router.patch(

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 from app_api.common.pagination import Page
+from app_api.users.emails import MAX_EMAIL_LENGTH, normalise_email
 
 Role = Literal["learner", "instructor", "admin"]
 Difficulty = Literal["beginner", "intermediate", "advanced"]
 SkillLevelSource = Literal["self", "diagnostic", "import", "admin"]
+EmailAddress = Annotated[str, Field(max_length=MAX_EMAIL_LENGTH), AfterValidator(normalise_email)]
+"""An email as typed, validated to its stored form (``app_api.users.emails``) or refused with a 422."""
 
 MAX_WEEKLY_HOURS = 80
 MAX_SKILL_LEVELS_PER_UPDATE = 100

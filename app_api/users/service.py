@@ -1,12 +1,25 @@
-"""Accounts: create, find, list and change the role of users. Every change writes its event.
+"""Accounts and learner profiles. Every change writes its event.
 
-Other domains (auth, the demo data) create and look up accounts through these functions; none of them
-returns or logs a password hash.
+Accounts: create, find, list and change the role of users. Other domains (auth, the demo data) create and
+look up accounts through these functions; only ``Credentials``, which the auth domain checks passwords
+against, carries a password hash, and it never prints it.
+
+Profiles: preferences, imported attributes and per-skill levels. Reading them and the rules of writing
+levels are here; the profile route's update is in ``app_api.users.profiles``. Who may overwrite a level
+(decision): a level carries its source. A self-assessment (source ``self``) only creates a level or
+replaces an earlier self-assessment; it never replaces a measured level (``diagnostic``, ``import``,
+``admin``), because a learner's guess is weaker evidence than a measurement and the learning-path generator
+must not lose the better estimate. Such a request is refused whole with a 409 naming the skills, never
+applied in part or skipped silently. Measurements (a diagnostic, an admin's correction) replace any earlier
+level: they are newer evidence. The assessments domain writes diagnostic levels through
+``write_skill_levels``.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -16,9 +29,23 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app_api.common.pagination import keyset, page_of, parse_cursor
-from app_api.users.exceptions import EmailTakenError, OwnRoleChangeError, UserNotFoundError
-from app_api.users.models import LearnerProfile, User
-from app_api.users.schemas import UserPage, UserRead
+from app_api.courses import service as courses
+from app_api.courses.schemas import SkillRef
+from app_api.users.exceptions import (
+    EmailTakenError,
+    MeasuredLevelConflictError,
+    OwnRoleChangeError,
+    UnknownSkillsError,
+    UserNotFoundError,
+)
+from app_api.users.models import LearnerProfile, LearnerSkillLevel, User
+from app_api.users.schemas import (
+    PreferencesRead,
+    ProfileRead,
+    SkillLevelRead,
+    UserPage,
+    UserRead,
+)
 from skillstudio.events.recording import record_event
 from skillstudio.web.principals import Principal
 
@@ -53,6 +80,51 @@ def find_by_email(*, session: Session, email: str, for_update: bool = False) -> 
     if for_update:
         query = query.with_for_update()
     return session.scalars(query).one_or_none()
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """An account as a login sees it: what the auth domain checks a password against and puts in tokens."""
+
+    user_id: uuid.UUID
+    email: str | None
+    role: str
+    password_hash: str | None = field(repr=False)
+
+
+def _credentials(user: User) -> Credentials:
+    return Credentials(
+        user_id=user.user_id, email=user.email, role=user.role, password_hash=user.password_hash
+    )
+
+
+def find_credentials(session: Session, *, email: str, for_update: bool = False) -> Credentials | None:
+    """The credentials of the account with this (normalised) email, if there is one."""
+    user = find_by_email(session=session, email=email, for_update=for_update)
+    return None if user is None else _credentials(user)
+
+
+def get_credentials(session: Session, *, user_id: uuid.UUID, for_update: bool = False) -> Credentials:
+    """The credentials of an account, or a 404 problem."""
+    return _credentials(get_user(session=session, user_id=user_id, for_update=for_update))
+
+
+def record_login(
+    session: Session, *, user_id: uuid.UUID, now: datetime, renewed_hash: str | None = None
+) -> None:
+    """Stamp a successful login; ``renewed_hash`` (the same password hashed with today's parameters)
+    replaces the stored hash without counting as a change of the account."""
+    user = session.get_one(User, user_id)
+    if renewed_hash is not None:
+        user.password_hash = renewed_hash
+    user.last_login_at = now
+
+
+def set_password_hash(session: Session, *, user_id: uuid.UUID, password_hash: str, now: datetime) -> None:
+    """Store a new password's hash; the caller (the auth domain) checked the old one and writes the event."""
+    user = session.get_one(User, user_id)
+    user.password_hash = password_hash
+    user.updated_at = now
 
 
 def create_user(
@@ -160,3 +232,116 @@ def change_role(*, session: Session, actor: Principal, user_id: uuid.UUID, role:
         extensions={"target_user_id": str(user_id), "changes": changes},
     )
     return user
+
+
+# ---- learner profiles
+
+
+@dataclass(frozen=True)
+class SkillLevelWrite:
+    skill_id: uuid.UUID
+    level: float
+    standard_error: float | None = None
+
+
+@dataclass(frozen=True)
+class SkillLevelChange:
+    skill_id: uuid.UUID
+    level: float
+    previous_level: float | None
+    previous_source: str | None
+
+
+def _level_read(level: LearnerSkillLevel, skill: SkillRef) -> SkillLevelRead:
+    return SkillLevelRead(
+        skill_id=skill.skill_id,
+        skill_slug=skill.slug,
+        skill_name=skill.name,
+        level=level.level,
+        standard_error=level.standard_error,
+        source=level.source,
+        updated_at=level.updated_at,
+    )
+
+
+def get_profile(*, session: Session, learner_id: uuid.UUID) -> ProfileRead:
+    """The profile of an existing user (404 otherwise); users never written to get an empty one."""
+    get_user(session=session, user_id=learner_id)
+    profile = session.get(LearnerProfile, learner_id)
+    levels = {
+        level.skill_id: level
+        for level in session.scalars(select(LearnerSkillLevel).where(LearnerSkillLevel.user_id == learner_id))
+    }
+    skills = courses.skills_by_id(session, skill_ids=levels)
+    preferences = profile.preferences if profile else {}
+    return ProfileRead(
+        learner_id=learner_id,
+        preferences=PreferencesRead(
+            weekly_hours=preferences.get("weekly_hours"),
+            preferred_difficulty=preferences.get("preferred_difficulty"),
+        ),
+        attributes=profile.attributes if profile else {},
+        skill_levels=[_level_read(levels[skill.skill_id], skill) for skill in skills.values()],  # slug order
+        updated_at=profile.updated_at if profile else None,
+    )
+
+
+def write_skill_levels(
+    *,
+    session: Session,
+    learner_id: uuid.UUID,
+    levels: Sequence[SkillLevelWrite],
+    source: str,
+    now: datetime,
+) -> list[SkillLevelChange]:
+    """Store levels with their source and return those that changed; the caller writes the event.
+
+    A ``self`` write that touches a measured level raises ``MeasuredLevelConflictError`` before writing
+    anything; an unknown skill id raises ``UnknownSkillsError`` (422).
+    """
+    wanted = {level.skill_id: level for level in levels}
+    known = courses.skills_by_id(session, skill_ids=wanted)
+    unknown = [(index, level.skill_id) for index, level in enumerate(levels) if level.skill_id not in known]
+    if unknown:
+        raise UnknownSkillsError(unknown)
+    current = {
+        row.skill_id: row
+        for row in session.scalars(
+            select(LearnerSkillLevel)
+            .where(LearnerSkillLevel.user_id == learner_id, LearnerSkillLevel.skill_id.in_(wanted))
+            .with_for_update()
+        )
+    }
+    if source == "self":
+        measured = [skill_id for skill_id, row in current.items() if row.source != "self"]
+        if measured:
+            raise MeasuredLevelConflictError(sorted(measured, key=str))
+    changes = []
+    for skill_id, level in wanted.items():
+        row = current.get(skill_id)
+        if row is not None and (row.level, row.standard_error, row.source) == (
+            level.level,
+            level.standard_error,
+            source,
+        ):
+            continue
+        changes.append(
+            SkillLevelChange(
+                skill_id=skill_id,
+                level=level.level,
+                previous_level=row.level if row else None,
+                previous_source=row.source if row else None,
+            )
+        )
+        values = {
+            "level": level.level,
+            "standard_error": level.standard_error,
+            "source": source,
+            "updated_at": now,
+        }
+        session.execute(
+            insert(LearnerSkillLevel)
+            .values(user_id=learner_id, skill_id=skill_id, **values)
+            .on_conflict_do_update(index_elements=["user_id", "skill_id"], set_=values)
+        )
+    return changes

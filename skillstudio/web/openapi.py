@@ -10,6 +10,7 @@ asking every route to list them (and drift), ``install_openapi`` post-processes 
   an optional security requirement (``{}`` among the alternatives), and one that reads none declares none;
 * a path parameter names a row the route looks up: 404 (except ``learner_id``, see ``_looks_up_rows``);
 * any parameter or body is validated: 422, with field-level ``errors``; a body that cannot be parsed: 400;
+* a ``cursor`` query parameter takes only a cursor its own list issued (keyset pages): any other is a 400;
 * an ``If-Match`` header is checked: 412 when stale; when the route answers 428 without it (it says so in
   its ``responses=``), the header is marked required;
 * a route using the request's database session answers 503 when the database is busy or unreachable;
@@ -72,6 +73,10 @@ DESCRIPTIONS = {
     500: "An unexpected error; it has been logged.",
     503: "The database is busy or unreachable; nothing was changed. Retry shortly.",
 }
+CURSOR_REFUSED = (
+    "The cursor was not issued by this list: it comes from another list (the detail names it) or is not "
+    "one of ours. Pass next_cursor from this list's previous page, or leave cursor out for the first."
+)
 # The validation-error schemas FastAPI adds for its own 422, which the app never answers with.
 _FASTAPI_422_SCHEMAS = ("HTTPValidationError", "ValidationError")
 
@@ -125,8 +130,13 @@ def _complete(operation: dict[str, Any], dependant: Dependant) -> None:
         inferred.add(404)
     if operation.get("parameters") or "requestBody" in operation:
         inferred.add(422)
+    bad_request = []
     if "requestBody" in operation:
-        inferred.add(400)  # a body that is not JSON at all
+        bad_request.append(DESCRIPTIONS[400])  # a body that is not JSON at all
+    if any(p["in"] == "query" and p["name"] == "cursor" for p in operation.get("parameters", [])):
+        bad_request.append(CURSOR_REFUSED)
+    if bad_request:
+        responses.setdefault("400", {"description": " ".join(bad_request)})
     for parameter in operation.get("parameters", []):
         if parameter["in"] == "header" and parameter["name"].lower() == "if-match":
             inferred.add(412)

@@ -60,7 +60,7 @@ class ProblemError(Exception):
 
 # Most specific first: a subclass of one of these takes the status of the first class it is an instance of.
 STATUS_OF: tuple[tuple[type[DomainError], int], ...] = (
-    (InvalidRequest, 422),
+    (InvalidRequest, 400),
     (InvalidContent, 422),
     (Unauthenticated, 401),
     (Forbidden, 403),

@@ -326,4 +326,4 @@ def test_learners_see_only_their_own_attempts(quiz: tuple, client: TestClient) -
         theirs["attempt_id"],
     }
     assert client.get(f"{API}/attempts/{mine['attempt_id']}", headers=w.headers(w.owner)).status_code == 200
-    assert client.get(url, params={"cursor": "not-a-cursor"}, headers=w.headers(w.owner)).status_code == 422
+    assert client.get(url, params={"cursor": "not-a-cursor"}, headers=w.headers(w.owner)).status_code == 400

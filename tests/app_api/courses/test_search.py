@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import pytest
@@ -127,15 +128,24 @@ def test_pages_neither_repeat_nor_skip_while_courses_are_added(
         assert (pages, len(seen)) == (3, 8)
 
 
-def test_foreign_or_mangled_cursors_are_422(client: TestClient) -> None:
-    for cursor in (
-        "not base64 at all",
-        encode_cursor(["skills", "2026-01-01T00:00:00+00:00", "x"]),
-        encode_cursor(["courses:new", 1, 2]),
+def test_foreign_or_mangled_cursors_are_400(client: TestClient) -> None:
+    skills_page = encode_cursor(["skills", "2026-01-01T00:00:00+00:00", str(uuid.uuid4())])
+    for cursor, names in (
+        ("not base64 at all", None),
+        (encode_cursor(["courses:new", 1, 2]), None),
+        (skills_page, "'skills'"),
+        # Dropping ``q`` while paging a search: the same route, another order.
+        (encode_cursor(["courses:rank", 0.5, str(uuid.uuid4())]), "'courses:rank'"),
     ):
         response = client.get("/api/v1/courses", params={"cursor": cursor})
-        assert response.status_code == 422, cursor
-        assert "cursor" in response.json()["detail"]
+        assert response.status_code == 400, cursor
+        assert response.headers["content-type"] == "application/problem+json"
+        detail = response.json()["detail"]
+        assert "cursor" in detail and "next_cursor" in detail
+        if names is None:
+            assert "another list" not in detail
+        else:
+            assert f"another list ({names}), not to this one ('courses:new')" in detail
     assert client.get("/api/v1/courses", params={"limit": 0}).status_code == 422
     assert client.get("/api/v1/courses", params={"limit": 101}).status_code == 422
     assert client.get("/api/v1/courses", params={"subject": "a\u0000b"}).status_code == 422

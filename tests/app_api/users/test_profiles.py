@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from app_api.courses.models import Skill
 from app_api.users.models import LearnerProfile, LearnerSkillLevel, User
-from app_api.users.profiles import SkillLevelWrite, write_skill_levels
+from app_api.users.service import SkillLevelWrite, write_skill_levels
 from tests.app_api.auth.helpers import events
 from tests.factories import auth_headers, make_user
 

@@ -100,6 +100,20 @@ def test_every_operation_documents_the_errors_its_inputs_and_database_imply(docu
             assert "404" in codes, (method, path)
 
 
+def test_every_list_taking_a_cursor_documents_its_refusal(document: dict[str, Any]) -> None:
+    """A cursor from another list, or one the API never issued, is a 400 (``app_api.common.pagination``)."""
+    lists = [
+        (method, path, operation)
+        for method, path, operation in _operations(document)
+        if any(p["in"] == "query" and p["name"] == "cursor" for p in operation.get("parameters", []))
+    ]
+    assert len(lists) >= 15  # every keyset-paged list of the API
+    for method, path, operation in lists:
+        refused = operation["responses"].get("400", {})
+        assert "cursor" in refused.get("description", ""), (method, path)
+        assert refused["content"] == PROBLEM, (method, path)
+
+
 def test_if_match_is_required_where_a_missing_one_is_refused(document: dict[str, Any]) -> None:
     required, optional = set(), set()
     for method, path, operation in _operations(document):
