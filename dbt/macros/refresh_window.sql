@@ -1,0 +1,104 @@
+{#
+    The incremental convention (dbt/README.md, "Incremental marts"). A mart that reads events is
+    materialized incrementally by UTC day; a run refreshes the days from ``refresh_from`` to ``refresh_to``
+    (dbt vars, dates as 'YYYY-MM-DD'; Dagster passes its partition range). Without the vars an incremental
+    run refreshes from the mart's last day through today. Days whose events are archived to the lake are
+    never refreshed: the window starts after the last archived month, so their rows stay as they were.
+
+    A model uses three macros:
+      config(materialized='incremental', tags=['daily'],
+             pre_hook="{{ delete_refresh_window('activity_date') }}", on_schema_change='fail')
+      ... where {{ in_refresh_window('occurred_on', lookback_days=29) }} ...   (read side)
+      ... where {{ in_refresh_window('activity_date') }} ...                   (write side)
+    The pre-hook deletes the window's rows; the model then inserts the window again (the default
+    ``append`` strategy), so a day that lost its events loses its rows too.
+#}
+
+{% macro first_unarchived_day() -%}
+    (
+        select coalesce((max(month) + interval '1 month')::date, date '0001-01-01')
+        from {{ source('skillstudio', 'learner_event_archive') }}
+    )
+{%- endmacro %}
+
+
+{% macro refresh_from(day_column='activity_date') -%}
+    {%- if var('refresh_from', none) is not none -%}
+        greatest(date '{{ var("refresh_from") }}', {{ first_unarchived_day() }})
+    {%- else -%}
+        {#- Read once, when the model compiles: the pre-hook deletes from this very day, and a subquery
+            evaluated after the delete would move the window back a day. -#}
+        {%- set last_day = none -%}
+        {%- if execute -%}
+            {%- set last_day = run_query(
+                'select max(' ~ day_column ~ ')::text from ' ~ this
+            ).columns[0].values()[0] -%}
+        {%- endif -%}
+        greatest(date '{{ last_day or "0001-01-01" }}', {{ first_unarchived_day() }})
+    {%- endif -%}
+{%- endmacro %}
+
+
+{% macro refresh_to() -%}
+    {%- if var('refresh_to', none) is not none -%}
+        date '{{ var("refresh_to") }}'
+    {%- else -%}
+        date '9999-12-31'
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#
+    The predicate a model puts on the rows it reads or writes. ``lookback_days`` widens the read side for
+    rolling windows (WAU reads 6 days back, MAU 29). A full build keeps every row. ``day_column`` of the
+    target names the column the window is measured on in {{ this }} when no vars are given.
+#}
+{% macro in_refresh_window(column, lookback_days=0, target_day_column='activity_date') -%}
+    {%- if is_incremental() -%}
+        ({{ column }} >= {{ refresh_from(target_day_column) }} - {{ lookback_days }}
+            and {{ column }} <= {{ refresh_to() }})
+    {%- else -%}
+        true
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#
+    The pre-hook: delete the window's rows before the model inserts them again. It runs only on an
+    incremental run; a full build refuses to run while months are archived (``guard_full_build``).
+#}
+{% macro delete_refresh_window(day_column='activity_date') -%}
+    {%- if is_incremental() -%}
+        delete from {{ this }}
+        where {{ day_column }} >= {{ refresh_from(day_column) }}
+            and {{ day_column }} <= {{ refresh_to() }}
+    {%- else -%}
+        {{ guard_full_build() }}
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#
+    A full build reads only what is in learner_events. If months are archived, their days would be lost
+    from the mart, so the build stops and says so, unless ``drop_archived_days: true`` is passed on
+    purpose (the mart then starts after the archive). Rendered as a statement that raises in the database,
+    so it holds whether or not dbt checks the archive at compile time.
+#}
+{% macro guard_full_build() -%}
+    {%- if var('drop_archived_days', false) -%}
+        select 1
+    {%- else -%}
+        do $guard$
+        begin
+            if exists (select 1 from {{ source('skillstudio', 'learner_event_archive') }}) then
+                raise exception using
+                    message = 'full build of {{ this }} refused: learner_events months up to '
+                        || (select max(month)::text from {{ source('skillstudio', 'learner_event_archive') }})
+                        || ' are archived to the lake, and a full build would lose their days',
+                    hint = 'run it incrementally (the default), restore the months first, or pass '
+                        || '--vars ''{drop_archived_days: true}'' to build from the first unarchived day';
+            end if;
+        end
+        $guard$
+    {%- endif -%}
+{%- endmacro %}
