@@ -291,6 +291,31 @@ def dagster(port: Annotated[int, typer.Option()] = 3000) -> None:
     )  # fmt: skip
 
 
+@app.command("analytics-docs")
+def analytics_docs(
+    port: Annotated[int, typer.Option(help="Port to serve the site on.")] = 8081,
+    serve: Annotated[bool, typer.Option(help="Serve the site after generating it.")] = True,
+) -> None:
+    """Generate the dbt docs (models, columns, tests, lineage) from the marts' database and serve them."""
+    from pipelines.defs.analytics.docs import DocsError, generate_docs
+
+    settings = get_settings()
+    _migrate(settings)
+    with console.status("dbt docs generate..."):
+        try:
+            site = generate_docs(database_url(settings), settings.home_dir / "dbt")
+        except DocsError as error:
+            console.print(f"[red]{error}[/red]")
+            raise typer.Exit(1) from None
+    console.print(f"dbt docs written to {site}")
+    if serve:
+        console.print(f"  serving on http://127.0.0.1:{port}  (Ctrl-C to stop)")
+        _run_ui(
+            [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1", "--directory", str(site)],
+            {},
+        )
+
+
 @app.command()
 def mlflow(port: Annotated[int, typer.Option()] = 5000) -> None:
     """Open the MLflow UI on the tracking store."""
