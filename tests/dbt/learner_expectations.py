@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import uuid
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -71,19 +71,21 @@ def answers(warehouse: Warehouse) -> list[Answer]:
 
 
 def fct_skill_responses(warehouse: Warehouse) -> dict[tuple[uuid.UUID, uuid.UUID], Row]:
-    """(attempt_id, question_id) → learner_id, skill_id, seq, answered_at, correct, course_id,
+    """(attempt_id, question_id) → learner_id, skill_id, seq, learner_seq, answered_at, correct, course_id,
     assessment_id, item_position."""
-    by_learner_skill: dict[tuple[uuid.UUID, uuid.UUID], list[Answer]] = defaultdict(list)
+    by_learner: dict[uuid.UUID, list[Answer]] = defaultdict(list)
     for answer in answers(warehouse):
-        by_learner_skill[(answer.learner_id, answer.skill_id)].append(answer)
+        by_learner[answer.learner_id].append(answer)
     expected = {}
-    for (learner_id, skill_id), answered in by_learner_skill.items():
+    for learner_id, answered in by_learner.items():
         answered.sort(key=lambda a: (a.answered_at, a.attempt_id, a.item_position))
-        for seq, a in enumerate(answered):
+        per_skill: Counter[uuid.UUID] = Counter()
+        for learner_seq, a in enumerate(answered):
             expected[(a.attempt_id, a.question_id)] = (
-                learner_id, skill_id, seq, a.answered_at, a.correct, a.course_id, a.assessment_id,
-                a.item_position,
+                learner_id, a.skill_id, per_skill[a.skill_id], learner_seq, a.answered_at, a.correct,
+                a.course_id, a.assessment_id, a.item_position,
             )  # fmt: skip
+            per_skill[a.skill_id] += 1
     return expected
 
 

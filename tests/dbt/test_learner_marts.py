@@ -27,7 +27,9 @@ from tests.dbt import learner_expectations as expect
 from tests.dbt.conftest import Warehouse
 
 WAREHOUSES = ["generated_warehouse", "oulad_warehouse"]
-RESPONSES = "learner_id, skill_id, seq, answered_at, correct, course_id, assessment_id, item_position"
+RESPONSES = (
+    "learner_id, skill_id, seq, learner_seq, answered_at, correct, course_id, assessment_id, item_position"
+)
 QUESTION_STATS = (
     "course_id, skill_id, question_type, difficulty, attempts, learners, correct_answers, correct_share, "
     "rest_scored_attempts, discrimination, review_flag, review_reason"
@@ -84,7 +86,9 @@ def test_generated_history_exercises_every_figure(generated_warehouse: Warehouse
     """The comparisons above are between rows that say something."""
     responses = expect.fct_skill_responses(generated_warehouse)
     assert len(responses) > 1000 and max(row[2] for row in responses.values()) >= 10
-    assert {row[4] for row in responses.values()} == {True, False}
+    assert {row[5] for row in responses.values()} == {True, False}
+    # Learners answer on several skills: the per-skill and the whole-sequence numbers differ.
+    assert any(row[2] < row[3] for row in responses.values())
     # A learner answers some questions more than once (retakes), so attempts and learners differ.
     stats = expect.fct_question_stats(generated_warehouse).values()
     assert len(stats) > 50 and any(row[4] > row[5] for row in stats)

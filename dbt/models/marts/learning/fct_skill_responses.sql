@@ -57,6 +57,10 @@ final as (
             partition by learner_id, skill_id
             order by answered_at, attempt_id, item_position
         ) - 1)::integer as seq,
+        (row_number() over (
+            partition by learner_id
+            order by answered_at, attempt_id, item_position
+        ) - 1)::integer as learner_seq,
         question_id,
         answered_at,
         correct,
