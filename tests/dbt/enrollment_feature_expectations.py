@@ -81,8 +81,8 @@ def read_raw(warehouse: Warehouse) -> Raw:
     activity: dict[uuid.UUID, dict[date, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
     completions: dict[uuid.UUID, dict[str, datetime]] = defaultdict(dict)
     for registration, occurred_at, verb, object_type, object_id, extensions in warehouse.rows(
-        "select registration, occurred_at, verb, object_type, object_id, extensions from public.learner_events "
-        "where registration is not null"
+        "select registration, occurred_at, verb, object_type, object_id, extensions "
+        "from public.learner_events where registration is not null"
     ):
         if object_type not in ("course", "assessment"):
             day = activity[registration][utc_day(occurred_at)]
@@ -165,7 +165,9 @@ def assessment_features(raw: Raw, enrollment: tuple[Any, ...], as_of: date) -> R
         submitted += is_submitted
         late += is_submitted and due_at is not None and first is not None and first > due_at
         missed += is_due and not is_submitted
-        known = [(at, as_numeric(score)) for at, score in attempts if score is not None and utc_day(at) <= as_of]
+        known = [
+            (at, as_numeric(score)) for at, score in attempts if score is not None and utc_day(at) <= as_of
+        ]
         scored += known
         if known and weight is not None and weight > 0:
             last_at = max(at for at, _ in known)
@@ -176,7 +178,8 @@ def assessment_features(raw: Raw, enrollment: tuple[Any, ...], as_of: date) -> R
         last_at = max(at for at, _ in scored)
         last_score = mean([score for at, score in scored if at == last_at])
     weighted = (
-        sum((w * s for w, s in latest_weighted), Decimal(0)) / sum((w for w, _ in latest_weighted), Decimal(0))
+        sum((w * s for w, s in latest_weighted), Decimal(0))
+        / sum((w for w, _ in latest_weighted), Decimal(0))
         if latest_weighted
         else None
     )
