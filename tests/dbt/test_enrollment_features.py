@@ -14,6 +14,7 @@ from typing import Any
 import psycopg
 import pytest
 
+from pipelines.defs.analytics.project import dbt_resource
 from skillstudio.db import libpq_url
 from skillstudio.sources.oulad.importer import import_oulad
 from skillstudio.sources.synthetic import generate
@@ -193,3 +194,52 @@ def test_nothing_after_day_k_changes_day_k_rows_when_added(
     assert len(_up_to_cut(before)) >= 5
     later = [key for key in before if key[1] > CUT_DAY]
     assert later and all(before[key] != after[key] for key in later)
+
+
+# --- The incremental convention ---------------------------------------------------------------------------
+
+
+def test_enrollment_days_refresh_rewrites_only_its_window(
+    database_factory: Callable[[], str], tmp_path: Path
+) -> None:
+    """``int_enrollment_days_aggregated`` is incremental by UTC day: a run given a window recomputes the
+    window's days from the events and leaves every other day as it was."""
+    url = database_factory()
+    with psycopg.connect(libpq_url(url)) as conn:
+        import_oulad(conn, OULAD_SLICE)
+    warehouse = dbt_build(url, tmp_path / "build")
+    table = (
+        "select enrollment_id, activity_date, event_count, click_count "
+        "from analytics.int_enrollment_days_aggregated"
+    )
+    before = {(row[0], row[1]): row[2:] for row in warehouse.rows(table)}
+    days = sorted({day for _, day in before})
+    outside, inside = days[0], days[-1]
+    with psycopg.connect(libpq_url(url)) as conn:
+        changed = conn.execute(
+            "update learner_events set extensions = jsonb_set(extensions, '{clicks}', "
+            "to_jsonb((extensions ->> 'clicks')::int * 2)) "
+            "where extensions ? 'clicks' and (occurred_at at time zone 'UTC')::date in (%s, %s)",
+            (outside, inside),
+        ).rowcount
+        assert changed >= 2
+
+    window = json.dumps({"refresh_from": str(inside), "refresh_to": str(inside)})
+    dbt_resource(url, tmp_path / "profiles").cli(
+        ["run", "--select", "int_enrollment_days_aggregated", "--vars", window], target_path=tmp_path / "run"
+    ).wait()
+    after = {(row[0], row[1]): row[2:] for row in warehouse.rows(table)}
+
+    recomputed = {
+        (enrollment_id, day): tuple(counts)
+        for enrollment_id, by_day in expect.read_raw(warehouse).activity.items()
+        for day, counts in by_day.items()
+    }
+    assert {key: row for key, row in after.items() if key[1] == inside} == {
+        key: row for key, row in recomputed.items() if key[1] == inside
+    }
+    assert {key: row for key, row in after.items() if key[1] != inside} == {
+        key: row for key, row in before.items() if key[1] != inside
+    }
+    # The day outside the window changed in the events too: it keeps its old rows until refreshed.
+    assert any(after[key] != recomputed[key] for key in after if key[1] == outside)

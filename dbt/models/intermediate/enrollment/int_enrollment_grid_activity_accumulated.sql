@@ -1,8 +1,14 @@
+{{ config(materialized='table', post_hook='analyze {{ this }}') }}
+
 {#
     Activity as known at the end of each grid day: only days up to `as_of_date` are read. The current
     streak is the run of active days ending on day k itself (0 when day k had no activity); the longest
     streak is cut at day k. Lessons completed are catalogue lessons of the course whose first completion in
     this enrollment falls on or before day k.
+
+    A table, analysed once built, rather than a view: it is joined on (enrollment_id, day_k) downstream, and
+    a view's row count is a guess that turns those joins into nested loops (the 2013 OULAD import did not
+    finish in minutes).
 #}
 
 with

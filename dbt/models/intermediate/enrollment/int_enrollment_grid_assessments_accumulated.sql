@@ -1,3 +1,5 @@
+{{ config(materialized='table', post_hook='analyze {{ this }}') }}
+
 {#
     Assessment work as known at the end of each grid day: an assessment is due by day k when its due date
     is on or before it, submitted when its first submission is, late when that submission came after the
@@ -5,6 +7,10 @@
     Scores are those of graded attempts submitted by day k, every attempt counted: the mean so far, the last
     (the mean of those submitted at the latest instant, OULAD dating several on one day), the trend (last
     minus mean) and, where assessments carry weights, the weighted mean of each assessment's latest score.
+
+    A table, analysed once built, rather than a view: it is joined on (enrollment_id, day_k) downstream, and
+    a view's row count is a guess that turns those joins into nested loops (the 2013 OULAD import did not
+    finish in minutes).
 #}
 
 with

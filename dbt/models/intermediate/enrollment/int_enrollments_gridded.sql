@@ -1,9 +1,15 @@
+{{ config(materialized='table', post_hook='analyze {{ this }}') }}
+
 {#
     The grid of days at which an enrollment's features are taken: day k counts from the run's first day
     (`starts_on`), or from the day of enrollment when the enrollment has no run, and is the UTC date
     `anchor_date + k`. A day is on the grid when it has ended (before today, UTC), lies within the run's
     length where the run has one, and the learner had registered by then: nothing on the grid is a day
     that has not happened, or one the enrollment did not exist on yet.
+
+    A table, analysed once built, rather than a view: it is joined on (enrollment_id, day_k) downstream, and
+    a view's row count is a guess that turns those joins into nested loops (the 2013 OULAD import did not
+    finish in minutes).
 #}
 
 {%- set feature_days = var('enrollment_feature_days', [7, 14, 30, 60, 100, 150, 200, 250]) %}
