@@ -1,0 +1,145 @@
+"""Series of periods read from the daily marts: the platform's and a course's, with their totals."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app_api.analytics.marts import Marts, day_bounds
+from app_api.analytics.periods import (
+    Aggregate,
+    Granularity,
+    Period,
+    aggregate,
+    change_percent,
+    periods,
+    previous,
+    ratio,
+    resolve_range,
+)
+from app_api.analytics.schemas import (
+    CourseFigures,
+    CoursePeriod,
+    PlatformChange,
+    PlatformFigures,
+    PlatformPeriod,
+    PlatformSeries,
+    Span,
+)
+
+PLATFORM_METRICS = {
+    "dau": Aggregate.mean,
+    "wau": Aggregate.last,
+    "mau": Aggregate.last,
+    "new_learners": Aggregate.sum,
+    "enrollments": Aggregate.sum,
+}
+COURSE_METRICS = {
+    "active_learners": Aggregate.mean,
+    "enrollments": Aggregate.sum,
+    "drops": Aggregate.sum,
+    "lesson_completions": Aggregate.sum,
+    "completions": Aggregate.sum,
+    "assessment_attempts": Aggregate.sum,
+    "assessments_passed": Aggregate.sum,
+    "scored_assessment_attempts": Aggregate.sum,
+    # Each day's mean score times its scored attempts, so that a period's mean weighs days by attempts.
+    "score_points": Aggregate.sum,
+}
+
+
+def span_of(period: Period, granularity: Granularity) -> Span:
+    return Span(from_=period.start, to=period.end, granularity=granularity, days=period.days)
+
+
+def _daily(session: Session, statement: Any) -> dict[date, dict[str, Any]]:
+    return {row["activity_date"]: dict(row) for row in session.execute(statement).mappings()}
+
+
+def platform_series(
+    session: Session, marts: Marts, *, start: date | None, end: date | None, granularity: Granularity
+) -> PlatformSeries:
+    daily_table = marts.platform_daily
+    first, last = day_bounds(session, daily_table)
+    span = resolve_range(start=start, end=end, granularity=granularity, bounds=(first, last))
+    before: Period | None = previous(span)
+    if before is not None and before.start < first:
+        before = None
+    read_from = before.start if before is not None else span.start
+    daily = _daily(
+        session,
+        select(daily_table).where(daily_table.c.activity_date.between(read_from, span.end)),
+    )
+
+    def figures(period: Period) -> dict[str, Any]:
+        return aggregate(daily, period, PLATFORM_METRICS)
+
+    totals = figures(span)
+    previous_totals = figures(before) if before is not None else None
+    return PlatformSeries(
+        range=span_of(span, granularity),
+        periods=[
+            PlatformPeriod(start=period.start, end=period.end, days=period.days, **figures(period))
+            for period in periods(span, granularity)
+        ],
+        totals=PlatformFigures(**totals),
+        previous_range=None if before is None else span_of(before, granularity),
+        previous_totals=None if previous_totals is None else PlatformFigures(**previous_totals),
+        change_percent=PlatformChange(
+            **{
+                name: change_percent(totals[name], None if previous_totals is None else previous_totals[name])
+                for name in PlatformChange.model_fields
+            }
+        ),
+        first_day=first,
+        last_day=last,
+    )
+
+
+def _course_figures(daily: dict[date, dict[str, Any]], period: Period) -> dict[str, Any]:
+    figures = aggregate(daily, period, COURSE_METRICS)
+    scored = figures.pop("scored_assessment_attempts")
+    points = figures.pop("score_points")
+    return {
+        **figures,
+        "pass_rate": ratio(figures["assessments_passed"], figures["assessment_attempts"]),
+        "average_assessment_score": ratio(points, scored),
+    }
+
+
+def course_series(
+    session: Session,
+    marts: Marts,
+    *,
+    course_id: uuid.UUID,
+    start: date | None,
+    end: date | None,
+    granularity: Granularity,
+) -> tuple[Span, list[CoursePeriod], CourseFigures]:
+    """The course's periods over the requested range; by default the 30 days to its last active day."""
+    daily_table = marts.course_daily
+    bounds = day_bounds(session, daily_table)
+    last_active = session.scalar(
+        select(func.max(daily_table.c.activity_date)).where(daily_table.c.course_id == course_id)
+    )
+    span = resolve_range(
+        start=start, end=end, granularity=granularity, bounds=bounds, default_end=last_active
+    )
+    daily = _daily(
+        session,
+        select(daily_table).where(
+            daily_table.c.course_id == course_id, daily_table.c.activity_date.between(span.start, span.end)
+        ),
+    )
+    for row in daily.values():
+        score = row["average_assessment_score"]
+        row["score_points"] = 0.0 if score is None else float(score) * row["scored_assessment_attempts"]
+    course_periods = [
+        CoursePeriod(start=period.start, end=period.end, days=period.days, **_course_figures(daily, period))
+        for period in periods(span, granularity)
+    ]
+    return span_of(span, granularity), course_periods, CourseFigures(**_course_figures(daily, span))
