@@ -118,27 +118,30 @@ def resolve_range(
     naming each field.
     """
     first, last = bounds
-    errors: list[dict[str, str]] = []
     held = f"the marts hold {first.isoformat()} to {last.isoformat()}"
-    for field, day in (("from", start), ("to", end)):
-        if day is not None and not first <= day <= last:
-            errors.append(_error(field, f"{day.isoformat()} is outside the days analytics has: {held}"))
+    errors = [
+        _error(field, f"{day.isoformat()} is outside the days analytics has: {held}")
+        for field, day in (("from", start), ("to", end))
+        if day is not None and not first <= day <= last
+    ]
     if errors:
+        # Checked alone: a range starting before the marts is also too long, which would say it twice.
         raise InvalidContent("The dates asked for are outside the days analytics has.", errors=errors)
     end = end or min(max(default_end or last, first), last)
     start = start or max(first, end - timedelta(days=DEFAULT_DAYS - 1))
-    if start > end:
-        message = f"from ({start.isoformat()}) is after to ({end.isoformat()})"
-        raise InvalidContent(f"The range is empty: {message}.", errors=[_error("from", message)])
     span = Period(start, end)
     limit = MAX_DAYS[granularity]
-    if span.days > limit:
+    if start > end:
+        errors.append(_error("from", f"from ({start.isoformat()}) is after to ({end.isoformat()})"))
+    elif span.days > limit:
         message = (
             f"{span.days} days asked for; at granularity={granularity.value} a range has at most {limit}"
         )
+        errors.append(_error("to", message))
+    if errors:
         raise InvalidContent(
-            f"The range is too long: {message}. Ask for a coarser granularity or a shorter range.",
-            errors=[_error("to", message)],
+            "The range asked for is not valid: " + "; ".join(error["message"] for error in errors) + ".",
+            errors=errors,
         )
     return span
 

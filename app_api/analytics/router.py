@@ -43,7 +43,10 @@ From = Annotated[
 ]
 To = Annotated[
     date | None,
-    Query(description="Last day (UTC) of the range, included; by default the last day the marts hold."),
+    Query(
+        alias="to",
+        description="Last day (UTC) of the range, included; by default the last day the marts hold.",
+    ),
 ]
 GranularityQuery = Annotated[
     Granularity,
