@@ -108,6 +108,10 @@ def _instructor(session: Session, viewer: Principal, instructor_id: uuid.UUID) -
     return users.get_user(session=session, user_id=instructor_id).role
 
 
+def _not_an_instructor(instructor_id: uuid.UUID) -> NotFound:
+    return NotFound(f"User {instructor_id} is not an instructor and teaches no course.")
+
+
 def instructor(
     *, session: Session, marts: Marts, viewer: Principal, instructor_id: uuid.UUID
 ) -> InstructorAnalytics:
@@ -120,7 +124,7 @@ def instructor(
     if row is not None:
         return InstructorAnalytics(**row)
     if role != "instructor":
-        raise NotFound(f"User {instructor_id} is not an instructor and teaches no course.")
+        raise _not_an_instructor(instructor_id)
     # An instructor the marts have not seen yet (made one since the pipeline last ran) has taught nobody.
     return InstructorAnalytics(
         instructor_id=instructor_id,
@@ -143,8 +147,10 @@ def instructor_courses(
     cursor: str | None,
     limit: int,
 ) -> CourseSummaryPage:
-    _instructor(session, viewer, instructor_id)
+    role = _instructor(session, viewer, instructor_id)
     taught = courses.courses_taught_by(session, instructor_id=instructor_id)
+    if role != "instructor" and not taught:
+        raise _not_an_instructor(instructor_id)
     require(session, marts.course_summary, marts.courses)
     return lists.course_summaries(
         session,
