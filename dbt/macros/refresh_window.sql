@@ -49,14 +49,43 @@
 
 
 {#
+    dbt records a model's sources when it parses the model, as a full build (is_incremental() false), so a
+    source read only on the incremental path would be missing from the lineage, and dbt's unit tests could
+    not mock it. Calling it here, whatever the path, makes learner_event_archive a parent of every model
+    that uses the window.
+#}
+{% macro declare_archive_dependency() -%}
+    {%- do source('skillstudio', 'learner_event_archive') -%}
+{%- endmacro %}
+
+
+{#
     The predicate a model puts on the rows it reads or writes. ``lookback_days`` widens the read side for
     rolling windows (WAU reads 6 days back, MAU 29). A full build keeps every row. ``day_column`` of the
     target names the column the window is measured on in {{ this }} when no vars are given.
 #}
 {% macro in_refresh_window(column, lookback_days=0, target_day_column='activity_date') -%}
+    {{- declare_archive_dependency() -}}
     {%- if is_incremental() -%}
         ({{ column }} >= {{ refresh_from(target_day_column) }} - {{ lookback_days }}
             and {{ column }} <= {{ refresh_to() }})
+    {%- else -%}
+        true
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#
+    The same window on a timestamp column, as a half-open range of UTC instants: the predicate a model
+    puts on ``occurred_at`` when it reads events. A predicate on the derived ``occurred_on`` cannot prune
+    learner_events' month partitions, so a one-day refresh would scan every month; this one scans the
+    window's months only.
+#}
+{% macro in_refresh_window_utc(column, lookback_days=0, target_day_column='activity_date') -%}
+    {{- declare_archive_dependency() -}}
+    {%- if is_incremental() -%}
+        ({{ column }} >= ({{ refresh_from(target_day_column) }} - {{ lookback_days }})::timestamp at time zone 'UTC'
+            and {{ column }} < ({{ refresh_to() }} + 1)::timestamp at time zone 'UTC')
     {%- else -%}
         true
     {%- endif -%}

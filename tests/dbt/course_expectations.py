@@ -302,6 +302,56 @@ def fct_course_daily(warehouse: Warehouse) -> dict[tuple[uuid.UUID, date], Row]:
     return expected
 
 
+def platform_daily(happened: list[Event]) -> list[Row]:
+    """fct_platform_daily's rows, in day order, from every event of the history."""
+    by_day: dict[date, list[Event]] = defaultdict(list)
+    first_day: dict[uuid.UUID, date] = {}
+    for event in happened:
+        by_day[event.day].append(event)
+        first_day[event.actor_id] = min(event.day, first_day.get(event.actor_id, event.day))
+    actors_by_day = {day: {e.actor_id for e in day_events} for day, day_events in by_day.items()}
+    new_by_day = Counter(first_day.values())
+
+    def active(day: date, days: int) -> int:
+        return len(set().union(*(actors_by_day.get(day - timedelta(days=n), set()) for n in range(days))))
+
+    rows = []
+    day, last = min(by_day), max(by_day)
+    while day <= last:
+        day_events = by_day.get(day, [])
+
+        def count(verb: str | tuple[str, ...], object_type: str, day_events: list[Event] = day_events) -> int:
+            verbs = (verb,) if isinstance(verb, str) else verb
+            return sum(e.verb in verbs and e.object_type == object_type for e in day_events)
+
+        dau, wau, mau = active(day, 1), active(day, 7), active(day, 30)
+        quiz_attempts, quiz_passes = count(SUBMISSIONS, "assessment"), count("passed", "assessment")
+        rows.append(
+            (
+                day,
+                dau,
+                wau,
+                mau,
+                ratio(dau, mau),
+                new_by_day.get(day, 0),
+                count("registered", "course"),
+                count("unregistered", "course"),
+                count("completed", "lesson"),
+                count("completed", "course"),
+                quiz_attempts,
+                quiz_passes,
+                ratio(quiz_passes, quiz_attempts),
+                len({e.course_id for e in day_events if e.course_id is not None}),
+            )
+        )
+        day += timedelta(days=1)
+    return rows
+
+
+def fct_platform_daily(warehouse: Warehouse) -> dict[date, Row]:
+    return {row[0]: row for row in platform_daily(events(warehouse))}
+
+
 def fct_course_summary(warehouse: Warehouse) -> dict[tuple[uuid.UUID, uuid.UUID | None], Row]:
     """A row per course (run None) over all its enrollments and per run over the run's."""
     scopes: list[tuple[uuid.UUID, uuid.UUID | None]] = [

@@ -71,6 +71,12 @@ MARTS: dict[str, tuple[Callable[[Warehouse], dict[Any, tuple[Any, ...]]], str, s
         "course_id, lesson_id, lesson_number, lesson_position, module_id, learners_reached, "
         "learners_completed, learners_left_after",
     ),
+    "fct_platform_daily": (
+        expect.fct_platform_daily,
+        "activity_date",
+        "activity_date, dau, wau, mau, dau_mau_ratio, new_learners, enrollments, drops, lesson_completions, "
+        "course_completions, quiz_attempts, quiz_passes, quiz_pass_rate, active_courses",
+    ),
     "fct_instructor_summary": (
         expect.fct_instructor_summary,
         "instructor_id",
@@ -82,8 +88,8 @@ MARTS: dict[str, tuple[Callable[[Warehouse], dict[Any, tuple[Any, ...]]], str, s
 def mart_rows(warehouse: Warehouse, mart: str) -> dict[Any, tuple[Any, ...]]:
     _, key, others = MARTS[mart]
     width = len(key.split(","))
-    # The funnel's key is one of its columns already; the others start with their key.
-    columns = others if mart == "fct_course_lesson_funnel" else f"{key}, {others}"
+    # The funnel's and the platform's keys are among their columns already; the others start with their key.
+    columns = others if mart in ("fct_course_lesson_funnel", "fct_platform_daily") else f"{key}, {others}"
     rows = warehouse.rows(f"select {key}, {columns} from analytics.{mart}")
     return {(row[0] if width == 1 else tuple(row[:width])): tuple(row[width:]) for row in rows}
 
@@ -108,6 +114,10 @@ def test_generated_history_exercises_every_figure(generated_warehouse: Warehouse
     assert len(courses) == 10
     assert all(row[5] > 0 and row[6] > 0 and row[8] is not None and row[12] is not None for row in courses)
     assert sum(row[9] for row in courses) > 0 and len({row[7] for row in courses}) > 1
+    platform = expect.fct_platform_daily(generated_warehouse).values()
+    assert all(sum(row[column] for row in platform) > 0 for column in range(5, 12))
+    assert any(row[13] > 1 for row in platform)
+    assert any(row[12] is not None and 0 < row[12] < 1 for row in platform)
     # The 30-day window leaves out learners whose last course activity is older.
     assert sum(row[5] for row in courses) < sum(row[4] for row in courses)
     funnel = expect.fct_course_lesson_funnel(generated_warehouse).values()

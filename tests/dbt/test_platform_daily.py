@@ -16,7 +16,6 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -29,6 +28,7 @@ from pipelines.defs.analytics.project import DBT_PROJECT, dbt_resource, load_man
 from skillstudio.db import libpq_url
 from skillstudio.events.contract import Actor, Context, Statement, StatementObject, statement_to_row
 from skillstudio.events.store import write_events
+from tests.dbt import course_expectations as expect
 
 FIRST_DAY = date(2026, 9, 20)
 SPAN_DAYS = 45
@@ -208,30 +208,21 @@ def store(url: str, platform: Platform) -> None:
 
 
 def expected_platform_daily(statements: list[Statement]) -> list[tuple[Any, ...]]:
-    actors_by_day: dict[date, set[uuid.UUID]] = defaultdict(set)
-    first_day: dict[uuid.UUID, date] = {}
-    enrollments: dict[date, int] = defaultdict(int)
-    for statement in statements:
-        day = statement.timestamp.astimezone(UTC).date()
-        actors_by_day[day].add(statement.actor.id)
-        first_day[statement.actor.id] = min(day, first_day.get(statement.actor.id, day))
-        if statement.verb == "registered" and statement.object.type == "course":
-            enrollments[day] += 1
-
-    def active(day: date, days: int) -> int:
-        return len(
-            set().union(*(actors_by_day.get(day - timedelta(days=back), set()) for back in range(days)))
-        )
-
-    rows = []
-    day, last = min(actors_by_day), max(actors_by_day)
-    while day <= last:
-        dau, wau, mau = active(day, 1), active(day, 7), active(day, 30)
-        ratio = (Decimal(dau) / Decimal(mau)).quantize(Decimal("0.0001"), ROUND_HALF_UP) if mau else None
-        new_learners = sum(1 for first in first_day.values() if first == day)
-        rows.append((day, dau, wau, mau, ratio, new_learners, enrollments.get(day, 0)))
-        day += timedelta(days=1)
-    return rows
+    return expect.platform_daily(
+        [
+            expect.Event(
+                actor_id=statement.actor.id,
+                occurred_at=statement.timestamp,
+                verb=statement.verb,
+                object_type=statement.object.type,
+                object_id=statement.object.id,
+                course_id=statement.context.course_id if statement.context else None,
+                enrollment_id=statement.context.registration if statement.context else None,
+                score_scaled=None,
+            )
+            for statement in statements
+        ]
+    )
 
 
 def expected_interactions(statements: list[Statement]) -> dict[tuple[uuid.UUID, uuid.UUID], tuple[Any, ...]]:
@@ -305,7 +296,8 @@ def _rows(url: str, query: str) -> list[tuple[Any, ...]]:
 def test_platform_daily_matches_metrics_computed_from_the_events(build: Build) -> None:
     actual = _rows(
         build.url,
-        "select activity_date, dau, wau, mau, dau_mau_ratio, new_learners, enrollments "
+        "select activity_date, dau, wau, mau, dau_mau_ratio, new_learners, enrollments, drops, "
+        "lesson_completions, course_completions, quiz_attempts, quiz_passes, quiz_pass_rate, active_courses "
         "from analytics.fct_platform_daily order by activity_date",
     )
     expected = expected_platform_daily(build.platform.statements)
@@ -320,25 +312,31 @@ def test_platform_daily_matches_metrics_computed_from_the_events(build: Build) -
     assert sum(row[5] for row in actual) == len({s.actor.id for s in build.platform.statements})
     assert max(row[3] for row in actual) > max(row[2] for row in actual) > max(row[1] for row in actual)
     assert sum(row[6] for row in actual) > len(build.platform.enrollments)  # re-registrations count
+    assert sum(row[7] for row in actual) > 0 and max(row[13] for row in actual) > 1
 
 
-def test_column_types_are_integers_and_a_rounded_ratio(build: Build) -> None:
-    columns = dict(
-        _rows(
-            build.url,
-            "select column_name, data_type from information_schema.columns "
-            "where table_schema = 'analytics' and table_name = 'fct_platform_daily'",
-        )
+def test_column_types_are_integers_and_rounded_ratios_in_order(build: Build) -> None:
+    columns = _rows(
+        build.url,
+        "select column_name, data_type from information_schema.columns "
+        "where table_schema = 'analytics' and table_name = 'fct_platform_daily' order by ordinal_position",
     )
-    assert columns == {
-        "activity_date": "date",
-        "dau": "bigint",
-        "wau": "bigint",
-        "mau": "bigint",
-        "dau_mau_ratio": "numeric",
-        "new_learners": "bigint",
-        "enrollments": "bigint",
-    }
+    assert columns == [
+        ("activity_date", "date"),
+        ("dau", "bigint"),
+        ("wau", "bigint"),
+        ("mau", "bigint"),
+        ("dau_mau_ratio", "numeric"),
+        ("new_learners", "bigint"),
+        ("enrollments", "bigint"),
+        ("drops", "bigint"),
+        ("lesson_completions", "bigint"),
+        ("course_completions", "bigint"),
+        ("quiz_attempts", "bigint"),
+        ("quiz_passes", "bigint"),
+        ("quiz_pass_rate", "numeric"),
+        ("active_courses", "bigint"),
+    ]
 
 
 def test_learner_course_interactions_match_the_events(build: Build) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 import random
-import re
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
@@ -13,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import jinja2
 import psycopg
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
@@ -36,18 +36,36 @@ MARCH = date(2024, 3, 1)
 
 
 def dbt_model(path: str, refs: dict[str, str]) -> str:
-    """A dbt model's SQL with refs inlined and the learner_events source read from ``all_events``."""
-    sql = re.sub(r"\{#.*?#\}", "", (MODELS / path).read_text(), flags=re.S)
-    sql = re.sub(r"\{\{\s*source\('skillstudio',\s*'learner_events'\)\s*\}\}", "all_events", sql)
-    return re.sub(r"\{\{\s*ref\('(\w+)'\)\s*\}\}", lambda match: f"({refs[match[1]]}) as {match[1]}", sql)
+    """A dbt model's SQL as a full build renders it, with refs inlined and the learner_events source read
+    from ``all_events``."""
+    template = jinja2.Environment(undefined=jinja2.StrictUndefined).from_string((MODELS / path).read_text())
+    return template.render(
+        config=lambda **_: "",
+        is_incremental=lambda: False,
+        var=lambda _name, default=None: default,
+        declare_archive_dependency=lambda: "",
+        in_refresh_window=lambda *_, **__: "true",
+        in_refresh_window_utc=lambda *_, **__: "true",
+        source=lambda _source, table: {"learner_events": "all_events"}[table],
+        ref=lambda name: f"({refs[name]}) as {name}",
+    )
 
 
 STAGING = dbt_model("staging/skillstudio/stg_skillstudio__learner_events.sql", {})
+COURSE_DAYS = dbt_model(
+    "intermediate/learning/int_learner_course_days_aggregated.sql",
+    {"stg_skillstudio__learner_events": STAGING},
+)
+FIRST_ACTIVE_DAYS = dbt_model(
+    "intermediate/platform/int_learner_first_active_days.sql",
+    {"int_learner_course_days_aggregated": COURSE_DAYS},
+)
 PLATFORM_DAILY = dbt_model(
-    "marts/platform/fct_platform_daily.sql", {"stg_skillstudio__learner_events": STAGING}
+    "marts/platform/fct_platform_daily.sql",
+    {"int_learner_course_days_aggregated": COURSE_DAYS, "int_learner_first_active_days": FIRST_ACTIVE_DAYS},
 )
 INTERACTIONS = dbt_model(
-    "marts/learning/fct_learner_course_interactions.sql", {"stg_skillstudio__learner_events": STAGING}
+    "marts/learning/fct_learner_course_interactions.sql", {"int_learner_course_days_aggregated": COURSE_DAYS}
 )
 
 

@@ -1,29 +1,15 @@
-{{ config(tags=['events']) }}
-
 {#
     Lesson events are matched to catalogue lessons by their object id, which the events API takes as free
     text: an object that is no lesson of the catalogue is left out. Events without a registration still
-    count as reaching the lesson (enrollment_id null).
+    count as reaching the lesson (enrollment_id null). The days come from the incremental
+    int_learner_lesson_days_aggregated, so this view never reads events.
 #}
 
 with
 
-lesson_events as (
+lesson_days as (
 
-    select
-        actor_id,
-        enrollment_id,
-        object_id,
-        min(occurred_at) as first_reached_at,
-        max(occurred_at) as last_reached_at,
-        min(occurred_at) filter (where verb = 'completed') as first_completed_at,
-        count(*) as event_count
-
-    from {{ ref('stg_skillstudio__learner_events') }}
-
-    where object_type = 'lesson'
-
-    group by actor_id, enrollment_id, object_id
+    select * from {{ ref('int_learner_lesson_days_aggregated') }}
 
 ),
 
@@ -33,10 +19,27 @@ lessons as (
 
 ),
 
+lesson_events as (
+
+    select
+        learner_id,
+        enrollment_id,
+        object_id,
+        min(first_reached_at) as first_reached_at,
+        max(last_reached_at) as last_reached_at,
+        min(first_completed_at) as first_completed_at,
+        sum(event_count)::bigint as event_count
+
+    from lesson_days
+
+    group by learner_id, enrollment_id, object_id
+
+),
+
 aggregated as (
 
     select
-        lesson_events.actor_id as learner_id,
+        lesson_events.learner_id,
         lesson_events.enrollment_id,
         lessons.lesson_id,
         lessons.course_id,

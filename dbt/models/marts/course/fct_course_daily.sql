@@ -1,39 +1,25 @@
-{{ config(materialized='table', tags=['events']) }}
+{{ config(
+    materialized='incremental',
+    tags=['daily'],
+    pre_hook="{{ delete_refresh_window('activity_date') }}",
+    on_schema_change='fail',
+) }}
 
 {#
-    One pass over the events: first per course, UTC day and learner (so that active learners is a plain
-    count rather than a distinct count over all of a day's events), then per course and day. Scores are
-    summed as numeric so that the average does not depend on the order rows are added in.
+    The learner course days of the window (int_learner_course_days_aggregated, one row per learner, course,
+    registration and UTC day) added up per course and day: a learner with two registrations in a course on
+    one day is one active learner. Scores are summed as numeric so that the average does not depend on the
+    order rows are added in.
 #}
 
 with
 
 learner_course_days as (
 
-    select
-        course_id,
-        occurred_on as activity_date,
-        actor_id,
-        count(*) filter (where verb = 'registered' and object_type = 'course') as enrollments,
-        count(*) filter (where verb = 'unregistered' and object_type = 'course') as drops,
-        count(*) filter (where verb = 'completed' and object_type = 'lesson') as lesson_completions,
-        count(*) filter (where verb = 'completed' and object_type = 'course') as completions,
-        count(*) filter (
-            where verb in ('passed', 'failed', 'completed') and object_type = 'assessment'
-        ) as assessment_attempts,
-        count(*) filter (where verb = 'passed' and object_type = 'assessment') as assessments_passed,
-        count(score_scaled) filter (
-            where verb in ('passed', 'failed', 'completed') and object_type = 'assessment'
-        ) as scored_assessment_attempts,
-        sum(score_scaled::numeric) filter (
-            where verb in ('passed', 'failed', 'completed') and object_type = 'assessment'
-        ) as assessment_score_sum
-
-    from {{ ref('stg_skillstudio__learner_events') }}
+    select * from {{ ref('int_learner_course_days_aggregated') }}
 
     where course_id is not null
-
-    group by course_id, occurred_on, actor_id
+        and {{ in_refresh_window('activity_date') }}
 
 ),
 
@@ -42,11 +28,11 @@ course_days as (
     select
         course_id,
         activity_date,
-        count(*) as active_learners,
+        count(distinct learner_id) as active_learners,
         sum(enrollments) as enrollments,
         sum(drops) as drops,
         sum(lesson_completions) as lesson_completions,
-        sum(completions) as completions,
+        sum(course_completions) as completions,
         sum(assessment_attempts) as assessment_attempts,
         sum(assessments_passed) as assessments_passed,
         sum(scored_assessment_attempts) as scored_assessment_attempts,

@@ -1,5 +1,3 @@
-{{ config(materialized='table', tags=['events']) }}
-
 {#
     An enrollment left the course after a lesson when the enrollment is dropped and that lesson was the
     last it reached: the lesson of its latest lesson event, the later lesson in course order when two

@@ -1,10 +1,8 @@
-{{ config(materialized='table', tags=['events']) }}
-
 {#
     Two grains in one table, told apart by course_run_id: a row per course over all its enrollments
     (course_run_id null), and a row per run of the course over the run's enrollments. Active learners are
     counted over the 30 UTC days ending on as_of_date, the last day any course had an event; only those
-    days' events are read, and the run of an event is that of its registration.
+    days' learner course days are read (never events), and the run of an event is that of its registration.
 #}
 
 with
@@ -14,16 +12,14 @@ recent_learner_enrollments as (
     select
         course_id,
         enrollment_id,
-        actor_id
+        learner_id as actor_id
 
-    from {{ ref('stg_skillstudio__learner_events') }}
+    from {{ ref('int_learner_course_days_aggregated') }}
 
     where course_id is not null
-        and occurred_at >= (
-            (select max(activity_date) - 29 from {{ ref('fct_course_daily') }})::timestamp at time zone 'UTC'
-        )
+        and activity_date >= (select max(activity_date) - 29 from {{ ref('fct_course_daily') }})
 
-    group by course_id, enrollment_id, actor_id
+    group by course_id, enrollment_id, learner_id
 
 ),
 

@@ -1,0 +1,227 @@
+"""The incremental convention held on a real history: refreshing day by day gives what one full build gives.
+
+Two databases get the same generated history. One is built at once. In the other the events arrive a day at
+a time, as they would in production: the first day's events and a full build, then each later day's events
+and a refresh of that day alone (``refresh_from`` = ``refresh_to`` = the day). Every incremental model must
+then hold the same rows in both. The tests after that one change the databases (a late event, an archived
+month), so they run in this file's order, on the warehouses of the module's fixture.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+
+from pipelines.defs.analytics.project import dbt_resource
+from skillstudio.db import libpq_url
+from skillstudio.events import write_events
+from skillstudio.events.contract import event_row
+from skillstudio.lake.archive import archive_closed_months
+from skillstudio.lake.store import LocalLakeStore
+from skillstudio.sources.synthetic import GeneratorConfig, generate
+
+# Ten days over a month's end, so that one month can be archived while the next stays live.
+HISTORY = GeneratorConfig(
+    learners=60, courses=5, days=10, seed=31, end_date=date(2026, 8, 4), batch_learners=60
+)
+ARCHIVED_MONTH = date(2026, 7, 1)
+FIRST_LIVE_MONTH = date(2026, 8, 1)
+INCREMENTAL_MODELS = (
+    "int_learner_course_days_aggregated",
+    "int_learner_lesson_days_aggregated",
+    "int_learner_first_active_days",
+    "fct_course_daily",
+    "fct_learner_course_interactions",
+    "fct_platform_daily",
+)
+# Models read from those: views and tables rebuilt whole, compared too.
+DERIVED_MODELS = ("int_learner_lessons_aggregated", "fct_course_summary", "fct_course_lesson_funnel")
+DAILY = "tag:daily"
+
+
+@dataclass(frozen=True)
+class Dbt:
+    """dbt on one database, with a target folder kept between runs so that parsing is partial."""
+
+    url: str
+    workdir: Path
+
+    def __call__(self, *args: str, check: bool = True) -> tuple[int, str]:
+        with pytest.MonkeyPatch.context() as monkeypatch:
+            monkeypatch.setenv("PGTZ", "Pacific/Auckland")
+            invocation = dbt_resource(self.url, self.workdir / "profiles").cli(
+                list(args), raise_on_error=False, target_path=self.workdir / "target"
+            )
+            output = "\n".join(str(event) for event in invocation.stream_raw_events())
+        returncode = invocation.process.returncode
+        assert returncode == 0 or not check, output
+        return returncode, output
+
+    def refresh(self, first: date, last: date | None = None) -> None:
+        window = f"{{refresh_from: '{first}', refresh_to: '{last or first}'}}"
+        self("run", "--select", DAILY, "--vars", window)
+
+    def rows(self, query: str, *params: Any) -> list[tuple[Any, ...]]:
+        with psycopg.connect(libpq_url(self.url)) as conn:
+            return conn.execute(query, params or None).fetchall()
+
+    def model(self, name: str) -> list[tuple[Any, ...]]:
+        """Every row of a model, every column, in a total order."""
+        width = self.rows(
+            "select count(*) from information_schema.columns where table_schema = 'analytics' "
+            "and table_name = %s",
+            name,
+        )[0][0]
+        assert width, f"{name} is not built"
+        order = ", ".join(str(position) for position in range(1, width + 1))
+        return self.rows(f"select * from analytics.{name} order by {order}")
+
+    def snapshot(self, models: tuple[str, ...] = INCREMENTAL_MODELS) -> dict[str, list[tuple[Any, ...]]]:
+        return {name: self.model(name) for name in models}
+
+
+@dataclass(frozen=True)
+class Histories:
+    at_once: Dbt
+    day_by_day: Dbt
+    days: list[date]
+
+
+def _generated(database_factory: Callable[[], str]) -> str:
+    url = database_factory()
+    with psycopg.connect(libpq_url(url)) as conn:
+        generate(conn, HISTORY)
+        conn.commit()
+    return url
+
+
+@pytest.fixture(scope="module")
+def histories(database_factory: Callable[[], str], tmp_path_factory: pytest.TempPathFactory) -> Histories:
+    at_once = Dbt(_generated(database_factory), tmp_path_factory.mktemp("dbt-at-once"))
+    at_once("build")
+
+    day_by_day = Dbt(_generated(database_factory), tmp_path_factory.mktemp("dbt-day-by-day"))
+    with psycopg.connect(libpq_url(day_by_day.url)) as conn:
+        conn.execute("create table held_events as select * from learner_events")
+        conn.execute("delete from learner_events")
+        days = [
+            day
+            for (day,) in conn.execute(
+                "select distinct (occurred_at at time zone 'UTC')::date from held_events order by 1"
+            )
+        ]
+        conn.commit()
+
+    def arrive(day: date) -> None:
+        with psycopg.connect(libpq_url(day_by_day.url)) as conn:
+            conn.execute(
+                "insert into learner_events select * from held_events "
+                "where (occurred_at at time zone 'UTC')::date = %s",
+                (day,),
+            )
+
+    arrive(days[0])
+    day_by_day("build")
+    for day in days[1:]:
+        arrive(day)
+        day_by_day.refresh(day)
+    day_by_day("build", "--exclude", DAILY)  # the tables read from the incremental ones, and every test
+    return Histories(at_once=at_once, day_by_day=day_by_day, days=days)
+
+
+def test_day_by_day_refreshes_equal_one_full_build(histories: Histories) -> None:
+    at_once = histories.at_once.snapshot(INCREMENTAL_MODELS + DERIVED_MODELS)
+    day_by_day = histories.day_by_day.snapshot(INCREMENTAL_MODELS + DERIVED_MODELS)
+
+    for name in at_once:
+        assert day_by_day[name] == at_once[name], name
+    # The history spans the days, both months and the figures the windows are about.
+    daily = at_once["fct_platform_daily"]
+    assert [row[0] for row in daily] == histories.days and len(histories.days) == HISTORY.days
+    assert {day.month for day in histories.days} == {7, 8}
+    assert all(row[1] > 0 for row in daily) and daily[-1][3] > daily[-1][2] > daily[-1][1]
+    assert sum(row[5] for row in daily) == len(at_once["int_learner_first_active_days"]) > 0
+    assert all(at_once[name] for name in at_once)
+
+
+def test_refreshing_a_day_again_changes_nothing(histories: Histories) -> None:
+    before = histories.day_by_day.snapshot()
+
+    histories.day_by_day.refresh(histories.days[-1])
+    histories.day_by_day.refresh(histories.days[3], histories.days[6])
+
+    assert histories.day_by_day.snapshot() == before
+
+
+def _late_event(url: str, day: date, course_id: uuid.UUID, actor_id: uuid.UUID) -> None:
+    at = datetime.combine(day, time(23, 59, 59), UTC)
+    rows = [
+        event_row(occurred_at=at, actor_id=actor_id, verb="registered", object_type="course",
+                  object_id=str(course_id), course_id=course_id),
+        event_row(occurred_at=at, actor_id=actor_id, verb="passed", object_type="assessment",
+                  object_id="late-quiz", course_id=course_id, score_scaled=0.9),
+    ]  # fmt: skip
+    with psycopg.connect(libpq_url(url)) as conn:
+        write_events(conn, rows)
+        conn.commit()
+
+
+def test_a_late_event_is_picked_up_when_its_day_is_refreshed(histories: Histories) -> None:
+    day = histories.days[2]
+    course_id = histories.at_once.rows("select course_id from courses order by course_id limit 1")[0][0]
+    actor_id = uuid.UUID("00000000-0000-4000-8000-00000000a7e0")
+    daily_of = "select * from analytics.fct_platform_daily where activity_date = %s"
+    before = histories.day_by_day.rows(daily_of, day)[0]
+    for dbt in (histories.at_once, histories.day_by_day):
+        _late_event(dbt.url, day, course_id, actor_id)
+
+    histories.day_by_day.refresh(day)
+
+    after = histories.day_by_day.rows(daily_of, day)[0]
+    # A newcomer: dau, wau, mau, new_learners, enrollments, quiz_attempts and quiz_passes each gain one.
+    gained = [after[column] - before[column] for column in (1, 2, 3, 5, 6, 7, 8, 9, 10, 11)]
+    assert gained == [1, 1, 1, 1, 1, 0, 0, 0, 1, 1]
+    assert histories.day_by_day.rows(
+        "select first_active_on from analytics.int_learner_first_active_days where learner_id = %s", actor_id
+    ) == [(day,)]
+    assert histories.day_by_day.rows(
+        "select event_count, is_enrolled from analytics.fct_learner_course_interactions "
+        "where learner_id = %s",
+        actor_id,
+    ) == [(1, True)]
+    # Refreshing the days after it as well (their WAU and MAU include the newcomer) gives the full build.
+    histories.day_by_day.refresh(day, histories.days[-1])
+    histories.at_once("run", "--select", DAILY, "--full-refresh")
+    assert histories.day_by_day.snapshot() == histories.at_once.snapshot()
+
+
+def test_archived_month_keeps_its_rows_and_refuses_a_full_build(histories: Histories, tmp_path: Path) -> None:
+    dbt = histories.day_by_day
+    before = dbt.snapshot()
+    july = [day for day in histories.days if day < FIRST_LIVE_MONTH]
+    assert len(july) >= 2
+
+    results = archive_closed_months(libpq_url(dbt.url), LocalLakeStore(tmp_path), before=FIRST_LIVE_MONTH)
+
+    assert [(result.month, result.action) for result in results] == [(ARCHIVED_MONTH, "archived")]
+    assert dbt.rows("select count(*) from learner_events where occurred_at < %s", FIRST_LIVE_MONTH) == [(0,)]
+    # A window over both months refreshes August alone; July's rows, and August's MAU over July, stay.
+    dbt.refresh(july[0], histories.days[-1])
+    assert dbt.snapshot() == before
+    dbt("run", "--select", DAILY)  # without vars: from each model's last day
+    assert dbt.snapshot() == before
+    assert any(row[0] in july for row in before["fct_platform_daily"])
+
+    returncode, output = dbt("run", "--select", DAILY, "--full-refresh", check=False)
+
+    assert returncode != 0
+    assert f"learner_events months up to {ARCHIVED_MONTH} are archived to the lake" in output
+    assert "drop_archived_days" in output
+    assert dbt.snapshot() == before
