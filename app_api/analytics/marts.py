@@ -19,7 +19,20 @@ from skillstudio.errors import Unavailable
 # The pipeline runs daily and on fresh events; a client asking before it has run may retry this much later.
 RETRY_AFTER_SECONDS = 300
 
-PLATFORM_DAILY_COLUMNS = ("activity_date", "dau", "wau", "mau", "new_learners", "enrollments")
+PLATFORM_DAILY_COLUMNS = (
+    "activity_date",
+    "dau",
+    "wau",
+    "mau",
+    "new_learners",
+    "enrollments",
+    "drops",
+    "lesson_completions",
+    "course_completions",
+    "quiz_attempts",
+    "quiz_passes",
+    "active_courses",
+)
 COURSE_DAILY_COLUMNS = (
     "course_id",
     "activity_date",

@@ -88,8 +88,9 @@ def _responses(*codes: int, series: bool = False) -> dict[int | str, dict[str, A
     response_model=PlatformSeries,
     summary="Platform activity over time (admins)",
     description="A series from `fct_platform_daily`: per period the mean DAU, WAU and MAU on its last day, "
-    "new learners and enrollments; totals over the range and their % change against the previous range of "
-    "the same length.",
+    "new learners, enrollments, drops, lesson and course completions, quiz attempts, passes and pass rate, "
+    "and the mean of active courses; totals over the range and their % change against the previous range "
+    "of the same length.",
     responses=_responses(401, 403, series=True),
 )
 def platform(

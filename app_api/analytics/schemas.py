@@ -38,6 +38,13 @@ class PlatformFigures(BaseModel):
     )
     new_learners: int = Field(description="Actors whose first event ever fell in the period.")
     enrollments: int = Field(description="Course registrations in the period.")
+    drops: int = Field(description="Course unregistrations in the period.")
+    lesson_completions: int = Field(description="Lessons completed in the period.")
+    course_completions: int = Field(description="Courses completed in the period.")
+    quiz_attempts: int = Field(description="Submitted assessment attempts in the period.")
+    quiz_passes: int = Field(description="Passed assessment attempts in the period.")
+    quiz_pass_rate: float | None = Field(description="quiz_passes / quiz_attempts; null without attempts.")
+    active_courses: float = Field(description=f"Courses with any learner event per day. {MEAN_OF_DAYS}")
 
 
 class PlatformPeriod(PlatformFigures):
@@ -55,6 +62,13 @@ class PlatformChange(BaseModel):
     mau: float | None
     new_learners: float | None = Field(description="User growth: the % change in new learners.")
     enrollments: float | None
+    drops: float | None
+    lesson_completions: float | None
+    course_completions: float | None
+    quiz_attempts: float | None
+    quiz_passes: float | None
+    quiz_pass_rate: float | None = Field(description="The % change of the rate itself (not in points).")
+    active_courses: float | None
 
 
 class PlatformSeries(BaseModel):

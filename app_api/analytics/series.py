@@ -37,6 +37,12 @@ PLATFORM_METRICS = {
     "mau": Aggregate.last,
     "new_learners": Aggregate.sum,
     "enrollments": Aggregate.sum,
+    "drops": Aggregate.sum,
+    "lesson_completions": Aggregate.sum,
+    "course_completions": Aggregate.sum,
+    "quiz_attempts": Aggregate.sum,
+    "quiz_passes": Aggregate.sum,
+    "active_courses": Aggregate.mean,
 }
 COURSE_METRICS = {
     "active_learners": Aggregate.mean,
@@ -76,7 +82,9 @@ def platform_series(
     )
 
     def figures(period: Period) -> dict[str, Any]:
-        return aggregate(daily, period, PLATFORM_METRICS)
+        found = aggregate(daily, period, PLATFORM_METRICS)
+        # Summed passes over summed attempts: the days' rates are not averaged.
+        return {**found, "quiz_pass_rate": ratio(found["quiz_passes"], found["quiz_attempts"])}
 
     totals = figures(span)
     previous_totals = figures(before) if before is not None else None

@@ -14,12 +14,25 @@ from skillstudio.settings import Settings
 from tests.app_api.analytics.conftest import API, Analytics, analytics_on, instructor
 from tests.warehouses import Warehouse
 
+SUMS = (
+    "new_learners",
+    "enrollments",
+    "drops",
+    "lesson_completions",
+    "course_completions",
+    "quiz_attempts",
+    "quiz_passes",
+)
+MEANS = ("dau", "active_courses")
+LASTS = ("wau", "mau")
+FIGURES = (*MEANS, *LASTS, *SUMS, "quiz_pass_rate")
 
-def _mart(generated: Analytics) -> dict[date, dict[str, int]]:
+
+def _mart(generated: Analytics) -> dict[date, dict[str, Any]]:
+    names = (*MEANS, *LASTS, *SUMS, "quiz_pass_rate")
     rows = generated.warehouse.rows(
-        "select activity_date, dau, wau, mau, new_learners, enrollments from analytics.fct_platform_daily"
+        f"select activity_date, {', '.join(names)} from analytics.fct_platform_daily"
     )
-    names = ("dau", "wau", "mau", "new_learners", "enrollments")
     return {row[0]: dict(zip(names, row[1:], strict=True)) for row in rows}
 
 
@@ -27,19 +40,20 @@ def _days(start: date, end: date) -> list[date]:
     return [start + timedelta(days=n) for n in range((end - start).days + 1)]
 
 
-def _expected(mart: dict[date, dict[str, int]], start: date, end: date) -> dict[str, Any]:
+def _expected(mart: dict[date, dict[str, Any]], start: date, end: date) -> dict[str, Any]:
     days = _days(start, end)
-    return {
-        "dau": round(sum(mart[day]["dau"] for day in days) / len(days), 2),
-        "wau": mart[end]["wau"],
-        "mau": mart[end]["mau"],
-        "new_learners": sum(mart[day]["new_learners"] for day in days),
-        "enrollments": sum(mart[day]["enrollments"] for day in days),
+    expected: dict[str, Any] = {
+        name: round(sum(mart[day][name] for day in days) / len(days), 2) for name in MEANS
     }
+    expected |= {name: mart[end][name] for name in LASTS}
+    expected |= {name: sum(mart[day][name] for day in days) for name in SUMS}
+    attempts, passes = expected["quiz_attempts"], expected["quiz_passes"]
+    expected["quiz_pass_rate"] = round(passes / attempts, 4) if attempts else None
+    return expected
 
 
 def _figures(item: dict[str, Any]) -> dict[str, Any]:
-    return {name: item[name] for name in ("dau", "wau", "mau", "new_learners", "enrollments")}
+    return {name: item[name] for name in FIGURES}
 
 
 def test_the_default_is_30_days_by_day_ending_on_the_marts_last_day(generated: Analytics) -> None:
@@ -58,7 +72,11 @@ def test_the_default_is_30_days_by_day_ending_on_the_marts_last_day(generated: A
     ]
     for item in body["periods"]:
         day = date.fromisoformat(item["start"])
-        assert _figures(item) == {**mart[day], "dau": float(mart[day]["dau"])}
+        assert _figures(item) == _expected(mart, day, day)
+        # A day's pass rate is the mart's own.
+        rate = mart[day]["quiz_pass_rate"]
+        assert item["quiz_pass_rate"] == (None if rate is None else float(rate))
+    assert any(item["quiz_attempts"] for item in body["periods"])
     assert body["totals"] == _expected(mart, last - timedelta(days=29), last)
 
 
@@ -66,15 +84,24 @@ def test_figures_agree_with_the_raw_events(generated: Analytics) -> None:
     """The API's figures follow from the events themselves, not only from the mart's rows."""
     start, end = date(2026, 8, 10), date(2026, 8, 23)
     body = generated.ok("/platform", **{"from": str(start), "to": str(end), "granularity": "week"})
-    [(active_days, enrollments)] = generated.warehouse.rows(
+    [(active_days, enrollments, completions, attempts, passes, course_days)] = generated.warehouse.rows(
         "select count(distinct (actor_id, (occurred_at at time zone 'UTC')::date)), "
-        "count(*) filter (where verb = 'registered' and object_type = 'course') "
+        "count(*) filter (where verb = 'registered' and object_type = 'course'), "
+        "count(*) filter (where verb = 'completed' and object_type = 'course'), "
+        "count(*) filter (where verb in ('passed', 'failed', 'completed') and object_type = 'assessment'), "
+        "count(*) filter (where verb = 'passed' and object_type = 'assessment'), "
+        "count(distinct (course_id, (occurred_at at time zone 'UTC')::date)) "
+        "filter (where course_id is not null) "
         "from learner_events where (occurred_at at time zone 'UTC')::date between %s and %s",
         start,
         end,
     )
     assert body["totals"]["dau"] == round(active_days / 14, 2)
     assert body["totals"]["enrollments"] == enrollments
+    assert body["totals"]["course_completions"] == completions
+    assert (body["totals"]["quiz_attempts"], body["totals"]["quiz_passes"]) == (attempts, passes)
+    assert body["totals"]["quiz_pass_rate"] == round(passes / attempts, 4)
+    assert body["totals"]["active_courses"] == round(course_days / 14, 2)
     [(mau,)] = generated.warehouse.rows(
         "select count(distinct actor_id) from learner_events "
         "where (occurred_at at time zone 'UTC')::date between %s::date - 29 and %s",
