@@ -23,6 +23,10 @@ from skillstudio.sources.synthetic.config import (
 
 LESSON, QUIZ = 0, 1
 SKILLS_PER_COURSE = 2
+# Every generated question is single choice among these options.
+OPTIONS = ("a", "b", "c", "d")
+# How far an author's difficulty estimate (what the item bank stores) strays from the hidden difficulty.
+AUTHORING_ERROR = 0.5
 
 
 def random_ids(rng: np.random.Generator, count: int) -> np.ndarray:
@@ -71,6 +75,8 @@ class Catalogue:
     question_skill: np.ndarray
     difficulty: np.ndarray
     discrimination: np.ndarray
+    question_answer: np.ndarray  # index into OPTIONS of each question's correct option
+    authored_difficulty: np.ndarray  # the item bank's difficulty: the author's estimate, one decimal
     step_kind: np.ndarray  # (courses, max steps): LESSON or QUIZ, -1 past the end
     step_item: np.ndarray  # lesson or quiz index of each step
     step_count: np.ndarray
@@ -132,6 +138,13 @@ def build_catalogue(config: GeneratorConfig, first_day: date) -> Catalogue:
     quiz_questions = np.full((len(quiz_course), high), -1)
     quiz_questions[question_quiz, question_position - 1] = np.arange(len(question_quiz))
 
+    # Authoring has its own stream: the catalogue above stays what it was without it.
+    authoring = np.random.default_rng([config.seed, 2])
+    question_answer = authoring.integers(len(OPTIONS), size=len(question_quiz))
+    authored_difficulty = np.round(
+        np.clip(difficulty + authoring.normal(scale=AUTHORING_ERROR, size=len(question_quiz)), -6.0, 6.0), 1
+    )
+
     step_kind, step_item = _course_steps(lesson_counts, quiz_counts)
     object_strings = id_strings(np.concatenate([course_ids, lesson_ids, quiz_ids, question_ids]))
     titles = [f"{SUBJECTS[s]} {TOPICS[i % len(TOPICS)]} {i + 1}" for i, s in enumerate(subject_index)]
@@ -163,6 +176,8 @@ def build_catalogue(config: GeneratorConfig, first_day: date) -> Catalogue:
         question_skill=question_skill,
         difficulty=difficulty,
         discrimination=discrimination,
+        question_answer=question_answer,
+        authored_difficulty=authored_difficulty,
         step_kind=step_kind,
         step_item=step_item,
         step_count=lesson_counts + quiz_counts,

@@ -1,4 +1,5 @@
-"""Enrollments, quiz attempts and dropouts of one batch, kept as arrays while the simulation runs."""
+"""Enrollments, quiz attempts, their answers and dropouts of one batch, kept as arrays while the simulation
+runs."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ DISTINCTION = 0.85
 
 
 class Records:
-    """Enrollment ``i`` is row ``i`` of the enrollment arrays; attempts and dropouts are appended."""
+    """Enrollment ``i`` is row ``i`` of the enrollment arrays; attempts, answers and dropouts are appended.
+    An answer names its attempt by the attempt's row in the joined attempt arrays."""
 
     def __init__(self, capacity: int) -> None:
         self.count = 0
@@ -27,6 +29,10 @@ class Records:
         self.attempts: dict[str, list[np.ndarray]] = {
             name: []
             for name in ("id", "quiz", "learner", "enrollment", "number", "started", "submitted", "score")
+        }
+        self.attempt_count = 0
+        self.answers: dict[str, list[np.ndarray]] = {
+            name: [] for name in ("attempt", "question", "position", "served", "answered", "correct")
         }
         self.dropouts: dict[str, list[np.ndarray]] = {
             name: [] for name in ("enrollment", "at", "reason", "failures", "hazard")
@@ -48,7 +54,8 @@ class Records:
         started: np.ndarray,
         submitted: np.ndarray,
         score: np.ndarray,
-    ) -> None:
+    ) -> np.ndarray:
+        """Append attempts; returns their rows (for ``answer``)."""
         values = {
             "id": random_ids(rng, len(quiz)),
             "quiz": quiz,
@@ -64,6 +71,30 @@ class Records:
         first = number == 1
         np.add.at(self.first_scores, enrollment[first], score[first])
         np.add.at(self.first_quizzes, enrollment[first], 1.0)
+        rows = np.arange(self.attempt_count, self.attempt_count + len(quiz))
+        self.attempt_count += len(quiz)
+        return rows
+
+    def answer(
+        self,
+        attempt: np.ndarray,
+        question: np.ndarray,
+        position: int,
+        served: np.ndarray,
+        answered: np.ndarray,
+        correct: np.ndarray,
+    ) -> None:
+        """Questions at ``position`` (from 1) of ``attempt`` rows, served and answered at those times."""
+        values = {
+            "attempt": attempt,
+            "question": question,
+            "position": np.full(len(attempt), position, dtype=np.int32),
+            "served": served,
+            "answered": answered,
+            "correct": correct,
+        }
+        for name, value in values.items():
+            self.answers[name].append(value)
 
     def complete(self, enrollment: np.ndarray, at: np.ndarray) -> None:
         self.status[enrollment], self.ended_at[enrollment] = COMPLETED, at

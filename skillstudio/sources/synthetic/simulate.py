@@ -167,6 +167,7 @@ class Simulation:
         obj = cat.quiz_object + quiz
         self.events.add("attempted", started, who, obj, course, enrollment, attempt=attempt)
         clock, correct, size = started.copy(), np.zeros(len(who)), cat.quiz_size[quiz]
+        answers: list[tuple[np.ndarray, np.ndarray, int, np.ndarray, np.ndarray, np.ndarray]] = []
         for position in range(cat.quiz_questions.shape[1]):
             on = np.flatnonzero(position < size)
             learner, question = who[on], cat.quiz_questions[quiz[on], position]
@@ -178,7 +179,9 @@ class Simulation:
                 cat.discrimination[question] * (theta - cat.difficulty[question])
             )
             seconds = np.clip(rng.lognormal(np.log(40.0), 0.5, len(on)), 5.0, 180.0)
+            served = clock[on]
             clock[on] += (seconds * 1_000_000).astype(np.int64)
+            answers.append((on, question, position + 1, served, clock[on], right))
             self.events.add(
                 "answered",
                 clock[on],
@@ -210,7 +213,9 @@ class Simulation:
                 success=passed[mask],
                 duration=duration[mask],
             )
-        self.records.attempt(rng, quiz, who, enrollment, attempt, started, submitted, score)
+        rows = self.records.attempt(rng, quiz, who, enrollment, attempt, started, submitted, score)
+        for on, question, number, served, answered, right in answers:
+            self.records.answer(rows[on], question, number, served, answered, right)
         self.failures[who] = np.where(passed, self.failures[who] * 0.5, self.failures[who] + 1.0)
         self.momentum[who[~passed]] -= model.failure_discouragement
         self.session_steps[who[~passed]] = 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -9,7 +10,7 @@ import numpy as np
 import psycopg
 
 from skillstudio.events import Categorical, copy_batches, copy_rows, foreign_keys_checked_once
-from skillstudio.sources.synthetic.catalogue import Catalogue, id_strings
+from skillstudio.sources.synthetic.catalogue import OPTIONS, Catalogue, id_strings
 from skillstudio.sources.synthetic.config import LEVELS
 from skillstudio.sources.synthetic.learners import Learners
 from skillstudio.sources.synthetic.records import COMPLETED, DROPPED, STATUSES, Records
@@ -26,8 +27,9 @@ def _same(value: Any, rows: int) -> Categorical:
 
 
 def write_catalogue(conn: psycopg.Connection, cat: Catalogue) -> np.ndarray:
-    """Skills (reusing any with the same slug), courses, lessons, quizzes, prerequisites; returns the
-    skill ids as stored, which differ from the drawn ones where a skill already existed."""
+    """Skills (reusing any with the same slug), courses, lessons, quizzes with their questions,
+    prerequisites; returns the skill ids as stored, which differ from the drawn ones where a skill already
+    existed."""
     slugs = [name.lower().replace(" ", "-") for name in cat.skill_names]
     with conn.cursor() as cursor:
         cursor.executemany(
@@ -113,7 +115,49 @@ def write_catalogue(conn: psycopg.Connection, cat: Catalogue) -> np.ndarray:
             "created_at": np.full(quizzes, created),
         },
     )
+    _write_questions(conn, cat, skill_ids, created)
     return skill_ids
+
+
+def _write_questions(conn: psycopg.Connection, cat: Catalogue, skill_ids: np.ndarray, created: Any) -> None:
+    """The item bank: single-choice questions with the author's difficulty estimate (the hidden item
+    parameters stay in ``truth.question_items``), and each quiz's questions in order."""
+    questions = len(cat.question_ids)
+    course = cat.quiz_course[cat.question_quiz]
+    prompts = [
+        f"{cat.course_titles[c]}, quiz {cat.quiz_number[q]}, question {p}: {cat.skill_names[s]}"
+        for c, q, p, s in zip(
+            course, cat.question_quiz, cat.question_position, cat.question_skill, strict=True
+        )
+    ]
+    options = json.dumps([{"id": option, "text": f"Option {option.upper()}"} for option in OPTIONS])
+    copy_rows(
+        conn,
+        "questions",
+        {
+            "question_id": cat.question_ids,
+            "course_id": cat.course_ids[course],
+            "skill_id": skill_ids[cat.question_skill],
+            "question_type": _same("single_choice", questions),
+            "prompt": np.array(prompts),
+            "options": _same(options, questions),
+            "answer_key": Categorical(
+                cat.question_answer, [json.dumps({"correct_options": [o]}) for o in OPTIONS]
+            ),
+            "difficulty": cat.authored_difficulty,
+            "created_at": np.full(questions, created),
+            "updated_at": np.full(questions, created),
+        },
+    )
+    copy_rows(
+        conn,
+        "assessment_questions",
+        {
+            "assessment_id": cat.quiz_ids[cat.question_quiz],
+            "question_id": cat.question_ids,
+            "position": cat.question_position.astype(np.int32),
+        },
+    )
 
 
 @dataclass
@@ -192,6 +236,27 @@ def batch_rows(
                 "started_at": _times(attempts["started"]),
                 "submitted_at": _times(attempts["submitted"]),
                 "score_scaled": attempts["score"],
+            },
+        )
+    answers = Records.joined(records.answers)
+    if len(answers["question"]):
+        attempt, question = answers["attempt"].astype(np.int64), answers["question"].astype(np.int64)
+        correct = answers["correct"].astype(bool)
+        # The option chosen: the key when right, else one of the others, fixed by learner and question.
+        key = cat.question_answer[question]
+        wrong = (key + 1 + (attempts["learner"][attempt].astype(np.int64) + question) % 3) % len(OPTIONS)
+        rows.add(
+            "attempt_items",
+            {
+                "attempt_id": attempts["id"][attempt],
+                "question_id": cat.question_ids[question],
+                "position": answers["position"].astype(np.int32),
+                "served_at": _times(answers["served"]),
+                "response": Categorical(
+                    np.where(correct, key, wrong), [json.dumps({"value": o}) for o in OPTIONS]
+                ),
+                "is_correct": correct,
+                "answered_at": _times(answers["answered"]),
             },
         )
     dropouts = Records.joined(records.dropouts)

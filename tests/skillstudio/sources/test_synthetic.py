@@ -47,6 +47,10 @@ CONTENT = {
     "tastes": "select * from truth.learner_taste order by 1",
     "course_tastes": "select * from truth.course_taste order by 1",
     "items": "select * from truth.question_items order by 1",
+    "questions": "select question_id, course_id, skill_id, question_type, prompt, options, answer_key, "
+    "difficulty, discrimination from questions order by 1",
+    "quiz_questions": "select * from assessment_questions order by 1, 3",
+    "attempt_items": "select * from attempt_items order by 1, 3",
     "dropouts": "select * from truth.dropouts order by 1",
 }
 
@@ -140,6 +144,50 @@ def test_every_enrollment_tells_a_consistent_story(study: psycopg.Connection) ->
     assert one(conn, "select count(*) from learner_events where verb = 'attempted'") == one(
         conn, "select count(*) from assessment_attempts"
     )
+
+
+def test_the_item_bank_and_attempt_items_are_the_simulated_quizzes(study: psycopg.Connection) -> None:
+    conn = study
+    # The bank holds the truth's items, in the same quizzes, courses, skills and positions; its difficulty
+    # is an author's estimate near the hidden one, and its discrimination the uncalibrated default.
+    assert one(conn, """
+        select count(*) from truth.question_items t
+        full join questions q using (question_id)
+        left join assessment_questions a using (question_id)
+        where q.course_id is distinct from t.course_id or q.skill_id is distinct from t.skill_id
+           or a.assessment_id is distinct from t.assessment_id or a.position is distinct from t.position
+           or abs(q.difficulty - t.difficulty) > 2.5 or q.discrimination <> 1
+        """) == 0  # fmt: skip
+    error = one(conn, """
+        select avg(abs(q.difficulty - t.difficulty)), corr(q.difficulty, t.difficulty)
+        from questions q join truth.question_items t using (question_id)
+        """)  # fmt: skip
+    assert 0.2 < error[0] < 0.6 and error[1] > 0.6, error
+    # One attempt item per answered event: same learner, attempt, question, time and grade.
+    assert one(conn, """
+        select count(*) from learner_events v
+        full join (
+            select i.*, t.user_id, t.enrollment_id, t.attempt_number, t.started_at from attempt_items i
+            join assessment_attempts t using (attempt_id)
+        ) i on i.question_id::text = v.object_id and i.enrollment_id = v.registration
+            and i.attempt_number = v.attempt
+        where (v.verb = 'answered' or v.verb is null)
+          and (i.attempt_id is null or v.event_id is null or i.user_id <> v.actor_id
+               or i.answered_at <> v.occurred_at or i.is_correct <> v.success
+               or i.served_at >= i.answered_at or i.served_at < i.started_at)
+        """) == 0  # fmt: skip
+    assert one(conn, "select count(*) from attempt_items") == one(
+        conn, "select count(*) from learner_events where verb = 'answered'"
+    )
+    # An attempt's score is the share of its items answered right; the response is the key exactly then.
+    assert one(conn, """
+        select count(*) from assessment_attempts t join (
+            select attempt_id, avg(is_correct::int) as share, count(*) as items,
+                   bool_and(is_correct = (response->>'value' = answer_key->'correct_options'->>0)) as graded
+            from attempt_items join questions using (question_id) group by attempt_id
+        ) i using (attempt_id)
+        where abs(i.share - t.score_scaled) > 1e-9 or not i.graded
+        """) == 0  # fmt: skip
 
 
 def test_taste_drives_the_choice_of_courses(study: psycopg.Connection) -> None:
