@@ -19,6 +19,8 @@ from app_api.analytics.schemas import (
     CourseSummaryRead,
     FunnelPage,
     FunnelStep,
+    QuestionStats,
+    QuestionStatsPage,
 )
 from app_api.common.pagination import keyset, page_of, parse_cursor
 
@@ -159,5 +161,39 @@ def lesson_funnel(
             )
             for row in items
         ],
+        next_cursor=next_cursor,
+    )
+
+
+# Above any correlation: questions without a discrimination come after every one that has one.
+_NO_DISCRIMINATION = 2.0
+
+
+def question_stats(
+    session: Session,
+    marts: Marts,
+    *,
+    course_id: uuid.UUID,
+    flagged: bool | None,
+    cursor: str | None,
+    limit: int,
+) -> QuestionStatsPage:
+    """The course's answered questions, worst discrimination first (none last), then by question id."""
+    stats = marts.question_stats
+    tag = "analytics-questions"
+    after = parse_cursor(cursor, tag=tag, kinds=(float, uuid.UUID))
+    key = cast(func.coalesce(stats.c.discrimination, _NO_DISCRIMINATION), Float)
+    statement = select(stats, key.label("sort_key")).where(stats.c.course_id == course_id)
+    if flagged is not None:
+        statement = statement.where(stats.c.review_flag.is_(flagged))
+    statement = keyset(statement, columns=(key, stats.c.question_id), after=after, limit=limit)
+    rows = session.execute(statement).mappings().all()
+    items, next_cursor = page_of(
+        rows, limit=limit, tag=tag, key_of=lambda row: [row["sort_key"], row["question_id"]]
+    )
+    fields = QuestionStats.model_fields
+    return QuestionStatsPage(
+        course_id=course_id,
+        items=[QuestionStats(**{name: row[name] for name in fields}) for row in items],
         next_cursor=next_cursor,
     )

@@ -74,6 +74,31 @@ FUNNEL_COLUMNS = (
 LESSON_COLUMNS = ("lesson_id", "lesson_title")
 COURSE_COLUMNS = ("course_id", "course_title")
 COURSE_RUN_COLUMNS = ("course_run_id", "course_id", "course_run_code", "starts_on", "ends_on")
+QUESTION_STATS_COLUMNS = (
+    "question_id",
+    "course_id",
+    "skill_id",
+    "question_type",
+    "difficulty",
+    "attempts",
+    "learners",
+    "correct_answers",
+    "correct_share",
+    "discrimination",
+    "review_flag",
+    "review_reason",
+)
+LEARNER_DAILY_COLUMNS = (
+    "learner_id",
+    "activity_date",
+    "events",
+    "lessons_completed",
+    "answers",
+    "correct_answers",
+    "minutes",
+    "courses_active",
+    "current_streak_days",
+)
 INSTRUCTOR_SUMMARY_COLUMNS = (
     "instructor_id",
     "courses",
@@ -96,6 +121,8 @@ class Marts:
     courses: TableClause
     course_runs: TableClause
     instructor_summary: TableClause
+    question_stats: TableClause
+    learner_daily: TableClause
 
 
 def _table(name: str, columns: tuple[str, ...], schema: str) -> TableClause:
@@ -114,6 +141,8 @@ def marts_in(schema: str) -> Marts:
         courses=_table("dim_courses", COURSE_COLUMNS, schema),
         course_runs=_table("dim_course_runs", COURSE_RUN_COLUMNS, schema),
         instructor_summary=_table("fct_instructor_summary", INSTRUCTOR_SUMMARY_COLUMNS, schema),
+        question_stats=_table("fct_question_stats", QUESTION_STATS_COLUMNS, schema),
+        learner_daily=_table("fct_learner_daily", LEARNER_DAILY_COLUMNS, schema),
     )
 
 

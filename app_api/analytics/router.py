@@ -17,7 +17,9 @@ from app_api.analytics.schemas import (
     CourseSummaryPage,
     FunnelPage,
     InstructorAnalytics,
+    LearnerAnalytics,
     PlatformSeries,
+    QuestionStatsPage,
 )
 from app_api.common.parameters import DEFAULT_PAGE, Admin, Author, Cursor, Limit, problems
 from skillstudio.web.dependencies import SessionDep
@@ -58,6 +60,7 @@ Sort = Annotated[
 ]
 CourseId = Annotated[uuid.UUID, Path(description="The course.")]
 InstructorId = Annotated[uuid.UUID, Path(description="The instructor's user id.")]
+LearnerId = Annotated[uuid.UUID, Path(description="The learner's user id.")]
 
 _NOT_BUILT: dict[int | str, dict[str, Any]] = {
     503: {
@@ -171,6 +174,64 @@ def course_funnel(
 ) -> FunnelPage:
     return analytics.course_funnel(
         session=session, marts=marts, viewer=viewer, course_id=course_id, cursor=cursor, limit=limit
+    )
+
+
+@router.get(
+    "/courses/{course_id}/questions",
+    response_model=QuestionStatsPage,
+    summary="A course's question statistics (its instructor, admins)",
+    description="Its answered questions (`fct_question_stats`), worst discrimination first (none last): "
+    "how often and how well each is answered and whether an author should review it.",
+    responses=_responses(401, 403, 404),
+)
+def course_questions(
+    session: SessionDep,
+    viewer: CurrentUser,
+    marts: MartsDep,
+    course_id: CourseId,
+    flagged: Annotated[
+        bool | None, Query(description="true: only questions flagged for review; false: only the others.")
+    ] = None,
+    cursor: Cursor = None,
+    limit: Limit = DEFAULT_PAGE,
+) -> QuestionStatsPage:
+    return analytics.course_questions(
+        session=session,
+        marts=marts,
+        viewer=viewer,
+        course_id=course_id,
+        flagged=flagged,
+        cursor=cursor,
+        limit=limit,
+    )
+
+
+@router.get(
+    "/learners/{learner_id}",
+    response_model=LearnerAnalytics,
+    summary="A learner's study over time (the learner, admins)",
+    description="A series from `fct_learner_daily` (by default the 30 days ending on the marts' last day), "
+    "totals and the current streak.",
+    responses=_responses(401, 403, 404, series=True),
+)
+def learner(
+    session: SessionDep,
+    viewer: CurrentUser,
+    marts: MartsDep,
+    learner_id: LearnerId,
+    start: From = None,
+    end: To = None,
+    granularity: GranularityQuery = Granularity.day,
+) -> LearnerAnalytics:
+    return analytics.learner(
+        session=session,
+        marts=marts,
+        viewer=viewer,
+        learner_id=learner_id,
+        start=start,
+        end=end,
+        granularity=granularity,
     )
 
 

@@ -178,3 +178,64 @@ class InstructorAnalytics(BaseModel):
     learners: int = Field(description="Distinct learners across their courses.")
     completions: int
     completion_rate: float | None = Field(description="completions / enrollments.")
+
+
+class QuestionStats(BaseModel):
+    question_id: uuid.UUID
+    course_id: uuid.UUID
+    skill_id: uuid.UUID
+    question_type: str
+    difficulty: float | None = Field(
+        description="The item bank's difficulty (IRT b), not computed from answers."
+    )
+    attempts: int = Field(description="Answers to the question, retakes included.")
+    learners: int = Field(description="Distinct learners who answered it.")
+    correct_answers: int
+    correct_share: float = Field(description="correct_answers / attempts (classical item difficulty p).")
+    discrimination: float | None = Field(
+        description="Point-biserial correlation of correctness with the rest of the attempt's score "
+        "(-1 to 1); null when undefined."
+    )
+    review_flag: bool = Field(description="Whether an author should review the question.")
+    review_reason: str | None = Field(
+        description="negative discrimination, too hard, too easy or low discrimination; null when not "
+        "flagged."
+    )
+
+
+class QuestionStatsPage(Page[QuestionStats]):
+    course_id: uuid.UUID
+
+
+class LearnerFigures(BaseModel):
+    active_days: int = Field(description="Days with any learning event.")
+    events: int = Field(description="Learning events.")
+    lessons_completed: int
+    answers: int = Field(description="Questions answered.")
+    correct_answers: int
+    correct_share: float | None = Field(description="correct_answers / answers.")
+    minutes: float = Field(description="Minutes of study (gaps between events within a session).")
+    courses_active: float = Field(description=f"Courses studied per day. {MEAN_OF_DAYS}")
+    streak_days: int = Field(
+        description=f"Consecutive active days ending on the period's last day. {AT_LAST_DAY}"
+    )
+
+
+class LearnerPeriod(LearnerFigures):
+    start: date
+    end: date
+    days: int
+
+
+class LearnerAnalytics(BaseModel):
+    learner_id: uuid.UUID
+    range: Span
+    periods: list[LearnerPeriod]
+    totals: LearnerFigures = Field(description="Over the whole range; streak_days on its last day.")
+    last_active_on: date | None = Field(description="The learner's last day with a learning event.")
+    current_streak_days: int = Field(
+        description="Consecutive active days up to the learner's last active day, while that day is the "
+        "marts' last day or the day before (the current day may not be over); else 0."
+    )
+    first_day: date = Field(description="First day the marts hold.")
+    last_day: date = Field(description="Last day the marts hold.")

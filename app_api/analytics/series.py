@@ -24,6 +24,9 @@ from app_api.analytics.periods import (
 from app_api.analytics.schemas import (
     CourseFigures,
     CoursePeriod,
+    LearnerAnalytics,
+    LearnerFigures,
+    LearnerPeriod,
     PlatformChange,
     PlatformFigures,
     PlatformPeriod,
@@ -55,6 +58,16 @@ COURSE_METRICS = {
     "scored_assessment_attempts": Aggregate.sum,
     # Each day's mean score times its scored attempts, so that a period's mean weighs days by attempts.
     "score_points": Aggregate.sum,
+}
+LEARNER_METRICS = {
+    "active_days": Aggregate.sum,
+    "events": Aggregate.sum,
+    "lessons_completed": Aggregate.sum,
+    "answers": Aggregate.sum,
+    "correct_answers": Aggregate.sum,
+    "minutes": Aggregate.sum,
+    "courses_active": Aggregate.mean,
+    "current_streak_days": Aggregate.last,
 }
 
 
@@ -151,3 +164,59 @@ def course_series(
         for period in periods(span, granularity)
     ]
     return span_of(span, granularity), course_periods, CourseFigures(**_course_figures(daily, span))
+
+
+def _learner_figures(daily: dict[date, dict[str, Any]], period: Period) -> dict[str, Any]:
+    figures = aggregate(daily, period, LEARNER_METRICS)
+    return {
+        **figures,
+        "minutes": round(float(figures["minutes"]), 2),
+        "streak_days": figures.pop("current_streak_days"),
+        "correct_share": ratio(figures["correct_answers"], figures["answers"]),
+    }
+
+
+def learner_series(
+    session: Session,
+    marts: Marts,
+    *,
+    learner_id: uuid.UUID,
+    start: date | None,
+    end: date | None,
+    granularity: Granularity,
+) -> LearnerAnalytics:
+    """The learner's periods over the range (by default the marts' last 30 days) and their current streak."""
+    daily_table = marts.learner_daily
+    first, last = day_bounds(session, daily_table)
+    span = resolve_range(start=start, end=end, granularity=granularity, bounds=(first, last))
+    daily = _daily(
+        session,
+        select(daily_table).where(
+            daily_table.c.learner_id == learner_id, daily_table.c.activity_date.between(span.start, span.end)
+        ),
+    )
+    for row in daily.values():
+        row["active_days"] = 1
+    latest = session.execute(
+        select(daily_table.c.activity_date, daily_table.c.current_streak_days)
+        .where(daily_table.c.learner_id == learner_id)
+        .order_by(daily_table.c.activity_date.desc())
+        .limit(1)
+    ).one_or_none()
+    last_active = None if latest is None else latest.activity_date
+    alive = last_active is not None and (last - last_active).days <= 1
+    return LearnerAnalytics(
+        learner_id=learner_id,
+        range=span_of(span, granularity),
+        periods=[
+            LearnerPeriod(
+                start=period.start, end=period.end, days=period.days, **_learner_figures(daily, period)
+            )
+            for period in periods(span, granularity)
+        ],
+        totals=LearnerFigures(**_learner_figures(daily, span)),
+        last_active_on=last_active,
+        current_streak_days=latest.current_streak_days if alive and latest is not None else 0,
+        first_day=first,
+        last_day=last,
+    )

@@ -23,7 +23,9 @@ from app_api.analytics.schemas import (
     CourseSummaryPage,
     FunnelPage,
     InstructorAnalytics,
+    LearnerAnalytics,
     PlatformSeries,
+    QuestionStatsPage,
 )
 from app_api.courses import service as courses
 from app_api.users import service as users
@@ -98,6 +100,43 @@ def course_funnel(
     _instructed_course(session, viewer, course_id)
     require(session, marts.lesson_funnel, marts.lessons)
     return lists.lesson_funnel(session, marts, course_id=course_id, cursor=cursor, limit=limit)
+
+
+def course_questions(
+    *,
+    session: Session,
+    marts: Marts,
+    viewer: Principal,
+    course_id: uuid.UUID,
+    flagged: bool | None,
+    cursor: str | None,
+    limit: int,
+) -> QuestionStatsPage:
+    _instructed_course(session, viewer, course_id)
+    require(session, marts.question_stats)
+    return lists.question_stats(
+        session, marts, course_id=course_id, flagged=flagged, cursor=cursor, limit=limit
+    )
+
+
+def learner(
+    *,
+    session: Session,
+    marts: Marts,
+    viewer: Principal,
+    learner_id: uuid.UUID,
+    start: date | None,
+    end: date | None,
+    granularity: Granularity,
+) -> LearnerAnalytics:
+    # Checked before the lookup, so a 404 never tells a stranger that an account exists.
+    if not viewer.can_act_for(learner_id):
+        raise Forbidden("A learner's analytics are for them and admins only.")
+    users.get_user(session=session, user_id=learner_id)
+    require(session, marts.learner_daily)
+    return series.learner_series(
+        session, marts, learner_id=learner_id, start=start, end=end, granularity=granularity
+    )
 
 
 def _instructor(session: Session, viewer: Principal, instructor_id: uuid.UUID) -> str:
