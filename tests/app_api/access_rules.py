@@ -348,6 +348,12 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", f"{V}/analytics/courses/{{course_id}}/funnel"): Rule(
         X_AND_ADMIN, req("GET", "/analytics/courses/{course}/funnel"), success=MARTS
     ),
+    ("GET", f"{V}/analytics/courses/{{course_id}}/questions"): Rule(
+        X_AND_ADMIN, req("GET", "/analytics/courses/{course}/questions"), success=MARTS
+    ),
+    ("GET", f"{V}/analytics/learners/{{learner_id}}"): Rule(
+        A_AND_ADMIN, req("GET", "/analytics/learners/{learner}"), success=MARTS
+    ),
     ("GET", f"{V}/analytics/instructors/{{instructor_id}}"): Rule(
         X_AND_ADMIN, req("GET", "/analytics/instructors/{instructor}"), success=MARTS
     ),

@@ -144,6 +144,7 @@ REFUSED_THOUGH_VALID = {
     "GET /api/v1/courses": "the search text q must hold at least one letter or digit",
     "GET /api/v1/analytics/platform": "from and to must be days the marts hold, from not after to",
     "GET /api/v1/analytics/courses/{course_id}": "from and to must be days the marts hold, from not after to",
+    "GET /api/v1/analytics/learners/{learner_id}": "from and to must be days the marts hold, from not after to",
 }
 # Operations that accept what the schema calls invalid, and why; negative_data_rejection is off there only.
 ACCEPTED_THOUGH_INVALID = {
