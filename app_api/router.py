@@ -2,6 +2,7 @@
 
 from fastapi import APIRouter
 
+from app_api.analytics.router import router as analytics_router
 from app_api.assessments.router import router as assessments_router
 from app_api.auth.router import router as auth_router
 from app_api.courses.router import router as courses_router
@@ -20,3 +21,4 @@ api_router.include_router(enrollments_router)
 api_router.include_router(progress_router)
 api_router.include_router(assessments_router)
 api_router.include_router(goals_router)
+api_router.include_router(analytics_router)

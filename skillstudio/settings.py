@@ -26,6 +26,11 @@ class Settings(BaseSettings):
     mlflow_tracking_uri: str | None = Field(
         default=None, description="MLflow tracking URI; unset means SQLite + artifacts under home/mlflow."
     )
+    analytics_schema: str = Field(
+        default="analytics",
+        pattern=r"^[a-z_][a-z0-9_]{0,62}$",
+        description="Schema dbt builds the marts into, in the same database; the analytics API reads it.",
+    )
     host: str = "127.0.0.1"
     port: int = 8000
     max_event_batch: int = 5000

@@ -27,6 +27,9 @@ from skillstudio.db import database_url, libpq_url  # noqa: E402
 from skillstudio.events import GroupWriter  # noqa: E402
 from skillstudio.settings import Settings  # noqa: E402
 
+# Session fixtures used by more than one directory: registered once, so each is built once per run.
+pytest_plugins = ["tests.warehouses"]
+
 
 def _admin_url(url: str) -> str:
     return libpq_url(make_url(url).set(database="postgres").render_as_string(hide_password=False))

@@ -1,9 +1,9 @@
 """Courses: authoring with ownership and ETags, publication states, skill tags and prerequisites.
 
 Other domains use this module, never the catalogue's ORM classes: course lookups (``visible_course``,
-``editable_course``, ``course_facts``, answering ``CourseFacts``), a course's prerequisites
-(``prerequisites``; whether a learner completed them is the enrollments' to say), titles, skills by id, and
-``lesson_rows`` for reports that join lessons.
+``editable_course``, ``course_facts``, answering ``CourseFacts``), an instructor's courses
+(``courses_taught_by``), a course's prerequisites (``prerequisites``; whether a learner completed them is
+the enrollments' to say), titles, skills by id, and ``lesson_rows`` for reports that join lessons.
 
 Events (actor = the acting user, object = the course): ``created``; ``updated`` with
 ``extensions.changed`` naming the changed fields; publish / unpublish / archive are ``updated`` with
@@ -118,6 +118,15 @@ def course_facts(session: Session, *, course_id: uuid.UUID) -> CourseFacts | Non
     reports, an attempt's reviewers)."""
     course = session.get(Course, course_id)
     return None if course is None else _facts(course)
+
+
+def courses_taught_by(session: Session, *, instructor_id: uuid.UUID) -> list[uuid.UUID]:
+    """The ids of the courses naming ``instructor_id`` as their instructor, whatever their state."""
+    return list(
+        session.scalars(
+            select(Course.course_id).where(Course.instructor_id == instructor_id).order_by(Course.course_id)
+        )
+    )
 
 
 def get_course(*, session: Session, viewer: Principal | None, course_id: uuid.UUID) -> CourseRead:

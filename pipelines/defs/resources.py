@@ -33,6 +33,6 @@ def build_resources(settings: Settings) -> dict[str, ConfigurableResource]:
     url = database_url(settings)
     return {
         "postgres": PostgresResource(url=url),
-        "dbt": dbt_resource(url, settings.home_dir / "dbt"),
+        "dbt": dbt_resource(url, settings.home_dir / "dbt", schema=settings.analytics_schema),
         "mlflow": MLflowResource(tracking_uri=settings.tracking_uri),
     }

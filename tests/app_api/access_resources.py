@@ -140,6 +140,7 @@ def req(method: str, path: str, **kwargs: Any) -> Callable[[Resources, str], Req
             "quarantined": lambda: r.quarantined,
             "learner": lambda: r.w.id("learner"),
             "other_learner": lambda: r.w.id("other_learner"),
+            "instructor": lambda: r.w.id("instructor"),
         }
         return method, path.format(**{name: values[name]() for name in names}), dict(kwargs)
 

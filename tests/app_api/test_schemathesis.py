@@ -15,7 +15,8 @@ a generated If-Match that cannot be current), that check is relaxed for that ope
 below, each with its reason. Any other failure fails the test, listed with a curl line to replay it.
 
 Bounded and repeatable: ``MAX_EXAMPLES`` cases per operation and phase, a fixed seed, deterministic
-generation, no shrinking, no cache between runs. About 40 s per caller here.
+generation, no shrinking, no cache between runs. About 40 s per caller here, after a dbt run of the marts
+(the analytics routes read them) of about 20 s.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from sqlalchemy.orm import Session
 
 from app_api.demo import DemoAccounts, seed_demo
 from skillstudio.settings import Settings
+from tests.warehouses import dbt_build
 
 MAX_EXAMPLES = 10
 SEED = 4
@@ -108,6 +110,8 @@ def target(database_factory: Callable[[], str], tmp_path_factory: pytest.TempPat
         with engine.connect() as connection:
             ids = {name: str(connection.scalar(text(query))) for name, query in REAL_IDS.items()}
         assert "None" not in ids.values(), ids
+        # The analytics routes read the marts: build them once (models only; tests/dbt checks them).
+        dbt_build(url, tmp_path_factory.mktemp("dbt"), "--exclude-resource-type", "test", "unit_test")
         yield app, Target(demo=demo, tokens=tokens, ids=ids)
     engine.dispose()
 
@@ -138,6 +142,9 @@ REFUSED_THOUGH_VALID = {
     "PATCH /api/v1/assessments/{assessment_id}": "null is refused",
     "PATCH /api/v1/goals/{goal_id}": "null is refused, the deadline must be after today",
     "GET /api/v1/courses": "the search text q must hold at least one letter or digit",
+    "GET /api/v1/analytics/platform": "from and to must be days the marts hold, from not after to",
+    "GET /api/v1/analytics/courses/{course_id}": "from and to must be days the marts hold, from not after to",
+    "GET /api/v1/analytics/learners/{learner_id}": "from and to must be days the marts hold, from not after to",
 }
 # Operations that accept what the schema calls invalid, and why; negative_data_rejection is off there only.
 ACCEPTED_THOUGH_INVALID = {
@@ -158,6 +165,7 @@ def _config(aimed: Target, role: str, schema: dict[str, Any]) -> schemathesis.Co
         **aimed.ids,
         "learner_id": str(aimed.demo.learner.user_id),
         "user_id": str(aimed.demo.learner.user_id),
+        "instructor_id": str(aimed.demo.instructor.user_id),
     }
     path_names = {
         parameter["name"]
@@ -289,3 +297,15 @@ def test_quarantine_ids_past_bigint_are_refused(target: Any, method: str, suffix
     # Found by this fuzzing: an unbounded id once reached the database as an out-of-range bigint (500).
     assert response.status_code == 422, response.text
     assert [error["field"] for error in response.json()["errors"]] == ["path.quarantine_id"]
+
+
+def test_the_analytics_routes_read_the_marts_built_here(target: Any) -> None:
+    """So that fuzzing reached the analytics services, not only their 503 before the marts exist."""
+    app, aimed = target
+    client = TestClient(app, raise_server_exceptions=False)
+    admin = {"Authorization": f"Bearer {aimed.tokens['admin']}"}
+    platform = client.get("/api/v1/analytics/platform", headers=admin)
+    assert platform.status_code == 200, platform.text
+    assert platform.json()["totals"]["enrollments"] >= 1
+    course = client.get(f"/api/v1/analytics/courses/{aimed.ids['course_id']}", headers=admin)
+    assert course.status_code == 200, course.text

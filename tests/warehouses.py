@@ -1,0 +1,115 @@
+"""Warehouses shared by the mart and analytics-API tests: a history written once, `dbt build` run once, marts
+read by many. A pytest plugin (``pytest_plugins`` in ``tests/conftest.py``), so that each session fixture
+exists once for the whole run whichever directories use it.
+
+- ``generated_warehouse``: a small synthetic history (every OLTP table the generator writes, its events and
+  its hidden ``truth`` schema), so marts can be checked against raw rows and against the truth. The
+  generator makes learners only: ``INSTRUCTORS`` teach its courses here, so instructor marts have rows.
+- ``oulad_warehouse``: the hand-made OULAD slice in ``tests/fixtures/oulad`` imported as the importer would
+  import the public files, so marts can be checked against the CSV files themselves.
+
+Both runs happen in a non-UTC session time zone: a mart that used local days instead of UTC days would
+disagree with the recomputations.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import psycopg
+import pytest
+
+from pipelines.defs.analytics.project import dbt_resource
+from skillstudio.db import libpq_url
+from skillstudio.sources.oulad.importer import import_oulad
+from skillstudio.sources.synthetic import GeneratorConfig, generate
+
+OULAD_SLICE = Path(__file__).parent / "fixtures" / "oulad"
+GENERATED = GeneratorConfig(
+    learners=240, courses=10, days=45, seed=23, end_date=date(2026, 8, 31), batch_learners=120
+)
+
+# Instructors added to the generated history, by course in course_id order: the first two share most
+# courses, an admin teaches one, every fifth course has no instructor and the last instructor teaches none.
+INSTRUCTORS = (
+    (UUID("00000000-0000-4000-8000-00000000001a"), "instructor"),
+    (UUID("00000000-0000-4000-8000-00000000001b"), "instructor"),
+    (UUID("00000000-0000-4000-8000-00000000001c"), "admin"),
+    (UUID("00000000-0000-4000-8000-00000000001d"), "instructor"),
+)
+TEACHES = (0, 1, 0, 2, None)
+
+
+@dataclass(frozen=True)
+class Warehouse:
+    """A database whose marts dbt has built: its URL and each dbt node's status."""
+
+    url: str
+    statuses: dict[str, str]
+    output: str
+
+    def rows(self, query: str, *params: Any) -> list[tuple[Any, ...]]:
+        with psycopg.connect(libpq_url(self.url)) as conn:
+            return conn.execute(query, params or None).fetchall()
+
+
+def assign_instructors(conn: psycopg.Connection) -> None:
+    """Add ``INSTRUCTORS`` and name them as the generated courses' instructors (``TEACHES``, in turn)."""
+    conn.cursor().executemany(
+        "insert into users (user_id, email, display_name, role, created_at) "
+        "values (%s, %s, %s, %s, '2026-06-01T00:00:00Z')",
+        [
+            (user_id, f"{user_id}@staff.test", f"Staff {n}", role)
+            for n, (user_id, role) in enumerate(INSTRUCTORS)
+        ],
+    )
+    courses = [course_id for (course_id,) in conn.execute("select course_id from courses order by course_id")]
+    conn.cursor().executemany(
+        "update courses set instructor_id = %s where course_id = %s",
+        [
+            (None if teacher is None else INSTRUCTORS[teacher][0], course_id)
+            for course_id, teacher in zip(courses, (TEACHES * len(courses))[: len(courses)], strict=True)
+        ],
+    )
+
+
+def dbt_build(url: str, workdir: Path, *args: str) -> Warehouse:
+    """``dbt build`` in a session whose time zone is not UTC; fails the caller on any failed node."""
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        monkeypatch.setenv("PGTZ", "Pacific/Auckland")
+        invocation = dbt_resource(url, workdir / "profiles").cli(
+            ["build", *args], raise_on_error=False, target_path=workdir / "target"
+        )
+        output = "\n".join(str(event) for event in invocation.stream_raw_events())
+    results = invocation.get_artifact("run_results.json")["results"]
+    statuses = {result["unique_id"]: result["status"] for result in results}
+    assert invocation.process.returncode == 0, output
+    assert statuses, output
+    return Warehouse(url=url, statuses=statuses, output=output)
+
+
+@pytest.fixture(scope="session")
+def generated_warehouse(
+    database_factory: Callable[[], str], tmp_path_factory: pytest.TempPathFactory
+) -> Warehouse:
+    url = database_factory()
+    with psycopg.connect(libpq_url(url)) as conn:
+        generate(conn, GENERATED)
+        assign_instructors(conn)
+        conn.commit()
+    return dbt_build(url, tmp_path_factory.mktemp("dbt-generated"))
+
+
+@pytest.fixture(scope="session")
+def oulad_warehouse(
+    database_factory: Callable[[], str], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Warehouse]:
+    url = database_factory()
+    with psycopg.connect(libpq_url(url)) as conn:
+        import_oulad(conn, OULAD_SLICE)
+    yield dbt_build(url, tmp_path_factory.mktemp("dbt-oulad"))
