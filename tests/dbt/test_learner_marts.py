@@ -171,7 +171,7 @@ def test_oulad_has_no_item_answers_so_item_marts_are_empty(oulad_warehouse: Ware
 # --- Incremental: day by day equals one full build ----------------------------------------------------------
 
 SHORT = GeneratorConfig(
-    learners=60, courses=4, days=6, seed=31, end_date=date(2026, 8, 31), batch_learners=60
+    learners=60, courses=4, days=5, seed=31, end_date=date(2026, 8, 31), batch_learners=60
 )
 
 
@@ -179,7 +179,8 @@ ONE_MART = ("--select", "fct_learner_daily")
 
 
 def dbt_run(url: str, workdir: Path, *args: str) -> None:
-    """``dbt run`` in a non-UTC session, as ``dbt_build`` builds; fails the caller if the run fails."""
+    """``dbt run`` in a non-UTC session, as ``dbt_build`` builds; fails the caller if the run fails.
+    Each new ``--vars`` makes dbt parse the project again: a run takes seconds, so the history is short."""
     with pytest.MonkeyPatch.context() as monkeypatch:
         monkeypatch.setenv("PGTZ", "Pacific/Auckland")
         invocation = dbt_resource(url, workdir / "profiles").cli(
