@@ -25,7 +25,8 @@ def _staged_tables() -> dict[str, str]:
 
 def test_every_declared_source_table_has_one_staging_model() -> None:
     sources = yaml.safe_load((STAGING / "_skillstudio__sources.yml").read_text())["sources"][0]["tables"]
-    declared = {table["name"] for table in sources}
+    # A table marked ``staged: false`` is read by macros for control, not analysed (the archive horizon).
+    declared = {table["name"] for table in sources if table.get("meta", {}).get("staged", True)}
     assert set(_staged_tables()) == declared
     assert {"users", "lessons", "assessment_attempts", "learner_profiles", "course_runs"} <= declared
 
