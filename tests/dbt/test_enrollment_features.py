@@ -22,6 +22,8 @@ from tests.dbt import enrollment_feature_expectations as expect
 from tests.dbt.conftest import GENERATED, OULAD_SLICE, Warehouse, dbt_build
 
 WAREHOUSES = ["generated_warehouse", "oulad_warehouse"]
+# Rebuilds of the features alone: the data tests run on the shared warehouses already.
+FEATURES_ONLY = ("--select", "+fct_enrollment_features", "--exclude-resource-type", "test", "unit_test")
 # Day k of the no-look-ahead tests: rows up to it must not change when later rows do.
 CUT_DAY = 14
 
@@ -114,7 +116,7 @@ def _rebuilt(
     with psycopg.connect(libpq_url(url)) as conn:
         load(conn)
         conn.commit()
-    return dbt_build(url, tmp_path)
+    return dbt_build(url, tmp_path, *FEATURES_ONLY)
 
 
 def _up_to_cut(rows: dict[Any, Any]) -> dict[Any, Any]:
@@ -207,7 +209,7 @@ def test_enrollment_days_refresh_rewrites_only_its_window(
     url = database_factory()
     with psycopg.connect(libpq_url(url)) as conn:
         import_oulad(conn, OULAD_SLICE)
-    warehouse = dbt_build(url, tmp_path / "build")
+    warehouse = dbt_build(url, tmp_path / "build", *FEATURES_ONLY)
     table = (
         "select enrollment_id, activity_date, event_count, click_count "
         "from analytics.int_enrollment_days_aggregated"
