@@ -116,6 +116,7 @@ def target(database_factory: Callable[[], str], tmp_path_factory: pytest.TempPat
     engine.dispose()
 
 
+DAYS_THE_MARTS_HOLD = "from and to must be days the marts hold, from not after to"
 # Operations whose schema-valid requests can meet a 422 the schema cannot foresee, and why. Each entry lets
 # positive_data_acceptance take a 422 on that operation only. Operations listing a ``cursor`` take a 400
 # there instead (see ``_config``): a cursor is opaque, only one the server issued is valid, and a generated
@@ -142,9 +143,9 @@ REFUSED_THOUGH_VALID = {
     "PATCH /api/v1/assessments/{assessment_id}": "null is refused",
     "PATCH /api/v1/goals/{goal_id}": "null is refused, the deadline must be after today",
     "GET /api/v1/courses": "the search text q must hold at least one letter or digit",
-    "GET /api/v1/analytics/platform": "from and to must be days the marts hold, from not after to",
-    "GET /api/v1/analytics/courses/{course_id}": "from and to must be days the marts hold, from not after to",
-    "GET /api/v1/analytics/learners/{learner_id}": "from and to must be days the marts hold, from not after to",
+    "GET /api/v1/analytics/platform": DAYS_THE_MARTS_HOLD,
+    "GET /api/v1/analytics/courses/{course_id}": DAYS_THE_MARTS_HOLD,
+    "GET /api/v1/analytics/learners/{learner_id}": DAYS_THE_MARTS_HOLD,
 }
 # Operations that accept what the schema calls invalid, and why; negative_data_rejection is off there only.
 ACCEPTED_THOUGH_INVALID = {
