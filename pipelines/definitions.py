@@ -7,7 +7,8 @@ from dagster import AssetSelection, Definitions, define_asset_job
 from pipelines.defs.analytics.assets import analytics_dbt_assets
 from pipelines.defs.analytics.checks import CHECKS as ANALYTICS_CHECKS
 from pipelines.defs.analytics.checks import LEARNER_EVENTS
-from pipelines.defs.analytics.schedules import new_learner_events, refresh_analytics, refresh_analytics_daily
+from pipelines.defs.analytics.schedules import refresh_analytics, refresh_analytics_daily
+from pipelines.defs.analytics.sensors import new_learner_events
 from pipelines.defs.events.assets import GROUP as EVENT_MAINTENANCE
 from pipelines.defs.events.assets import learner_event_lake, learner_event_partitions
 from pipelines.defs.events.resources import EventLakeResource
