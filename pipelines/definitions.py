@@ -5,21 +5,28 @@ from __future__ import annotations
 from dagster import AssetSelection, Definitions, define_asset_job
 
 from pipelines.defs.analytics.assets import analytics_dbt_assets
+from pipelines.defs.analytics.checks import CHECKS as ANALYTICS_CHECKS
+from pipelines.defs.analytics.checks import LEARNER_EVENTS
+from pipelines.defs.analytics.schedules import refresh_analytics, refresh_analytics_daily
+from pipelines.defs.analytics.sensors import new_learner_events
 from pipelines.defs.events.assets import GROUP as EVENT_MAINTENANCE
 from pipelines.defs.events.assets import learner_event_lake, learner_event_partitions
 from pipelines.defs.events.resources import EventLakeResource
 from pipelines.defs.events.schedules import JOBS as EVENT_JOBS
 from pipelines.defs.events.schedules import build_schedules as build_event_schedules
 from pipelines.defs.recommendations.assets import course_recommender
+from pipelines.defs.recommendations.schedules import retrain_models, retrain_models_weekly
 from pipelines.defs.resources import build_resources
 from skillstudio.settings import Settings, get_settings
 
 ALL_ASSETS = [analytics_dbt_assets, course_recommender, learner_event_partitions, learner_event_lake]
 
 # Maintenance runs on its own schedules: archiving inside "everything" would take imported history out of
-# the database right before dbt reads it.
+# the database right before dbt reads it. Run without a partition, dbt decides what to build.
 refresh_everything = define_asset_job(
-    "refresh_everything", selection=AssetSelection.all() - AssetSelection.groups(EVENT_MAINTENANCE)
+    "refresh_everything",
+    selection=(AssetSelection.all() - AssetSelection.groups(EVENT_MAINTENANCE))
+    | AssetSelection.checks_for_assets(LEARNER_EVENTS),
 )
 
 
@@ -27,8 +34,10 @@ def build_definitions(settings: Settings | None = None) -> Definitions:
     settings = settings or get_settings()
     return Definitions(
         assets=ALL_ASSETS,
-        jobs=[refresh_everything, *EVENT_JOBS],
-        schedules=[*build_event_schedules(settings)],
+        asset_checks=ANALYTICS_CHECKS,
+        jobs=[refresh_everything, refresh_analytics, retrain_models, *EVENT_JOBS],
+        schedules=[refresh_analytics_daily, retrain_models_weekly, *build_event_schedules(settings)],
+        sensors=[new_learner_events],
         resources={**build_resources(settings), "event_lake": EventLakeResource.from_settings(settings)},
     )
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from dagster import DagsterInstance, ExecuteInProcessResult
 
 from pipelines.definitions import build_definitions
@@ -9,9 +11,20 @@ from skillstudio.settings import Settings
 
 
 def materialize_all(settings: Settings, instance: DagsterInstance | None = None) -> ExecuteInProcessResult:
-    """Run the ``refresh_everything`` job in this process; raises when any step fails."""
+    """Run the ``refresh_everything`` job in this process; raises when any step fails.
+
+    The run is today's partition with dbt choosing what to build (``DbtRefreshConfig.dbt_decides``): the
+    whole history the first time, and from each incremental model's last day afterwards.
+    """
     definitions = build_definitions(settings)
     job = definitions.resolve_job_def("refresh_everything")
-    # INFO keeps one line per step and dbt node as progress; DEBUG would bury it.
-    run_config = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
-    return job.execute_in_process(run_config=run_config, instance=instance or DagsterInstance.ephemeral())
+    run_config = {
+        # INFO keeps one line per step and dbt node as progress; DEBUG would bury it.
+        "loggers": {"console": {"config": {"log_level": "INFO"}}},
+        "ops": {"analytics_dbt_assets": {"config": {"dbt_decides": True}}},
+    }
+    return job.execute_in_process(
+        run_config=run_config,
+        instance=instance or DagsterInstance.ephemeral(),
+        partition_key=f"{datetime.now(UTC):%Y-%m-%d}",
+    )

@@ -79,9 +79,9 @@ class Settings(BaseSettings):
         default="12mo", description="Months that ended longer ago than this go to the lake (12mo, 90d...)."
     )
     archive_schedule_running: bool = Field(
-        default=False,
-        description="Start the daily archive schedule switched on; off by default because archiving "
-        "removes old months from the database the dbt marts read (imported history would vanish).",
+        default=True,
+        description="Start the daily archive schedule switched on. Safe by default: incremental marts "
+        "never refresh archived months, so their days keep their rows after the months leave the database.",
     )
 
     @property

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 import psycopg
 from dagster import ConfigurableResource
@@ -21,6 +23,13 @@ class PostgresResource(ConfigurableResource):
             cursor.execute(query)
             columns = [column.name for column in cursor.description or []]
             return pd.DataFrame(cursor.fetchall(), columns=columns)
+
+    def read_row(self, query: str, params: tuple[Any, ...] | None = None) -> dict[str, Any]:
+        """The first row of ``query`` by column name (plain Python values, for metadata)."""
+        with psycopg.connect(libpq_url(self.url)) as conn, conn.cursor() as cursor:
+            cursor.execute(query, params)
+            columns = [column.name for column in cursor.description or []]
+            return dict(zip(columns, cursor.fetchone() or [None] * len(columns), strict=True))
 
 
 class MLflowResource(ConfigurableResource):

@@ -144,6 +144,15 @@ def _materialize(settings: Settings) -> None:
     for event in result.get_asset_materialization_events():
         if event.asset_key is not None:
             console.log(f"materialized {event.asset_key.to_user_string()}")
+    for check in result.get_asset_check_evaluations():
+        if not check.passed:
+            # Failed checks that block nothing do not fail the run; say so rather than stay silent.
+            figures = {name: value.value for name, value in check.metadata.items()}
+            console.log(
+                f"check {check.check_name} on {check.asset_key.to_user_string()} failed "
+                f"({check.severity.value.lower()}): {figures}",
+                markup=False,
+            )
 
 
 @app.command()

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import yaml
-from dagster import AssetKey
+from dagster import AssetKey, BackfillPolicy
 from dagster import DefaultScheduleStatus as Status
+from dagster import DefaultSensorStatus as SensorStatus
 from dagster_dbt import DbtCliResource
 
 from pipelines.definitions import build_definitions
+from pipelines.defs.analytics.assets import DAILY
 from pipelines.defs.analytics.project import DBT_PROJECT, DBT_PROJECT_DIR, load_manifest, profile_for
 from pipelines.defs.events.resources import EventLakeResource
 from pipelines.defs.resources import MLflowResource, PostgresResource
@@ -37,12 +40,32 @@ def test_definitions_hold_every_asset_and_dbt_check(shared_database: str, tmp_pa
     every_key = {key.to_user_string() for key in graph.get_all_asset_keys()}
     materializable = {key.to_user_string() for key in graph.materializable_asset_keys}
     assert materializable == {*models, "course_recommender", *EVENT_MAINTENANCE}
-    assert every_key - materializable == sources
+    # (A source only macros read, such as learner_event_archive before a model uses the refresh window,
+    # is no model's upstream.)
+    read_by_models = {
+        f"{manifest['sources'][unique_id]['source_name']}/{manifest['sources'][unique_id]['name']}"
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "model"
+        for unique_id in node["depends_on"]["nodes"]
+        if unique_id.startswith("source.")
+    }
+    assert every_key - materializable == read_by_models
     declared = yaml.safe_load(SOURCES_YAML.read_text())["sources"][0]["tables"]
     assert sources == {f"skillstudio/{table['name']}" for table in declared}
     assert {"skillstudio/learner_events", "skillstudio/users", "skillstudio/lessons"} <= sources
-    # Every dbt data test is an asset check on the model it tests.
-    assert {(key.asset_key.to_user_string(), key.name) for key in graph.asset_check_keys} == data_tests
+    # Every dbt data test is an asset check on the model it tests, beside the checks written in Python.
+    assert {(key.asset_key.to_user_string(), key.name) for key in graph.asset_check_keys} == data_tests | {
+        ("skillstudio/learner_events", "no_events_in_default_partition"),
+        ("skillstudio/learner_events", "no_future_events"),
+        ("skillstudio/learner_events", "learner_events_source_freshness"),
+        ("fct_platform_daily", "platform_daily_reconciles_with_events"),
+        ("fct_platform_daily", "platform_daily_is_fresh"),
+        ("fct_learner_course_interactions", "interactions_reconcile_with_events"),
+    }
+    # dbt's tests block what depends on their model (dagster-dbt marks them so); of ours, only the
+    # interactions reconcile, which stands before training.
+    blocking = {key.name for key in graph.asset_check_keys if graph.get_check_spec(key).blocking}
+    assert blocking - {name for _, name in data_tests} == {"interactions_reconcile_with_events"}
     assert {model for model, _ in data_tests} == models  # every model has at least one data test
     assert any(name.startswith("unique_combination_of_columns") for _, name in data_tests)
     # Training waits for the interactions mart, so a failed dbt build never trains on stale features.
@@ -50,15 +73,31 @@ def test_definitions_hold_every_asset_and_dbt_check(shared_database: str, tmp_pa
         AssetKey("fct_learner_course_interactions")
     }
 
+    # The dbt models are partitioned by UTC day, a backfill being one run; training is not partitioned.
+    dbt_models = graph.get(AssetKey("fct_platform_daily"))
+    assert dbt_models.partitions_def == DAILY and DAILY.timezone == "UTC"
+    assert DAILY.get_first_partition_key() == "2012-01-01"
+    assert DAILY.get_last_partition_key() == f"{datetime.now(UTC):%Y-%m-%d}"
+    assert dbt_models.backfill_policy == BackfillPolicy.single_run()
+    assert graph.get(AssetKey("course_recommender")).partitions_def is None
+
     # "Everything" is dbt and training; maintenance runs only on its own jobs.
     jobs = {
         name: {
             key.to_user_string() for key in definitions.resolve_job_def(name).asset_layer.selected_asset_keys
         }
-        for name in ("refresh_everything", "ensure_event_partitions", "archive_learner_events")
+        for name in (
+            "refresh_everything",
+            "refresh_analytics",
+            "retrain_models",
+            "ensure_event_partitions",
+            "archive_learner_events",
+        )
     }
     assert jobs == {
         "refresh_everything": {*models, "course_recommender"},
+        "refresh_analytics": models,
+        "retrain_models": {"course_recommender"},
         "ensure_event_partitions": {"learner_event_partitions"},
         "archive_learner_events": {"learner_event_lake"},
     }
@@ -67,9 +106,17 @@ def test_definitions_hold_every_asset_and_dbt_check(shared_database: str, tmp_pa
         for schedule in (definitions.schedules or [])
     }
     assert schedules == {
+        "refresh_analytics_daily": ("refresh_analytics", "30 0 * * *", Status.RUNNING),
+        "retrain_models_weekly": ("retrain_models", "0 3 * * 1", Status.RUNNING),
         "ensure_event_partitions_daily": ("ensure_event_partitions", "10 0 * * *", Status.RUNNING),
-        "archive_learner_events_daily": ("archive_learner_events", "40 2 * * *", Status.STOPPED),
+        "archive_learner_events_daily": ("archive_learner_events", "40 2 * * *", Status.RUNNING),
     }
+    assert all(schedule.execution_timezone == "UTC" for schedule in definitions.schedules or [])
+    sensors = {
+        sensor.name: (sensor.job_name, sensor.default_status, sensor.minimum_interval_seconds)
+        for sensor in (definitions.sensors or [])
+    }
+    assert sensors == {"new_learner_events": ("refresh_analytics", SensorStatus.RUNNING, 300)}
 
     # Resources are bound to this settings' database, MLflow store and lake.
     resources = definitions.resources or {}

@@ -46,7 +46,7 @@ def test_the_daily_schedule_prepares_partitions_and_moves_early_events(
         assert conn.execute(f"select count(*) from learner_events_{far:%Y_%m}").fetchone() == (written,)
 
 
-def test_maintenance_stays_out_of_refresh_everything_and_the_archive_schedule_is_opt_in(
+def test_maintenance_stays_out_of_refresh_everything_and_the_archive_schedule_runs_by_default(
     shared_database: str, tmp_path: Path
 ) -> None:
     definitions = build_definitions(Settings(home=tmp_path, database_url=shared_database))
@@ -54,12 +54,12 @@ def test_maintenance_stays_out_of_refresh_everything_and_the_archive_schedule_is
     assert AssetKey("learner_event_lake") not in everything.asset_layer.executable_asset_keys
     assert AssetKey("course_recommender") in everything.asset_layer.executable_asset_keys
     archive = definitions.resolve_schedule_def("archive_learner_events_daily")
-    assert archive.default_status == DefaultScheduleStatus.STOPPED
-    switched_on = build_definitions(
-        Settings(home=tmp_path, database_url=shared_database, archive_schedule_running=True)
+    assert archive.default_status == DefaultScheduleStatus.RUNNING
+    switched_off = build_definitions(
+        Settings(home=tmp_path, database_url=shared_database, archive_schedule_running=False)
     )
-    assert switched_on.resolve_schedule_def("archive_learner_events_daily").default_status == (
-        DefaultScheduleStatus.RUNNING
+    assert switched_off.resolve_schedule_def("archive_learner_events_daily").default_status == (
+        DefaultScheduleStatus.STOPPED
     )
 
 

@@ -1,4 +1,4 @@
-"""Daily schedules for the event store: partitions ahead (always on) and the archive (opt-in)."""
+"""Daily schedules for the event store: partitions ahead, and the archive of closed months."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ JOBS = [ensure_event_partitions, archive_learner_events]
 
 
 def build_schedules(settings: Settings) -> list[ScheduleDefinition]:
-    """The partitions schedule runs from the start; the archive one only when settings switch it on,
-    because archiving takes old months out of the database that the dbt marts read."""
+    """Both run from the start unless settings switch the archive off: the incremental marts keep the days
+    of archived months (dbt/README.md), so archiving takes nothing out of the analytics."""
     archive_status = (
         DefaultScheduleStatus.RUNNING if settings.archive_schedule_running else DefaultScheduleStatus.STOPPED
     )

@@ -8,10 +8,11 @@ from models.recommender.train import train_course_recommender
 from pipelines.defs.analytics.assets import analytics_dbt_assets
 from pipelines.defs.resources import MLflowResource, PostgresResource
 
+GROUP = "models"
 INTERACTIONS = get_asset_key_for_model([analytics_dbt_assets], "fct_learner_course_interactions")
 
 
-@asset(deps=[INTERACTIONS], group_name="models", compute_kind="implicit")
+@asset(deps=[INTERACTIONS], group_name=GROUP, compute_kind="implicit")
 def course_recommender(
     context: AssetExecutionContext, postgres: PostgresResource, mlflow: MLflowResource
 ) -> MaterializeResult:
