@@ -23,10 +23,15 @@ def _staged_tables() -> dict[str, str]:
     return staged
 
 
+# Read by the incremental macros (dbt/macros/refresh_window.sql) to keep archived days, never by a model.
+UNSTAGED = {"learner_event_archive"}
+
+
 def test_every_declared_source_table_has_one_staging_model() -> None:
     sources = yaml.safe_load((STAGING / "_skillstudio__sources.yml").read_text())["sources"][0]["tables"]
     declared = {table["name"] for table in sources}
-    assert set(_staged_tables()) == declared
+    assert set(_staged_tables()) == declared - UNSTAGED
+    assert declared >= UNSTAGED
     assert {"users", "lessons", "assessment_attempts", "learner_profiles", "course_runs"} <= declared
 
 
