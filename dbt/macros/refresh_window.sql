@@ -8,7 +8,8 @@
     A model uses three macros:
       config(materialized='incremental', tags=['daily'],
              pre_hook="{{ delete_refresh_window('activity_date') }}", on_schema_change='fail')
-      ... where {{ in_refresh_window('occurred_on', lookback_days=29) }} ...   (read side)
+      ... where {{ in_refresh_window_utc('occurred_at') }} ...                  (read side, on events)
+      ... where {{ in_refresh_window('activity_date', lookback_days=29) }} ... (read side, on day columns)
       ... where {{ in_refresh_window('activity_date') }} ...                   (write side)
     The pre-hook deletes the window's rows; the model then inserts the window again (the default
     ``append`` strategy), so a day that lost its events loses its rows too.

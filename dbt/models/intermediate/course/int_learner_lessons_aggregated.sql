@@ -1,3 +1,7 @@
+{# A table, not a view: the funnel and this model's tests read it, and a view would aggregate the lesson
+   days (millions of rows on a year of history) once for each of them on every run. #}
+{{ config(materialized='table') }}
+
 {#
     Lesson events are matched to catalogue lessons by their object id, which the events API takes as free
     text: an object that is no lesson of the catalogue is left out. Events without a registration still
