@@ -64,3 +64,30 @@ class PerformanceFactors:
     def predict(self, history: HistoryFeatures) -> np.ndarray:
         """P(correct) of each answer from the learner's earlier answers on its skill."""
         return self.regression.predict_proba(_pfa_design(history, self.n_skills))[:, 1]
+
+
+@dataclass(frozen=True)
+class WindowedLogistic:
+    """Best-LR with windows (Gervet et al. 2020; Schmucker et al. 2022): PFA's terms plus the learner's
+    overall and per-skill counts, rates and recent-window counts from :func:`history_features`.
+
+    Not part of the evaluation command's output; the benchmark compares it with the model.
+    """
+
+    regression: LogisticRegression
+    n_skills: int
+
+    @staticmethod
+    def _design(history: HistoryFeatures, n_skills: int) -> sp.csr_matrix:
+        return sp.hstack([_pfa_design(history, n_skills), sp.csr_matrix(history.numeric)]).tocsr()
+
+    @classmethod
+    def fit(cls, history: HistoryFeatures, n_skills: int) -> WindowedLogistic:
+        """Logistic regression on the PFA design plus every history feature."""
+        regression = LogisticRegression(max_iter=1000)
+        regression.fit(cls._design(history, n_skills), history.correct)
+        return cls(regression=regression, n_skills=n_skills)
+
+    def predict(self, history: HistoryFeatures) -> np.ndarray:
+        """P(correct) of each answer from the learner's earlier answers."""
+        return self.regression.predict_proba(self._design(history, self.n_skills))[:, 1]

@@ -13,6 +13,7 @@ import os
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -26,6 +27,9 @@ from models.mastery.features import (
     learner_split,
     prepare_responses,
 )
+
+if TYPE_CHECKING:
+    from models.mastery.network import TracerNetwork
 
 # The profile's scale (app_api.users.models.LearnerSkillLevel) and the map the diagnostics use
 # (app_api.assessments.irt): level = 5.5 + 1.5·θ on θ ∈ [-3, 3], its standard error × 1.5 capped at 9.
@@ -51,6 +55,7 @@ class MasteryParams:
     batch_size: int = 128
     window: int = 100
     learning_rate: float = 3e-3
+    learning_rate_decay: float = 0.8
     validation_share: float = 0.1
     seed: int = 0
 
@@ -93,7 +98,7 @@ class MasteryModel:
     validation_auc: float = float("nan")
     best_epoch: int = 0
 
-    def network(self):  # type: ignore[no-untyped-def]
+    def network(self) -> TracerNetwork:
         """The torch network with these weights, in evaluation mode."""
         import torch
 
@@ -203,18 +208,17 @@ class MasteryModel:
 
     def save(self, path: Path) -> None:
         """Write the model to one ``.npz`` file at exactly ``path`` (no pickled objects)."""
-        meta = {f"param_{k}": np.asarray(v) for k, v in asdict(self.params).items()}
+        arrays: dict[str, np.ndarray] = {
+            "skill_ids": self.vocabulary.skill_ids.astype(str),
+            "item_ids": self.vocabulary.item_ids.astype(str),
+            "n_features": np.asarray(self.n_features),
+            "validation_auc": np.asarray(self.validation_auc),
+            "best_epoch": np.asarray(self.best_epoch),
+            **{f"param_{k}": np.asarray(v) for k, v in asdict(self.params).items()},
+            **{f"weight_{k}": v for k, v in self.weights.items()},
+        }
         with Path(path).open("wb") as handle:
-            np.savez(
-                handle,
-                skill_ids=self.vocabulary.skill_ids.astype(str),
-                item_ids=self.vocabulary.item_ids.astype(str),
-                n_features=np.asarray(self.n_features),
-                validation_auc=np.asarray(self.validation_auc),
-                best_epoch=np.asarray(self.best_epoch),
-                **meta,
-                **{f"weight_{k}": v for k, v in self.weights.items()},
-            )
+            np.savez(handle, allow_pickle=False, **arrays)
 
     @classmethod
     def load(cls, path: Path) -> MasteryModel:
@@ -300,6 +304,7 @@ def fit_mastery(
             epochs=params.epochs,
             batch_size=params.batch_size,
             learning_rate=params.learning_rate,
+            learning_rate_decay=params.learning_rate_decay,
             seed=params.seed,
             score=lambda net: float(
                 roc_auc_score(validation_sequences.history.correct, predict(net, validation_sequences))

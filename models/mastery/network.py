@@ -68,7 +68,7 @@ class Sequences:
 
     @classmethod
     def of(cls, history: HistoryFeatures, learner: np.ndarray, *, window: int | None = None) -> Sequences:
-        """One span per learner (rows must be grouped by learner), cut into ``window``-long pieces if given."""
+        """One span per learner (rows grouped by learner), cut into ``window``-long pieces if given."""
         bounds = np.r_[0, np.flatnonzero(learner[1:] != learner[:-1]) + 1, len(learner)]
         spans = [(int(a), int(b)) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
         if window is not None:
@@ -120,12 +120,15 @@ def train_network(
     epochs: int,
     batch_size: int,
     learning_rate: float,
+    learning_rate_decay: float,
     seed: int,
     score: Callable[[TracerNetwork], float],
     patience: int,
     progress: Callable[[str], None],
 ) -> tuple[int, float]:
     """Fit with Adam on binary cross-entropy; keep the weights of the epoch with the best ``score``.
+
+    The learning rate is multiplied by ``learning_rate_decay`` after each epoch.
 
     Returns
     -------
@@ -136,6 +139,7 @@ def train_network(
     """
     rng = np.random.default_rng(seed)
     optimiser = torch.optim.Adam(network.parameters(), lr=learning_rate)
+    schedule = torch.optim.lr_scheduler.ExponentialLR(optimiser, gamma=learning_rate_decay)
     best_epoch, best_score, best_weights = 0, -np.inf, None
     for epoch in range(1, epochs + 1):
         started = time.monotonic()
@@ -147,6 +151,7 @@ def train_network(
             loss.backward()
             nn.utils.clip_grad_norm_(network.parameters(), 1.0)
             optimiser.step()
+        schedule.step()
         current = score(network)
         progress(f"epoch {epoch}: validation AUC {current:.4f} ({time.monotonic() - started:.0f}s)")
         if current > best_score:
