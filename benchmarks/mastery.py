@@ -6,7 +6,8 @@ answers only; AUC and RMSE are over all test answers (first answers included). M
 - per-skill mean, PFA (per-skill easiness and log counts of prior successes and failures on the skill),
 - Best-LR with windows (PFA's terms plus overall and per-skill counts, rates and recent windows),
 - the shipped model (a GRU over past answers with those counts in its head), as
-  ``skillstudio models evaluate mastery`` fits it (epoch chosen on 10% of the training learners).
+  ``skillstudio models evaluate mastery`` fits it (epoch chosen on 10% of the training learners), and
+  its online path's time per answer (predict the next answer, then update the learner's state).
 
 The machine is shared: the load average at the start is printed with the figures, and train times
 include waiting for the CPU. The last line is a JSON object of the figures.
@@ -75,6 +76,13 @@ def main() -> None:
     model = fit_mastery(train, DEFAULT_PARAMS, progress=lambda line: print(line, file=sys.stderr))
     record(MODEL_NAME, model.predict_responses(test), started)
     figures[MODEL_NAME]["validation_auc"] = model.validation_auc
+    # The online path: one learner's answers replayed through predict_next + update, as serving would.
+    one = test[test["learner_id"] == test["learner_id"].iloc[0]]
+    state, started = model.new_state(), time.perf_counter()
+    for skill_id, answer in zip(one["skill_id"], one["correct"], strict=True):
+        model.predict_next(state, skill_id)
+        state = model.update(state, skill_id, bool(answer))
+    figures[MODEL_NAME]["online_ms_per_answer"] = 1000 * (time.perf_counter() - started) / len(one)
     print(json.dumps({"n_train": len(train), "n_test": len(test), "models": figures}))
 
 

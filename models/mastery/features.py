@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -38,6 +39,22 @@ class Vocabulary:
     def n_items(self) -> int:
         """Items seen in training plus one code for unseen items (or for data without items)."""
         return len(self.item_ids) + 1
+
+    @cached_property
+    def _skill_code_of(self) -> dict[str, int]:
+        return {skill_id: code for code, skill_id in enumerate(self.skill_ids.tolist())}
+
+    @cached_property
+    def _item_code_of(self) -> dict[str, int]:
+        return {item_id: code for code, item_id in enumerate(self.item_ids.tolist())}
+
+    def skill_code(self, skill_id: str) -> int:
+        """Code of one skill id (a dict lookup, for the online path)."""
+        return self._skill_code_of.get(str(skill_id), self.n_skills - 1)
+
+    def item_code(self, item_id: str | None) -> int:
+        """Code of one item id; ``None`` and unseen ids get ``n_items - 1``."""
+        return self.n_items - 1 if item_id is None else self._item_code_of.get(str(item_id), self.n_items - 1)
 
     def skill_codes(self, skill_ids: pd.Series) -> np.ndarray:
         """Code of each skill id; unseen ids get ``n_skills - 1``."""

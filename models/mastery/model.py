@@ -154,15 +154,15 @@ class MasteryModel:
 
     def predict_next(self, state: LearnerState, skill_id: str, item_id: str | None = None) -> float:
         """P(correct) of the learner's next answer on ``skill_id`` (and ``item_id`` when items are known)."""
-        skill = int(self.vocabulary.skill_codes(pd.Series([skill_id]))[0])
-        item = self._item_code(item_id)
+        skill = self.vocabulary.skill_code(skill_id)
+        item = self.vocabulary.item_code(item_id)
         features = state.history.features(np.array([skill]))
         return float(self._head(state.hidden, np.array([skill]), np.array([item]), features)[0])
 
     def update(self, state: LearnerState, skill_id: str, correct: bool) -> LearnerState:
         """The state after one more answer (a GRU step and the counts), leaving ``state`` unchanged."""
         w = self.weights
-        skill = int(self.vocabulary.skill_codes(pd.Series([skill_id]))[0])
+        skill = self.vocabulary.skill_code(skill_id)
         x = w["answer_embedding.weight"][2 * skill + int(correct)]
         h = state.hidden
         gates_x = w["gru.weight_ih_l0"] @ x + w["gru.bias_ih_l0"]
@@ -197,12 +197,6 @@ class MasteryModel:
                 self.vocabulary.skill_ids, probability, level, error, answers, strict=True
             )
         ]
-
-    def _item_code(self, item_id: str | None) -> int:
-        if item_id is None:
-            return self.vocabulary.n_items - 1
-        codes = self.vocabulary.item_codes(pd.Series([item_id]))
-        return int(codes[0]) if codes is not None else self.vocabulary.n_items - 1
 
     # --- persistence -------------------------------------------------------------------------------
 
