@@ -43,7 +43,15 @@ from models.mastery import (  # noqa: E402 (thread count before numpy loads)
     rmse,
 )
 
-DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "kt" / "assist2015"
+# The shared data sit next to the repository (``../shared``); a worktree is one level further down.
+DEFAULT_DATA = next(
+    (
+        folder / "shared" / "data" / "kt" / "assist2015"
+        for folder in Path(__file__).resolve().parents
+        if (folder / "shared" / "data" / "kt" / "assist2015").is_dir()
+    ),
+    Path("../shared/data/kt/assist2015"),
+)
 
 
 def main() -> None:
