@@ -22,6 +22,7 @@ from skillstudio.db import database_url, libpq_url
 from skillstudio.main.cli_events import events_app
 from skillstudio.main.cli_import import import_app
 from skillstudio.main.cli_learners import learners_app
+from skillstudio.main.cli_models import models_app
 from skillstudio.settings import Settings, get_settings
 
 if TYPE_CHECKING:
@@ -33,6 +34,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(events_app, name="events")
 app.add_typer(learners_app, name="learners")
 app.add_typer(import_app, name="import")
+app.add_typer(models_app, name="models")
 console = Console(stderr=True)
 
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")

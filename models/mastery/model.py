@@ -1,0 +1,323 @@
+"""The skill-mastery model: fit on responses, predict each answer from earlier ones, mastery per skill.
+
+:class:`MasteryModel` holds the fitted network's weights as numpy arrays. Offline prediction over many
+learners runs the torch network (:meth:`MasteryModel.predict_responses`); online, a learner's
+:class:`LearnerState` (the GRU state plus running counts) is advanced one answer at a time in numpy
+(:meth:`MasteryModel.update`, tens of microseconds), and :meth:`MasteryModel.mastery` reads P(correct),
+a 1-10 level and its standard error for every skill from that state.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from models.mastery.features import (
+    HistoryFeatures,
+    LearnerHistory,
+    Vocabulary,
+    build_vocabulary,
+    history_features,
+    learner_split,
+    prepare_responses,
+)
+
+if TYPE_CHECKING:
+    from models.mastery.network import TracerNetwork
+
+# The profile's scale (app_api.users.models.LearnerSkillLevel) and the map the diagnostics use
+# (app_api.assessments.irt): level = 5.5 + 1.5·θ on θ ∈ [-3, 3], its standard error × 1.5 capped at 9.
+# Here θ is the logit of P(correct) on the skill's typical item.
+LEVEL_MIN, LEVEL_MAX, THETA_LIMIT = 1.0, 10.0, 3.0
+LEVELS_PER_THETA = (LEVEL_MAX - LEVEL_MIN) / (2 * THETA_LIMIT)
+# Answers' worth of evidence the model's prediction counts as before the learner answered the skill.
+PRIOR_ANSWERS = 2.0
+
+
+@dataclass(frozen=True)
+class MasteryParams:
+    """Hyper-parameters. Validated on held-out *training* learners only; none depends on one data set.
+
+    The defaults had the best validation AUC among the configurations of ``docs/mastery.md`` (64-128
+    units, dropout 0.2-0.3, decay 0.7-0.8, windows of 100 or 200 answers).
+
+    ``window`` cuts training sequences into pieces so that batches are short (CPU time); prediction
+    runs over whole sequences. ``epochs`` is a ceiling: the epoch with the best validation AUC is kept.
+    """
+
+    hidden: int = 96
+    dropout: float = 0.2
+    epochs: int = 16
+    patience: int = 2
+    batch_size: int = 128
+    window: int = 100
+    learning_rate: float = 3e-3
+    learning_rate_decay: float = 0.8
+    validation_share: float = 0.1
+    seed: int = 0
+
+
+DEFAULT_PARAMS = MasteryParams()
+
+
+@dataclass
+class LearnerState:
+    """What the model keeps about one learner between answers."""
+
+    hidden: np.ndarray
+    history: LearnerHistory
+
+
+@dataclass(frozen=True)
+class SkillMastery:
+    """Mastery of one skill: P(correct) next, the profile's 1-10 level and that level's standard error."""
+
+    skill_id: str
+    probability: float
+    level: float
+    standard_error: float
+    answers: int
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+# eq=False: the generated __eq__ would compare numpy arrays element-wise.
+@dataclass(eq=False)
+class MasteryModel:
+    """Fitted knowledge tracer: vocabulary, hyper-parameters and the network's weights as numpy arrays."""
+
+    vocabulary: Vocabulary
+    params: MasteryParams
+    weights: dict[str, np.ndarray]
+    n_features: int
+    validation_auc: float = float("nan")
+    best_epoch: int = 0
+
+    def network(self) -> TracerNetwork:
+        """The torch network with these weights, in evaluation mode."""
+        import torch
+
+        from models.mastery.network import NetworkShape, TracerNetwork
+
+        shape = NetworkShape(
+            self.vocabulary.n_skills, self.vocabulary.n_items, self.n_features, self.params.hidden
+        )
+        network = TracerNetwork(shape, self.params.dropout)
+        network.load_state_dict({k: torch.from_numpy(v.copy()) for k, v in self.weights.items()})
+        return network.eval()
+
+    def predict_responses(self, responses: pd.DataFrame) -> np.ndarray:
+        """P(correct) of every answer from the same learner's earlier answers (predict, then update).
+
+        Parameters
+        ----------
+        responses : pandas.DataFrame
+            Long-format responses (see :func:`models.mastery.features.prepare_responses`).
+
+        Returns
+        -------
+        numpy.ndarray
+            One probability per row of ``prepare_responses(responses)`` (rows ordered by learner, seq).
+        """
+        from models.mastery.network import Sequences, predict
+
+        prepared = prepare_responses(responses)
+        history = history_features(prepared, self.vocabulary)
+        learner = pd.factorize(prepared["learner_id"])[0]
+        with _single_thread():
+            return predict(self.network(), Sequences.of(history, learner))
+
+    # --- online: one learner, one answer at a time, numpy only ---------------------------------------
+
+    def new_state(self) -> LearnerState:
+        """The state of a learner with no answers."""
+        return LearnerState(
+            hidden=self.weights["initial_state"].reshape(-1).astype(np.float64).copy(),
+            history=LearnerHistory(self.vocabulary.n_skills),
+        )
+
+    def _head(
+        self, hidden: np.ndarray, skills: np.ndarray, items: np.ndarray, features: np.ndarray
+    ) -> np.ndarray:
+        w = self.weights
+        asked = w["skill_embedding.weight"][skills] + w["item_embedding.weight"][items]
+        joined = np.concatenate(
+            [np.broadcast_to(hidden, (len(skills), len(hidden))), asked, features], axis=1
+        )
+        layer = np.maximum(joined @ w["hidden_layer.weight"].T + w["hidden_layer.bias"], 0.0)
+        return _sigmoid(layer @ w["output_layer.weight"].T + w["output_layer.bias"]).reshape(-1)
+
+    def predict_next(self, state: LearnerState, skill_id: str, item_id: str | None = None) -> float:
+        """P(correct) of the learner's next answer on ``skill_id`` (and ``item_id`` when items are known)."""
+        skill = self.vocabulary.skill_code(skill_id)
+        item = self.vocabulary.item_code(item_id)
+        features = state.history.features(np.array([skill]))
+        return float(self._head(state.hidden, np.array([skill]), np.array([item]), features)[0])
+
+    def update(self, state: LearnerState, skill_id: str, correct: bool) -> LearnerState:
+        """The state after one more answer (a GRU step and the counts), leaving ``state`` unchanged."""
+        w = self.weights
+        skill = self.vocabulary.skill_code(skill_id)
+        x = w["answer_embedding.weight"][2 * skill + int(correct)]
+        h = state.hidden
+        gates_x = w["gru.weight_ih_l0"] @ x + w["gru.bias_ih_l0"]
+        gates_h = w["gru.weight_hh_l0"] @ h + w["gru.bias_hh_l0"]
+        size = len(h)
+        reset = _sigmoid(gates_x[:size] + gates_h[:size])
+        keep = _sigmoid(gates_x[size : 2 * size] + gates_h[size : 2 * size])
+        candidate = np.tanh(gates_x[2 * size :] + reset * gates_h[2 * size :])
+        return LearnerState(
+            hidden=(1.0 - keep) * candidate + keep * h, history=state.history.after(skill, bool(correct))
+        )
+
+    def mastery(self, state: LearnerState) -> list[SkillMastery]:
+        """Mastery of every training skill for a learner in ``state``.
+
+        The probability is the model's P(correct) on the skill next, on its typical item. Its level is
+        ``5.5 + 1.5·logit(p)`` clipped to 1-10, as for diagnostics. The standard error treats the
+        learner's answers on the skill plus :data:`PRIOR_ANSWERS` as Bernoulli evidence about that
+        logit (``1 / sqrt(n·p·(1-p))``), so it shrinks as the learner practises the skill.
+        """
+        skills = np.arange(len(self.vocabulary.skill_ids))
+        items = np.full(len(skills), self.vocabulary.n_items - 1)
+        probability = self._head(state.hidden, skills, items, state.history.features(skills))
+        answers = state.history.attempts(skills)
+        theta = np.clip(np.log(probability / (1.0 - probability)), -THETA_LIMIT, THETA_LIMIT)
+        theta_error = 1.0 / np.sqrt((answers + PRIOR_ANSWERS) * probability * (1.0 - probability))
+        level = LEVEL_MIN + (theta + THETA_LIMIT) * LEVELS_PER_THETA
+        error = np.minimum(theta_error * LEVELS_PER_THETA, LEVEL_MAX - LEVEL_MIN)
+        return [
+            SkillMastery(str(skill_id), float(p), float(lv), float(se), int(n))
+            for skill_id, p, lv, se, n in zip(
+                self.vocabulary.skill_ids, probability, level, error, answers, strict=True
+            )
+        ]
+
+    # --- persistence -------------------------------------------------------------------------------
+
+    def save(self, path: Path) -> None:
+        """Write the model to one ``.npz`` file at exactly ``path`` (no pickled objects)."""
+        arrays: dict[str, np.ndarray] = {
+            "skill_ids": self.vocabulary.skill_ids.astype(str),
+            "item_ids": self.vocabulary.item_ids.astype(str),
+            "n_features": np.asarray(self.n_features),
+            "validation_auc": np.asarray(self.validation_auc),
+            "best_epoch": np.asarray(self.best_epoch),
+            **{f"param_{k}": np.asarray(v) for k, v in asdict(self.params).items()},
+            **{f"weight_{k}": v for k, v in self.weights.items()},
+        }
+        with Path(path).open("wb") as handle:
+            np.savez(handle, allow_pickle=False, **arrays)
+
+    @classmethod
+    def load(cls, path: Path) -> MasteryModel:
+        """Read a model written by :meth:`save`."""
+        with np.load(Path(path), allow_pickle=False) as arrays:
+            params = MasteryParams(
+                **{
+                    name: type(default)(arrays[f"param_{name}"].item())
+                    for name, default in asdict(DEFAULT_PARAMS).items()
+                }
+            )
+            return cls(
+                vocabulary=Vocabulary(skill_ids=arrays["skill_ids"], item_ids=arrays["item_ids"]),
+                params=params,
+                weights={k[len("weight_") :]: arrays[k] for k in arrays.files if k.startswith("weight_")},
+                n_features=int(arrays["n_features"]),
+                validation_auc=float(arrays["validation_auc"]),
+                best_epoch=int(arrays["best_epoch"]),
+            )
+
+
+class _single_thread:
+    """One torch thread while inside: results do not depend on thread scheduling, and on a shared
+    machine two spinning threads measured ~20× slower than one for these small matrices."""
+
+    def __enter__(self) -> None:
+        import torch
+
+        self._threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+
+    def __exit__(self, *exc: object) -> None:
+        import torch
+
+        torch.set_num_threads(self._threads)
+
+
+def fit_mastery(
+    responses: pd.DataFrame,
+    params: MasteryParams = DEFAULT_PARAMS,
+    *,
+    progress: Callable[[str], None] = lambda message: None,
+) -> MasteryModel:
+    """Fit the knowledge tracer, choosing the number of epochs on held-out training learners.
+
+    Parameters
+    ----------
+    responses : pandas.DataFrame
+        Long-format training responses; ``params.validation_share`` of its learners are held out to
+        pick the epoch and never trained on.
+    params : MasteryParams
+        Hyper-parameters; a fixed ``seed`` makes the fit reproducible.
+    progress : callable, optional
+        Receives one line per epoch.
+
+    Returns
+    -------
+    MasteryModel
+    """
+    import torch
+    from sklearn.metrics import roc_auc_score
+
+    from models.mastery.network import NetworkShape, Sequences, TracerNetwork, predict, train_network
+
+    prepared = prepare_responses(responses)
+    fitting, validation = learner_split(prepared, validation_share=params.validation_share, seed=params.seed)
+    vocabulary = build_vocabulary(fitting)
+
+    def sequences(frame: pd.DataFrame, window: int | None) -> Sequences:
+        history: HistoryFeatures = history_features(frame, vocabulary)
+        return Sequences.of(history, pd.factorize(frame["learner_id"])[0], window=window)
+
+    train_sequences = sequences(fitting, params.window)
+    validation_sequences = sequences(validation, None)
+    n_features = train_sequences.history.numeric.shape[1]
+    with _single_thread():
+        torch.manual_seed(params.seed)
+        shape = NetworkShape(vocabulary.n_skills, vocabulary.n_items, n_features, params.hidden)
+        network = TracerNetwork(shape, params.dropout)
+        best_epoch, best_auc = train_network(
+            network,
+            train_sequences,
+            epochs=params.epochs,
+            batch_size=params.batch_size,
+            learning_rate=params.learning_rate,
+            learning_rate_decay=params.learning_rate_decay,
+            seed=params.seed,
+            score=lambda net: float(
+                roc_auc_score(validation_sequences.history.correct, predict(net, validation_sequences))
+            ),
+            patience=params.patience,
+            progress=progress,
+        )
+    weights = {k: v.detach().numpy().copy() for k, v in network.state_dict().items()}
+    return MasteryModel(
+        vocabulary=vocabulary,
+        params=params,
+        weights=weights,
+        n_features=n_features,
+        validation_auc=best_auc,
+        best_epoch=best_epoch,
+    )
+
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")

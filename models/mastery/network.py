@@ -1,0 +1,164 @@
+"""The recurrent knowledge tracer in torch: a DKT-style GRU whose output head also reads history counts.
+
+At answer ``t`` the GRU state summarises answers ``0..t-1`` (``(skill, correct)`` embeddings); the head
+combines that state with the embedding of the skill (and item) being asked and the count features of
+:func:`models.mastery.features.history_features`, which carry long histories exactly where a GRU trained
+on short windows would forget. Everything the head reads at ``t`` comes from answers before ``t``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import nn
+
+from models.mastery.features import HistoryFeatures
+
+
+@dataclass(frozen=True)
+class NetworkShape:
+    """Sizes of the network: vocabulary sizes, feature count and hidden width."""
+
+    n_skills: int
+    n_items: int
+    n_features: int
+    hidden: int
+
+
+class TracerNetwork(nn.Module):
+    """GRU over past answers plus an MLP head over (state, asked skill/item, history counts)."""
+
+    def __init__(self, shape: NetworkShape, dropout: float) -> None:
+        super().__init__()
+        hidden = shape.hidden
+        self.shape = shape
+        self.answer_embedding = nn.Embedding(2 * shape.n_skills, hidden)
+        self.skill_embedding = nn.Embedding(shape.n_skills, hidden)
+        self.item_embedding = nn.Embedding(shape.n_items, hidden)
+        self.gru = nn.GRU(hidden, hidden, batch_first=True)
+        self.initial_state = nn.Parameter(torch.zeros(1, 1, hidden))
+        self.dropout = nn.Dropout(dropout)
+        self.hidden_layer = nn.Linear(2 * hidden + shape.n_features, hidden)
+        self.output_layer = nn.Linear(hidden, 1)
+
+    def forward(
+        self, skill: torch.Tensor, item: torch.Tensor, correct: torch.Tensor, features: torch.Tensor
+    ) -> torch.Tensor:
+        """Logit of P(correct) for every answer of a batch of sequences (``batch × length`` tensors)."""
+        batch = skill.shape[0]
+        start = self.initial_state.expand(1, batch, -1).contiguous()
+        states, _ = self.gru(self.answer_embedding(skill * 2 + correct), start)
+        # The state before answer t is the GRU output after answer t-1 (the learned start for t = 0).
+        before = torch.cat([self.initial_state.expand(batch, 1, -1), states[:, :-1]], dim=1)
+        asked = self.skill_embedding(skill) + self.item_embedding(item)
+        joined = torch.cat([self.dropout(before), asked, features], dim=-1)
+        return self.output_layer(self.dropout(torch.relu(self.hidden_layer(joined)))).squeeze(-1)
+
+
+@dataclass(frozen=True)
+class Sequences:
+    """Answers of the learners as padded batches: row ranges ``[start, stop)`` into the history arrays."""
+
+    history: HistoryFeatures
+    spans: list[tuple[int, int]]
+
+    @classmethod
+    def of(cls, history: HistoryFeatures, learner: np.ndarray, *, window: int | None = None) -> Sequences:
+        """One span per learner (rows grouped by learner), cut into ``window``-long pieces if given."""
+        bounds = np.r_[0, np.flatnonzero(learner[1:] != learner[:-1]) + 1, len(learner)]
+        spans = [(int(a), int(b)) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+        if window is not None:
+            spans = [(a + o, min(b, a + o + window)) for a, b in spans for o in range(0, b - a, window)]
+        return cls(history=history, spans=spans)
+
+    def batches(
+        self, size: int, rng: np.random.Generator | None = None
+    ) -> Iterator[tuple[tuple[torch.Tensor, ...], torch.Tensor, np.ndarray]]:
+        """Padded batches of similar-length spans: (inputs, mask, row numbers); shuffled when ``rng``."""
+        lengths = np.array([b - a for a, b in self.spans])
+        order = np.argsort(lengths, kind="stable")
+        groups = [order[i : i + size] for i in range(0, len(order), size)]
+        if rng is not None:
+            rng.shuffle(groups)
+        history = self.history
+        items = history.item if history.item is not None else np.full(len(history.skill), 0)
+        for group in groups:
+            rows_per_span = [np.arange(*self.spans[i]) for i in group]
+            longest = max(len(rows) for rows in rows_per_span)
+            index = np.zeros((len(group), longest), dtype=np.int64)
+            mask = np.zeros((len(group), longest), dtype=bool)
+            for position, rows in enumerate(rows_per_span):
+                index[position, : len(rows)] = rows
+                mask[position, : len(rows)] = True
+            inputs = (
+                torch.from_numpy(history.skill[index]),
+                torch.from_numpy(items[index]),
+                torch.from_numpy(history.correct[index].astype(np.int64) * mask),
+                torch.from_numpy(history.numeric[index].astype(np.float32)),
+            )
+            yield inputs, torch.from_numpy(mask), np.concatenate(rows_per_span)
+
+
+def predict(network: TracerNetwork, sequences: Sequences, batch_size: int = 256) -> np.ndarray:
+    """P(correct) of every row of ``sequences.history``, each from the answers before it."""
+    network.eval()
+    result = np.zeros(len(sequences.history.skill))
+    with torch.no_grad():
+        for inputs, mask, rows in sequences.batches(batch_size):
+            result[rows] = torch.sigmoid(network(*inputs))[mask].double().numpy()
+    return result
+
+
+def train_network(
+    network: TracerNetwork,
+    train: Sequences,
+    *,
+    epochs: int,
+    batch_size: int,
+    learning_rate: float,
+    learning_rate_decay: float,
+    seed: int,
+    score: Callable[[TracerNetwork], float],
+    patience: int,
+    progress: Callable[[str], None],
+) -> tuple[int, float]:
+    """Fit with Adam on binary cross-entropy; keep the weights of the epoch with the best ``score``.
+
+    The learning rate is multiplied by ``learning_rate_decay`` after each epoch.
+
+    Returns
+    -------
+    best_epoch : int
+        1-based epoch whose weights the network holds on return.
+    best_score : float
+        Its score (validation AUC in :func:`models.mastery.model.fit_mastery`).
+    """
+    rng = np.random.default_rng(seed)
+    optimiser = torch.optim.Adam(network.parameters(), lr=learning_rate)
+    schedule = torch.optim.lr_scheduler.ExponentialLR(optimiser, gamma=learning_rate_decay)
+    best_epoch, best_score, best_weights = 0, -np.inf, None
+    for epoch in range(1, epochs + 1):
+        started = time.monotonic()
+        network.train()
+        for inputs, mask, _ in train.batches(batch_size, rng):
+            logits = network(*inputs)
+            loss = nn.functional.binary_cross_entropy_with_logits(logits[mask], inputs[2][mask].float())
+            optimiser.zero_grad()
+            loss.backward()
+            nn.utils.clip_grad_norm_(network.parameters(), 1.0)
+            optimiser.step()
+        schedule.step()
+        current = score(network)
+        progress(f"epoch {epoch}: validation AUC {current:.4f} ({time.monotonic() - started:.0f}s)")
+        if current > best_score:
+            best_epoch, best_score = epoch, current
+            best_weights = {k: v.detach().clone() for k, v in network.state_dict().items()}
+        elif epoch - best_epoch >= patience:
+            break
+    if best_weights is not None:
+        network.load_state_dict(best_weights)
+    return best_epoch, float(best_score)

@@ -1,0 +1,22 @@
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from models.mastery.model import MasteryModel, fit_mastery
+from tests.models.mastery.helpers import SMALL, simulate
+
+
+@pytest.fixture(scope="package")
+def train_responses() -> pd.DataFrame:
+    return simulate(300, 40, seed=1, prefix="train")
+
+
+@pytest.fixture(scope="package")
+def test_responses() -> pd.DataFrame:
+    return simulate(100, 40, seed=2, prefix="test")
+
+
+@pytest.fixture(scope="package")
+def fitted(train_responses: pd.DataFrame) -> MasteryModel:
+    return fit_mastery(train_responses, SMALL)
