@@ -39,9 +39,9 @@ import psycopg
 
 from benchmarks.generate import fresh_database
 from benchmarks.ingest import free_port, running_server
-from pipelines.defs.analytics.project import dbt_resource
+from pipelines.analytics import dbt_resource
 from skillstudio.db import database_url
-from skillstudio.events.partitions import ensure_month_partitions
+from skillstudio.events import ensure_month_partitions
 from skillstudio.sources.synthetic import GenerationProgress, GeneratorConfig, generate
 
 SCAN = "select count(*), count(distinct actor_id) from learner_events"
