@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -59,4 +60,62 @@ def evaluate_mastery_command(
     if save is not None:
         model.save(save)
         console.log(f"model written to {save}")
+    typer.echo(json.dumps(metrics))
+
+
+def _parse_days(days: str) -> list[int]:
+    try:
+        parsed = sorted({int(part) for part in days.split(",") if part.strip()})
+    except ValueError:
+        raise typer.BadParameter(f"--days must be comma-separated whole days, got {days!r}") from None
+    if not parsed or parsed[0] < 0:
+        raise typer.BadParameter("--days needs at least one day, none negative")
+    return parsed
+
+
+@evaluate_app.command("completion-risk")
+def evaluate_completion_risk_command(
+    test_runs_from: Annotated[
+        datetime,
+        typer.Option(formats=["%Y-%m-%d"], help="Runs starting on or after this date are tested; earlier ones train."),
+    ],
+    days: Annotated[str, typer.Option(help="Grid days to evaluate at, comma-separated.")] = "30,60,100",
+    seed: Annotated[int, typer.Option(help="Seed of the validation slice and the trees.")] = 0,
+) -> None:
+    """Fit the completion-risk model on earlier course runs and score later ones, from the current database.
+
+    Reads ``analytics.fct_enrollment_features`` (built by the pipeline; nothing is built here). Prints one
+    JSON line: per day auc, brier, baseline_auc (logistic regression on assessment scores), majority-class
+    figures, n_test and a calibration table; by_group (imd_band, age_band, gender, disability); model.
+    Progress goes to stderr.
+    """
+    from dataclasses import replace
+
+    import psycopg
+
+    from models.completion_risk import DEFAULT_PARAMS, evaluate_completion_risk, read_features
+    from skillstudio.db import database_url, libpq_url
+    from skillstudio.settings import get_settings
+
+    console = Console(stderr=True)
+    grid_days = _parse_days(days)
+    console.log(f"reading analytics.fct_enrollment_features at days {grid_days}")
+    try:
+        with psycopg.connect(libpq_url(database_url(get_settings()))) as conn:
+            frame = read_features(conn, grid_days)
+    except psycopg.errors.UndefinedTable:
+        console.print("[red]analytics.fct_enrollment_features is missing: build the analytics first[/]")
+        raise typer.Exit(1) from None
+    console.log(f"{len(frame):,} rows")
+    try:
+        metrics, _ = evaluate_completion_risk(
+            frame,
+            test_runs_from.date(),
+            grid_days,
+            replace(DEFAULT_PARAMS, seed=seed),
+            progress=console.log,
+        )
+    except ValueError as error:
+        console.print(f"[red]{error}[/]")
+        raise typer.Exit(1) from None
     typer.echo(json.dumps(metrics))

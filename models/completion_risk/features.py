@@ -1,0 +1,108 @@
+"""The completion-risk model's inputs: ``analytics.fct_enrollment_features`` at grid days, the learners'
+demographics (for per-group evaluation only, never as features) and features relative to the cohort.
+
+Every feature of a row is what was known at the end of its day k: the mart's columns are measured by day k,
+and the cohort-relative features compare an enrollment with the other enrollments of its course run at the
+same day k only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+import psycopg
+
+MART_FEATURES = (
+    "event_count",
+    "click_count",
+    "active_days",
+    "events_last_7_days",
+    "events_last_14_days",
+    "days_since_last_activity",
+    "longest_streak_days",
+    "current_streak_days",
+    "lessons_completed",
+    "progress_share",
+    "assessments_due",
+    "assessments_submitted",
+    "assessments_submitted_late",
+    "assessments_missed",
+    "mean_score",
+    "last_score",
+    "score_trend",
+    "weighted_score",
+    "days_registered_before_start",
+)
+COHORT_FEATURES = ("clicks_vs_cohort", "active_days_vs_cohort", "score_vs_cohort")
+FEATURES = (*MART_FEATURES, "missed_share", *COHORT_FEATURES)
+GROUPS = ("imd_band", "age_band", "gender", "disability")
+
+_QUERY = """
+select
+    features.enrollment_id::text as enrollment_id,
+    features.learner_id::text as learner_id,
+    coalesce(features.course_run_id, features.course_id)::text as cohort_id,
+    features.day_k,
+    features.as_of_date - features.day_k as starts_on,
+    {columns},
+    features.is_unregistered,
+    features.is_finished,
+    features.has_activity_data,
+    features.completed,
+    learners.imd_band,
+    learners.age_band,
+    learners.gender,
+    case when learners.has_disability then 'yes' when not learners.has_disability then 'no' end
+        as disability
+from analytics.fct_enrollment_features as features
+left join analytics.dim_learners as learners
+    on learners.learner_id = features.learner_id
+where features.day_k = any(%(days)s)
+order by features.day_k, features.enrollment_id
+"""
+
+
+def read_features(conn: psycopg.Connection, days: Sequence[int]) -> pd.DataFrame:
+    """The mart's rows at ``days`` with the learners' demographic groups, from the current database."""
+    query = _QUERY.format(columns=", ".join(f"features.{name}" for name in MART_FEATURES))
+    with conn.cursor() as cursor:
+        cursor.execute(query, {"days": list(days)})
+        names = [column.name for column in cursor.description or ()]
+        frame = pd.DataFrame(cursor.fetchall(), columns=names)
+    for name in MART_FEATURES:
+        frame[name] = pd.to_numeric(frame[name], errors="coerce").astype(np.float64)
+    frame["starts_on"] = pd.to_datetime(frame["starts_on"])
+    return frame
+
+
+def scorable(frame: pd.DataFrame) -> pd.DataFrame:
+    """Rows a model at day k scores: the enrollment is still open at day k (not unregistered, not yet
+    finished). Labelled rows only when the label is wanted: callers drop ``completed`` nulls themselves."""
+    still_open = ~frame["is_unregistered"].astype(bool) & ~frame["is_finished"].astype(bool)
+    return frame.loc[still_open].reset_index(drop=True)
+
+
+def add_derived(frame: pd.DataFrame) -> pd.DataFrame:
+    """Add the share of due assessments missed and the cohort-relative features.
+
+    The cohort is the enrollments of the same course run (course, without a run) at the same day k that are
+    in ``frame``; callers pass the rows still open at day k, so a learner is compared with those a model at
+    day k also scores. Ratios to the cohort median make click volumes comparable across courses whose
+    materials differ in size; the score difference does the same for harder and easier assessments.
+    """
+    frame = frame.copy()
+    due = frame["assessments_due"]
+    frame["missed_share"] = np.where(due > 0, frame["assessments_missed"] / due.where(due > 0), np.nan)
+    cohort = frame.groupby(["cohort_id", "day_k"], sort=False)
+    for name, source in (("clicks_vs_cohort", "click_count"), ("active_days_vs_cohort", "active_days")):
+        median = cohort[source].transform("median")
+        frame[name] = (frame[source] + 1.0) / (median + 1.0)
+    frame["score_vs_cohort"] = frame["mean_score"] - cohort["mean_score"].transform("median")
+    return frame
+
+
+def design(frame: pd.DataFrame) -> np.ndarray:
+    """The model's feature matrix (missing values stay NaN: the trees route them)."""
+    return frame.loc[:, list(FEATURES)].to_numpy(dtype=np.float64)

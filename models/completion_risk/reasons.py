@@ -1,0 +1,91 @@
+"""Plain words for a feature's contribution to a prediction: what the learner's own value was."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Reason:
+    """One feature that lowered the chance of completing: its value, its log-odds contribution, the words."""
+
+    feature: str
+    value: float | None
+    contribution: float
+    text: str
+
+
+def _number(row: Any, name: str) -> float | None:
+    value = row.get(name)
+    if value is None:
+        return None
+    value = float(value)
+    return None if math.isnan(value) else value
+
+
+def _count(value: float, noun: str) -> str:
+    whole = round(value)
+    return f"{whole} {noun}" if whole == 1 else f"{whole} {noun}s"
+
+
+def _text(feature: str, row: Any, value: float | None) -> str:  # noqa: PLR0911, PLR0912
+    if feature == "days_since_last_activity":
+        return "no activity recorded yet" if value is None else f"no activity for {_count(value, 'day')}"
+    if value is None:
+        if feature in {"mean_score", "last_score", "weighted_score", "score_vs_cohort", "score_trend"}:
+            return "no graded assessment yet"
+        if feature in {"missed_share"}:
+            return "no assessment due yet"
+        return f"no {feature.replace('_', ' ')} data"
+    if feature in {"assessments_missed", "missed_share"}:
+        missed, due = _number(row, "assessments_missed") or 0.0, _number(row, "assessments_due") or 0.0
+        return f"{round(missed)} of {_count(due, 'assessment')} due not submitted"
+    if feature == "assessments_submitted":
+        due = _number(row, "assessments_due") or 0.0
+        return f"{round(value)} of {_count(due, 'assessment')} due submitted"
+    if feature == "assessments_due":
+        return f"{_count(value, 'assessment')} due so far"
+    if feature == "assessments_submitted_late":
+        return f"{_count(value, 'assessment')} submitted late"
+    if feature == "score_trend":
+        return "scores falling" if value < 0 else "scores not rising" if value == 0 else "scores rising"
+    if feature == "mean_score":
+        return f"mean score {value:.0%}"
+    if feature == "last_score":
+        return f"last score {value:.0%}"
+    if feature == "weighted_score":
+        return f"weighted score {value:.0%}"
+    if feature == "score_vs_cohort":
+        side = "below" if value < 0 else "above"
+        return f"mean score {abs(value):.0%} {side} the course's median"
+    if feature in {"clicks_vs_cohort", "active_days_vs_cohort"}:
+        what = "activity" if feature == "clicks_vs_cohort" else "active days"
+        return f"{what} {value:.1f}× the course's median"
+    if feature in {"events_last_7_days", "events_last_14_days"}:
+        days = 7 if feature == "events_last_7_days" else 14
+        return f"{_count(value, 'action')} in the last {days} days"
+    if feature in {"event_count", "click_count"}:
+        return f"{_count(value, 'action')} so far"
+    if feature == "active_days":
+        return f"active on {_count(value, 'day')} so far"
+    if feature == "longest_streak_days":
+        return f"longest streak {_count(value, 'day')}"
+    if feature == "current_streak_days":
+        return f"current streak {_count(value, 'day')}"
+    if feature == "lessons_completed":
+        return f"{_count(value, 'lesson')} completed"
+    if feature == "progress_share":
+        return f"{value:.0%} of the course completed"
+    if feature == "days_registered_before_start":
+        if value < 0:
+            return f"registered {_count(-value, 'day')} after the start"
+        return f"registered {_count(value, 'day')} before the start"
+    return f"{feature.replace('_', ' ')} {value:g}"
+
+
+def describe(feature: str, row: Any, contribution: float) -> Reason:
+    """The reason for ``feature`` of ``row`` (a mapping of feature values), with its contribution."""
+    value = _number(row, feature)
+    return Reason(feature=feature, value=value, contribution=contribution, text=_text(feature, row, value))
