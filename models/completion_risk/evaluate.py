@@ -108,7 +108,8 @@ def evaluate_completion_risk(
         raise ValueError(f"days {missing} are not on the feature grid (grid days: {sorted(present)})")
     cutoff = pd.Timestamp(test_runs_from)
     rows = labelled_open(frame)
-    train, test = rows.loc[rows["starts_on"] < cutoff], rows.loc[rows["starts_on"] >= cutoff]
+    train = rows.loc[rows["starts_on"] < cutoff]
+    test = rows.loc[(rows["starts_on"] >= cutoff) & rows["day_k"].isin(days)]
     if train.empty or test.empty:
         raise ValueError(f"the cutoff {test_runs_from} leaves {len(train)} training and {len(test)} test rows")
     progress(f"{len(train):,} training rows, {len(test):,} test rows over days {days}")
@@ -135,6 +136,7 @@ def evaluate_completion_risk(
             "baseline_brier": brier(labels, baseline),
             "majority_auc": 0.5,
             "majority_brier": brier(labels, majority),
+            "uncalibrated_auc": auc(labels, uncalibrated),
             "uncalibrated_brier": brier(labels, uncalibrated),
             "n_train": len(day_train),
             "n_test": len(day_test),

@@ -8,8 +8,6 @@ same day k only.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import numpy as np
 import pandas as pd
 import psycopg
@@ -59,16 +57,17 @@ select
 from analytics.fct_enrollment_features as features
 left join analytics.dim_learners as learners
     on learners.learner_id = features.learner_id
-where features.day_k = any(%(days)s)
+where features.day_k <= %(up_to)s
 order by features.day_k, features.enrollment_id
 """
 
 
-def read_features(conn: psycopg.Connection, days: Sequence[int]) -> pd.DataFrame:
-    """The mart's rows at ``days`` with the learners' demographic groups, from the current database."""
+def read_features(conn: psycopg.Connection, up_to: int) -> pd.DataFrame:
+    """The mart's rows at grid days up to ``up_to`` with the learners' demographic groups (the model of day
+    k learns from every grid day up to k), from the current database."""
     query = _QUERY.format(columns=", ".join(f"features.{name}" for name in MART_FEATURES))
     with conn.cursor() as cursor:
-        cursor.execute(query, {"days": list(days)})
+        cursor.execute(query, {"up_to": up_to})
         names = [column.name for column in cursor.description or ()]
         frame = pd.DataFrame(cursor.fetchall(), columns=names)
     for name in MART_FEATURES:

@@ -1,9 +1,18 @@
-"""The completion-risk model: gradient-boosted trees per grid day, calibrated on a validation slice of the
-training cohorts, with each prediction's per-feature contributions read from the trees themselves.
+"""The completion-risk model: gradient-boosted trees per grid day, cross-fitted on the training cohorts and
+calibrated on their out-of-fold predictions, with each prediction's per-feature contributions read from the
+trees themselves.
+
+The model of day k learns from the training cohorts' rows at every grid day up to k (day k is a feature):
+the earlier days add examples of the same enrollments at other stages, all measured at their own day.
+The training enrollments are split into folds (by enrollment, so one learner's rows never straddle a fold):
+each fold's trees learn from the other folds, stop at the round with the lowest log loss on the fold's own
+day-k rows, and score those rows. The day's prediction averages the folds' raw scores; the calibration
+(isotonic, or Platt) is fitted on the out-of-fold scores, so every training enrollment serves once as
+validation and nothing of the test cohorts is seen.
 
 Contributions are path attributions (Saabas): along the path a row takes through a tree, each split moves
 the expected raw score from the node's expectation to the child's, and that change is credited to the
-split's feature. A node's expectation is the training-count-weighted mean of the leaves under it (the same
+split's feature. A node's expectation is the training-count-weighted mean of the leaves under it (the
 expectation TreeSHAP uses). Per row, the bias plus the contributions equals the model's raw score exactly,
 so reasons are the model's own arithmetic, not a separate rule. Calibration is a monotone map of the raw
 score: it changes probabilities, never which features pushed a prediction which way.
@@ -23,20 +32,23 @@ from sklearn.linear_model import LogisticRegression
 from models.completion_risk.features import FEATURES, design
 from models.completion_risk.reasons import Reason, describe
 
-MODEL_NAME = "hgb-path-contributions"
+MODEL_NAME = "hgb-crossfit-path-contributions"
+# The model's inputs: the features, then the grid day (context shared by all of a day's rows, never a reason).
+INPUTS = (*FEATURES, "day_k")
 
 
 @dataclass(frozen=True)
 class RiskParams:
-    """Hyper-parameters (one set for every dataset: nothing here is tuned to one presentation)."""
+    """Hyper-parameters (one set for every dataset: nothing here is tuned to one presentation; the number
+    of boosting rounds is chosen per fold on the training cohorts' own validation rows)."""
 
     learning_rate: float = 0.05
-    max_iter: int = 400
+    max_iter: int = 250
     max_leaf_nodes: int = 15
     min_samples_leaf: int = 40
     l2_regularization: float = 1.0
-    validation_share: float = 0.2
-    calibration: str = "isotonic"  # or "platt"
+    folds: int = 5
+    calibration: str = "platt"  # or "isotonic"
     seed: int = 0
 
 
@@ -76,35 +88,49 @@ def _path_contributions(nodes: np.ndarray, x: np.ndarray) -> tuple[float, np.nda
     return float(expected[0]), contributions
 
 
+def _inputs(frame: pd.DataFrame) -> np.ndarray:
+    return np.column_stack([design(frame), frame["day_k"].to_numpy(dtype=np.float64)])
+
+
+def _sigmoid(raw: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-raw))
+
+
+def _log_loss(labels: np.ndarray, raw: np.ndarray) -> float:
+    p = np.clip(_sigmoid(raw), 1e-12, 1 - 1e-12)
+    return float(-np.mean(labels * np.log(p) + (1 - labels) * np.log(1 - p)))
+
+
 @dataclass
 class DayModel:
-    """The model of one grid day: boosted trees and the calibration of their raw score."""
+    """The model of one grid day: the folds' boosted trees and the calibration of their mean raw score."""
 
     day_k: int
-    trees: HistGradientBoostingClassifier
+    members: list[HistGradientBoostingClassifier]
     calibrator: IsotonicRegression | LogisticRegression | None
 
     def raw_score(self, x: np.ndarray) -> np.ndarray:
-        """The trees' log-odds of completing."""
-        return np.asarray(self.trees.decision_function(x), dtype=np.float64)
+        """The mean of the folds' log-odds of completing."""
+        return np.mean([member.decision_function(x) for member in self.members], axis=0).astype(np.float64)
 
     def calibrate(self, raw: np.ndarray) -> np.ndarray:
         """P(completes) from raw scores (the trees' own sigmoid when uncalibrated)."""
         if self.calibrator is None:
-            return 1.0 / (1.0 + np.exp(-raw))
+            return _sigmoid(raw)
         if isinstance(self.calibrator, IsotonicRegression):
             return np.asarray(self.calibrator.predict(raw), dtype=np.float64)
         return np.asarray(self.calibrator.predict_proba(raw.reshape(-1, 1))[:, 1], dtype=np.float64)
 
     def contributions(self, x: np.ndarray) -> tuple[float, np.ndarray]:
-        """Bias and per-feature contributions to the raw score; ``bias + sum(row) == raw_score``."""
-        bias = float(np.ravel(self.trees._baseline_prediction)[0])
-        total = np.zeros_like(x)
-        for (predictor,) in self.trees._predictors:
-            root, per_tree = _path_contributions(predictor.nodes, x)
-            bias += root
-            total += per_tree
-        return bias, total
+        """Bias and per-input contributions to the raw score; ``bias + row.sum() == raw_score`` per row."""
+        bias, total = 0.0, np.zeros_like(x)
+        for member in self.members:
+            bias += float(np.ravel(member._baseline_prediction)[0])
+            for (predictor,) in member._predictors:
+                root, per_tree = _path_contributions(predictor.nodes, x)
+                bias += root
+                total += per_tree
+        return bias / len(self.members), total / len(self.members)
 
 
 @dataclass
@@ -120,20 +146,22 @@ class CompletionRiskModel:
         return self.days[day_k]
 
     def predict(self, frame: pd.DataFrame, *, calibrated: bool = True) -> np.ndarray:
-        """P(completes) for each row (rows of any trained day, as ``add_derived`` left them)."""
+        """P(completes) for each row (rows of trained days, with the features ``add_derived`` adds)."""
         out = np.empty(len(frame), dtype=np.float64)
         for day_k, rows in frame.groupby("day_k").indices.items():
             model = self.day(int(day_k))
-            raw = model.raw_score(design(frame.iloc[rows]))
-            out[rows] = model.calibrate(raw) if calibrated else 1.0 / (1.0 + np.exp(-raw))
+            raw = model.raw_score(_inputs(frame.iloc[rows]))
+            out[rows] = model.calibrate(raw) if calibrated else _sigmoid(raw)
         return out
 
     def reasons(self, frame: pd.DataFrame, top: int = 3) -> list[list[Reason]]:
-        """Per row, the features that lowered its chance of completing most, in plain words."""
+        """Per row, the features that lowered its chance of completing most, in plain words (none when no
+        feature lowered it)."""
         out: list[list[Reason]] = [[] for _ in range(len(frame))]
         for day_k, rows in frame.groupby("day_k").indices.items():
             subset = frame.iloc[rows]
-            _, contributions = self.day(int(day_k)).contributions(design(subset))
+            _, contributions = self.day(int(day_k)).contributions(_inputs(subset))
+            contributions = contributions[:, : len(FEATURES)]
             for position, row_index in enumerate(rows):
                 row = subset.iloc[position]
                 order = np.argsort(contributions[position], kind="stable")
@@ -145,9 +173,7 @@ class CompletionRiskModel:
         return out
 
 
-def _fit_calibrator(
-    method: str, raw: np.ndarray, labels: np.ndarray
-) -> IsotonicRegression | LogisticRegression:
+def _fit_calibrator(method: str, raw: np.ndarray, labels: np.ndarray) -> IsotonicRegression | LogisticRegression:
     if method == "isotonic":
         return IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(raw, labels)
     if method == "platt":
@@ -155,37 +181,51 @@ def _fit_calibrator(
     raise ValueError(f"unknown calibration {method!r}: isotonic or platt")
 
 
-def fit_day(
-    frame: pd.DataFrame, day_k: int, params: RiskParams = DEFAULT_PARAMS, *, calibrated: bool = True
-) -> DayModel:
-    """Fit day k's trees on most training rows and calibrate them on a held-out slice (by enrollment).
-
-    ``frame`` holds labelled, still-open rows of the training cohorts at ``day_k`` with the derived
-    features. The trees stop early on their own share of the fitting rows.
-    """
-    rows = frame.loc[frame["day_k"] == day_k].reset_index(drop=True)
-    labels = rows["completed"].astype(bool).to_numpy()
-    if len(np.unique(labels)) < 2:
-        raise ValueError(f"day {day_k}: the training rows need both completions and non-completions")
-    generator = np.random.default_rng(params.seed)
-    held = generator.random(len(rows)) < params.validation_share
+def _fit_member(
+    x: np.ndarray, labels: np.ndarray, fit_rows: np.ndarray, stop_rows: np.ndarray, params: RiskParams
+) -> HistGradientBoostingClassifier:
+    """Trees on ``fit_rows``, cut back to the round with the lowest log loss on ``stop_rows``."""
     trees = HistGradientBoostingClassifier(
         learning_rate=params.learning_rate,
         max_iter=params.max_iter,
         max_leaf_nodes=params.max_leaf_nodes,
         min_samples_leaf=params.min_samples_leaf,
         l2_regularization=params.l2_regularization,
-        early_stopping=True,
-        validation_fraction=0.15,
-        n_iter_no_change=30,
+        early_stopping=False,
         random_state=params.seed,
-    )
-    x = design(rows)
-    trees.fit(x[~held], labels[~held])
-    calibrator = None
-    if calibrated and len(np.unique(labels[held])) == 2:
-        calibrator = _fit_calibrator(params.calibration, np.asarray(trees.decision_function(x[held])), labels[held])
-    return DayModel(day_k=day_k, trees=trees, calibrator=calibrator)
+    ).fit(x[fit_rows], labels[fit_rows])
+    losses = [_log_loss(labels[stop_rows], raw) for raw in trees.staged_decision_function(x[stop_rows])]
+    best = int(np.argmin(losses)) + 1
+    # Keep the first ``best`` rounds: the fitted trees are the same ones a fit of ``best`` rounds makes.
+    trees._predictors = trees._predictors[:best]
+    return trees
+
+
+def fit_day(
+    frame: pd.DataFrame, day_k: int, params: RiskParams = DEFAULT_PARAMS, *, calibrated: bool = True
+) -> DayModel:
+    """Fit day k's model on labelled, still-open training rows (with the derived features) of days <= k."""
+    rows = frame.loc[frame["day_k"] <= day_k].reset_index(drop=True)
+    labels = rows["completed"].astype(bool).to_numpy()
+    at_day = (rows["day_k"] == day_k).to_numpy()
+    if len(np.unique(labels[at_day])) < 2:
+        raise ValueError(f"day {day_k}: the training rows need both completions and non-completions")
+    enrollments = np.sort(rows["enrollment_id"].unique())
+    order = np.random.default_rng(params.seed).permutation(len(enrollments))
+    fold_of = pd.Series(order % params.folds, index=enrollments)
+    fold = rows["enrollment_id"].map(fold_of).to_numpy()
+    x = _inputs(rows)
+    members, out_of_fold = [], np.full(len(rows), np.nan)
+    for k in range(params.folds):
+        held = fold == k
+        stop = held & at_day
+        if len(np.unique(labels[stop])) < 2:
+            stop = held
+        member = _fit_member(x, labels, ~held, stop, params)
+        members.append(member)
+        out_of_fold[held & at_day] = member.decision_function(x[held & at_day])
+    calibrator = _fit_calibrator(params.calibration, out_of_fold[at_day], labels[at_day]) if calibrated else None
+    return DayModel(day_k=day_k, members=members, calibrator=calibrator)
 
 
 def fit_risk(
@@ -200,5 +240,6 @@ def fit_risk(
     model = CompletionRiskModel(params=params)
     for day_k in days:
         model.days[day_k] = fit_day(frame, day_k, params, calibrated=calibrated)
-        progress(f"day {day_k}: {model.days[day_k].trees.n_iter_} boosting rounds")
+        rounds = [member.n_iter_ for member in model.days[day_k].members]
+        progress(f"day {day_k}: {len(rounds)} folds, boosting rounds {rounds}")
     return model

@@ -99,10 +99,10 @@ def evaluate_completion_risk_command(
 
     console = Console(stderr=True)
     grid_days = _parse_days(days)
-    console.log(f"reading analytics.fct_enrollment_features at days {grid_days}")
+    console.log(f"reading analytics.fct_enrollment_features up to day {grid_days[-1]}")
     try:
         with psycopg.connect(libpq_url(database_url(get_settings()))) as conn:
-            frame = read_features(conn, grid_days)
+            frame = read_features(conn, grid_days[-1])
     except psycopg.errors.UndefinedTable:
         console.print("[red]analytics.fct_enrollment_features is missing: build the analytics first[/]")
         raise typer.Exit(1) from None

@@ -1,0 +1,98 @@
+"""The model: calibrated probabilities, reasons from its own contributions, no look-ahead, determinism."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+from models.completion_risk import CompletionRiskModel, add_derived, brier, fit_risk, labelled_open
+from models.completion_risk.features import FEATURES
+from models.completion_risk.model import INPUTS, _inputs
+from tests.models.completion_risk.helpers import FAST, simulate
+
+
+def test_contributions_add_up_to_the_raw_score(fitted: CompletionRiskModel, test_rows: pd.DataFrame) -> None:
+    rows = test_rows.loc[test_rows["day_k"] == 60]
+    day = fitted.day(60)
+    bias, contributions = day.contributions(_inputs(rows))
+    assert contributions.shape == (len(rows), len(INPUTS))
+    np.testing.assert_allclose(bias + contributions.sum(axis=1), day.raw_score(_inputs(rows)), atol=1e-9)
+    # The hidden engagement shows in activity and assessments: those carry the contributions.
+    assert np.abs(contributions).sum() > 0
+
+
+def test_the_model_ranks_later_cohorts(fitted: CompletionRiskModel, test_rows: pd.DataFrame) -> None:
+    from models.completion_risk import auc
+
+    rows = test_rows.loc[test_rows["day_k"] == 60]
+    assert auc(rows["completed"].astype(bool).to_numpy(), fitted.predict(rows)) > 0.75
+
+
+def test_calibration_improves_an_overconfident_model_on_held_out_rows(
+    train_rows: pd.DataFrame, test_rows: pd.DataFrame
+) -> None:
+    # Deep trees at a full learning rate are overconfident; the calibration learns it on out-of-fold scores.
+    overfit = replace(FAST, learning_rate=1.0, max_leaf_nodes=63, min_samples_leaf=2, l2_regularization=0.0)
+    model = fit_risk(train_rows, [60], overfit)
+    rows = test_rows.loc[test_rows["day_k"] == 60]
+    labels = rows["completed"].astype(bool).to_numpy()
+    calibrated, raw = brier(labels, model.predict(rows)), brier(labels, model.predict(rows, calibrated=False))
+    assert calibrated < raw - 0.01, (calibrated, raw)
+    platt = fit_risk(train_rows, [60], replace(overfit, calibration="platt"))
+    assert brier(labels, platt.predict(rows)) < raw - 0.01
+
+
+def test_a_reason_follows_its_feature(fitted: CompletionRiskModel, test_rows: pd.DataFrame) -> None:
+    rows = test_rows.loc[test_rows["day_k"] == 60].reset_index(drop=True)
+    idle = rows.copy()
+    idle["days_since_last_activity"] = 60.0
+    idle["events_last_7_days"] = 0.0
+    idle["events_last_14_days"] = 0.0
+    reasons = fitted.reasons(idle)
+    texts = [{reason.text for reason in row} for row in reasons]
+    assert sum("no activity for 60 days" in row or "0 actions in the last 14 days" in row for row in texts) > len(
+        rows
+    ) / 2
+    for row in reasons:
+        assert all(reason.contribution < 0 for reason in row)
+        assert [reason.contribution for reason in row] == sorted(reason.contribution for reason in row)
+    # The same learners, active yesterday: inactivity no longer lowers their chance.
+    active = idle.assign(days_since_last_activity=1.0, events_last_7_days=60.0, events_last_14_days=120.0)
+    for row in fitted.reasons(active):
+        assert not any(reason.feature == "days_since_last_activity" for reason in row)
+
+
+def test_features_come_from_day_k_only(train_rows: pd.DataFrame) -> None:
+    # Changing what happens after day 30 changes neither day 30's derived features nor day 30's model.
+    later = train_rows.copy()
+    after = later["day_k"] > 30
+    later.loc[after, "click_count"] = 0.0
+    later.loc[after, "mean_score"] = 0.0
+    later.loc[after, "completed"] = ~later.loc[after, "completed"].astype(bool)
+    before = train_rows.loc[train_rows["day_k"] <= 30].reset_index(drop=True)
+    changed = later.loc[later["day_k"] <= 30].reset_index(drop=True)
+    pd.testing.assert_frame_equal(add_derived(before)[list(FEATURES)], add_derived(changed)[list(FEATURES)])
+    first, second = fit_risk(train_rows, [30], FAST), fit_risk(later, [30], FAST)
+    probe = train_rows.loc[train_rows["day_k"] == 30]
+    np.testing.assert_array_equal(first.predict(probe), second.predict(probe))
+
+
+def test_training_is_deterministic_for_a_seed(train_rows: pd.DataFrame, test_rows: pd.DataFrame) -> None:
+    rows = test_rows.loc[test_rows["day_k"] == 30]
+    first, second = fit_risk(train_rows, [30], FAST), fit_risk(train_rows, [30], FAST)
+    np.testing.assert_array_equal(first.predict(rows), second.predict(rows))
+    other = fit_risk(train_rows, [30], replace(FAST, seed=1))
+    assert not np.array_equal(first.predict(rows), other.predict(rows))
+
+
+def test_rows_no_longer_open_are_left_out() -> None:
+    frame = simulate(60, 3, date(2025, 2, 1))
+    frame.loc[0, "is_finished"] = True
+    rows = labelled_open(frame)
+    assert not rows["is_unregistered"].any()
+    assert not rows["is_finished"].any()
+    expected = (~frame["is_unregistered"] & ~frame["is_finished"] & frame["completed"].notna()).sum()
+    assert len(rows) == expected < len(frame)

@@ -1,0 +1,26 @@
+"""Reasons in plain words, from a feature's value."""
+
+from __future__ import annotations
+
+import pytest
+
+from models.completion_risk import describe
+
+
+@pytest.mark.parametrize(
+    ("feature", "row", "text"),
+    [
+        ("days_since_last_activity", {"days_since_last_activity": 12.0}, "no activity for 12 days"),
+        ("days_since_last_activity", {"days_since_last_activity": None}, "no activity recorded yet"),
+        ("assessments_missed", {"assessments_missed": 2.0, "assessments_due": 3.0}, "2 of 3 assessments due not submitted"),
+        ("missed_share", {"missed_share": 0.5, "assessments_missed": 1.0, "assessments_due": 2.0}, "1 of 2 assessments due not submitted"),
+        ("score_trend", {"score_trend": -0.2}, "scores falling"),
+        ("mean_score", {"mean_score": 0.42}, "mean score 42%"),
+        ("mean_score", {"mean_score": float("nan")}, "no graded assessment yet"),
+        ("events_last_7_days", {"events_last_7_days": 1.0}, "1 action in the last 7 days"),
+        ("score_vs_cohort", {"score_vs_cohort": -0.15}, "mean score 15% below the course's median"),
+    ],
+)
+def test_reason_words(feature: str, row: dict[str, float | None], text: str) -> None:
+    reason = describe(feature, row, -0.3)
+    assert (reason.feature, reason.text, reason.contribution) == (feature, text, -0.3)
