@@ -111,7 +111,9 @@ def evaluate_completion_risk(
     train = rows.loc[rows["starts_on"] < cutoff]
     test = rows.loc[(rows["starts_on"] >= cutoff) & rows["day_k"].isin(days)]
     if train.empty or test.empty:
-        raise ValueError(f"the cutoff {test_runs_from} leaves {len(train)} training and {len(test)} test rows")
+        raise ValueError(
+            f"the cutoff {test_runs_from} leaves {len(train)} training and {len(test)} test rows"
+        )
     progress(f"{len(train):,} training rows, {len(test):,} test rows over days {days}")
     started = time.monotonic()
     model = fit_risk(train, days, params, progress=progress)
@@ -144,7 +146,9 @@ def evaluate_completion_risk(
             "calibration": calibration_table(labels, predicted),
         }
         by_group[f"day_{day_k}"] = _groups(day_test, labels, predicted)
-        progress(f"day {day_k}: AUC {metrics[f'day_{day_k}']['auc']} (scores only {metrics[f'day_{day_k}']['baseline_auc']})")
+        progress(
+            f"day {day_k}: AUC {metrics[f'day_{day_k}']['auc']} (scores only {metrics[f'day_{day_k}']['baseline_auc']})"
+        )
     metrics["by_group"] = by_group
     metrics["model"] = MODEL_NAME
     metrics["test_runs_from"] = test_runs_from.isoformat()

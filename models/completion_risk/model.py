@@ -79,7 +79,9 @@ def _path_contributions(nodes: np.ndarray, x: np.ndarray) -> tuple[float, np.nda
         feature = nodes["feature_idx"][at_node].astype(np.int64)
         value = x[at_rows, feature]
         goes_left = np.where(
-            np.isnan(value), nodes["missing_go_to_left"][at_node].astype(bool), value <= nodes["num_threshold"][at_node]
+            np.isnan(value),
+            nodes["missing_go_to_left"][at_node].astype(bool),
+            value <= nodes["num_threshold"][at_node],
         )
         child = np.where(goes_left, nodes["left"][at_node], nodes["right"][at_node]).astype(np.int64)
         np.add.at(contributions, (at_rows, feature), expected[child] - expected[at_node])
@@ -103,23 +105,30 @@ def _log_loss(labels: np.ndarray, raw: np.ndarray) -> float:
 
 @dataclass
 class DayModel:
-    """The model of one grid day: the folds' boosted trees and the calibration of their mean raw score."""
+    """The model of one grid day: the folds' boosted trees, each with the calibration of its raw score
+    fitted on its own held-out fold (a calibration sees the scores it was fitted on: one fold's, not the
+    folds' mean, which is less extreme)."""
 
     day_k: int
     members: list[HistGradientBoostingClassifier]
-    calibrator: IsotonicRegression | LogisticRegression | None
+    calibrators: list[IsotonicRegression | LogisticRegression] | None
 
     def raw_score(self, x: np.ndarray) -> np.ndarray:
         """The mean of the folds' log-odds of completing."""
         return np.mean([member.decision_function(x) for member in self.members], axis=0).astype(np.float64)
 
-    def calibrate(self, raw: np.ndarray) -> np.ndarray:
-        """P(completes) from raw scores (the trees' own sigmoid when uncalibrated)."""
-        if self.calibrator is None:
-            return _sigmoid(raw)
-        if isinstance(self.calibrator, IsotonicRegression):
-            return np.asarray(self.calibrator.predict(raw), dtype=np.float64)
-        return np.asarray(self.calibrator.predict_proba(raw.reshape(-1, 1))[:, 1], dtype=np.float64)
+    def probability(self, x: np.ndarray, *, calibrated: bool = True) -> np.ndarray:
+        """P(completes): the mean of the folds' calibrated probabilities (the mean raw score's sigmoid when
+        uncalibrated)."""
+        if not calibrated or self.calibrators is None:
+            return _sigmoid(self.raw_score(x))
+        return np.mean(
+            [
+                _calibrate(calibrator, np.asarray(member.decision_function(x), dtype=np.float64))
+                for member, calibrator in zip(self.members, self.calibrators, strict=True)
+            ],
+            axis=0,
+        )
 
     def contributions(self, x: np.ndarray) -> tuple[float, np.ndarray]:
         """Bias and per-input contributions to the raw score; ``bias + row.sum() == raw_score`` per row."""
@@ -149,9 +158,7 @@ class CompletionRiskModel:
         """P(completes) for each row (rows of trained days, with the features ``add_derived`` adds)."""
         out = np.empty(len(frame), dtype=np.float64)
         for day_k, rows in frame.groupby("day_k").indices.items():
-            model = self.day(int(day_k))
-            raw = model.raw_score(_inputs(frame.iloc[rows]))
-            out[rows] = model.calibrate(raw) if calibrated else _sigmoid(raw)
+            out[rows] = self.day(int(day_k)).probability(_inputs(frame.iloc[rows]), calibrated=calibrated)
         return out
 
     def reasons(self, frame: pd.DataFrame, top: int = 3) -> list[list[Reason]]:
@@ -173,7 +180,15 @@ class CompletionRiskModel:
         return out
 
 
-def _fit_calibrator(method: str, raw: np.ndarray, labels: np.ndarray) -> IsotonicRegression | LogisticRegression:
+def _calibrate(calibrator: IsotonicRegression | LogisticRegression, raw: np.ndarray) -> np.ndarray:
+    if isinstance(calibrator, IsotonicRegression):
+        return np.asarray(calibrator.predict(raw), dtype=np.float64)
+    return np.asarray(calibrator.predict_proba(raw.reshape(-1, 1))[:, 1], dtype=np.float64)
+
+
+def _fit_calibrator(
+    method: str, raw: np.ndarray, labels: np.ndarray
+) -> IsotonicRegression | LogisticRegression:
     if method == "isotonic":
         return IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(raw, labels)
     if method == "platt":
@@ -185,6 +200,9 @@ def _fit_member(
     x: np.ndarray, labels: np.ndarray, fit_rows: np.ndarray, stop_rows: np.ndarray, params: RiskParams
 ) -> HistGradientBoostingClassifier:
     """Trees on ``fit_rows``, cut back to the round with the lowest log loss on ``stop_rows``."""
+    fit_x = x[fit_rows]
+    # A feature the data never has (no lessons, no clicks) is constant for the trees, never a split.
+    fit_x[:, np.isnan(fit_x).all(axis=0)] = 0.0
     trees = HistGradientBoostingClassifier(
         learning_rate=params.learning_rate,
         max_iter=params.max_iter,
@@ -193,7 +211,7 @@ def _fit_member(
         l2_regularization=params.l2_regularization,
         early_stopping=False,
         random_state=params.seed,
-    ).fit(x[fit_rows], labels[fit_rows])
+    ).fit(fit_x, labels[fit_rows])
     losses = [_log_loss(labels[stop_rows], raw) for raw in trees.staged_decision_function(x[stop_rows])]
     best = int(np.argmin(losses)) + 1
     # Keep the first ``best`` rounds: the fitted trees are the same ones a fit of ``best`` rounds makes.
@@ -215,7 +233,7 @@ def fit_day(
     fold_of = pd.Series(order % params.folds, index=enrollments)
     fold = rows["enrollment_id"].map(fold_of).to_numpy()
     x = _inputs(rows)
-    members, out_of_fold = [], np.full(len(rows), np.nan)
+    members, calibrators = [], []
     for k in range(params.folds):
         held = fold == k
         stop = held & at_day
@@ -223,9 +241,9 @@ def fit_day(
             stop = held
         member = _fit_member(x, labels, ~held, stop, params)
         members.append(member)
-        out_of_fold[held & at_day] = member.decision_function(x[held & at_day])
-    calibrator = _fit_calibrator(params.calibration, out_of_fold[at_day], labels[at_day]) if calibrated else None
-    return DayModel(day_k=day_k, members=members, calibrator=calibrator)
+        raw = np.asarray(member.decision_function(x[stop]), dtype=np.float64)
+        calibrators.append(_fit_calibrator(params.calibration, raw, labels[stop]))
+    return DayModel(day_k=day_k, members=members, calibrators=calibrators if calibrated else None)
 
 
 def fit_risk(

@@ -77,7 +77,9 @@ def _parse_days(days: str) -> list[int]:
 def evaluate_completion_risk_command(
     test_runs_from: Annotated[
         datetime,
-        typer.Option(formats=["%Y-%m-%d"], help="Runs starting on or after this date are tested; earlier ones train."),
+        typer.Option(
+            formats=["%Y-%m-%d"], help="Runs starting on or after this date are tested; earlier ones train."
+        ),
     ],
     days: Annotated[str, typer.Option(help="Grid days to evaluate at, comma-separated.")] = "30,60,100",
     seed: Annotated[int, typer.Option(help="Seed of the validation slice and the trees.")] = 0,

@@ -78,7 +78,9 @@ def _write_mart(url: str, frame: pd.DataFrame) -> None:
         learners = frame.drop_duplicates("learner_id")
         conn.cursor().executemany(
             "insert into analytics.dim_learners values (%s, %s, %s, %s, null)",
-            list(learners[["learner_id", "imd_band", "age_band", "gender"]].itertuples(index=False, name=None)),
+            list(
+                learners[["learner_id", "imd_band", "age_band", "gender"]].itertuples(index=False, name=None)
+            ),
         )
 
 
@@ -103,10 +105,15 @@ def test_the_command_prints_one_json_line_from_the_database(frame: pd.DataFrame,
     assert metrics["model"] == "hgb-crossfit-path-contributions"
     # The command's defaults fit more rounds than the tests' fast settings, on the same protocol.
     assert metrics["day_60"]["auc"] > 0.75
-    assert metrics["day_60"]["n_test"] == evaluate_completion_risk(frame, date(2025, 6, 1), [60], FAST)[0]["day_60"]["n_test"]
+    assert (
+        metrics["day_60"]["n_test"]
+        == evaluate_completion_risk(frame, date(2025, 6, 1), [60], FAST)[0]["day_60"]["n_test"]
+    )
 
 
 def test_the_command_says_when_the_mart_is_missing(database_env: str) -> None:
-    result = CliRunner().invoke(app, ["models", "evaluate", "completion-risk", "--test-runs-from", "2025-06-01"])
+    result = CliRunner().invoke(
+        app, ["models", "evaluate", "completion-risk", "--test-runs-from", "2025-06-01"]
+    )
     assert result.exit_code == 1
     assert "fct_enrollment_features is missing" in result.output

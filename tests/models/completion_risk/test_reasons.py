@@ -12,8 +12,16 @@ from models.completion_risk import describe
     [
         ("days_since_last_activity", {"days_since_last_activity": 12.0}, "no activity for 12 days"),
         ("days_since_last_activity", {"days_since_last_activity": None}, "no activity recorded yet"),
-        ("assessments_missed", {"assessments_missed": 2.0, "assessments_due": 3.0}, "2 of 3 assessments due not submitted"),
-        ("missed_share", {"missed_share": 0.5, "assessments_missed": 1.0, "assessments_due": 2.0}, "1 of 2 assessments due not submitted"),
+        (
+            "assessments_missed",
+            {"assessments_missed": 2.0, "assessments_due": 3.0},
+            "2 of 3 assessments due not submitted",
+        ),
+        (
+            "missed_share",
+            {"missed_share": 0.5, "assessments_missed": 1.0, "assessments_due": 2.0},
+            "1 of 2 assessments due not submitted",
+        ),
         ("score_trend", {"score_trend": -0.2}, "scores falling"),
         ("mean_score", {"mean_score": 0.42}, "mean score 42%"),
         ("mean_score", {"mean_score": float("nan")}, "no graded assessment yet"),
