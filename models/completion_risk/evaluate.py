@@ -37,7 +37,7 @@ def brier(labels: np.ndarray, predicted: np.ndarray) -> float:
 
 
 def calibration_table(labels: np.ndarray, predicted: np.ndarray, bins: int = 10) -> list[dict[str, Any]]:
-    """Equal-width probability bins: rows, mean prediction and observed completion rate of each non-empty bin."""
+    """Ten equal-width probability bins: each non-empty bin's rows, mean prediction and completion rate."""
     index = np.minimum((predicted * bins).astype(int), bins - 1)
     table = []
     for b in range(bins):
@@ -146,9 +146,8 @@ def evaluate_completion_risk(
             "calibration": calibration_table(labels, predicted),
         }
         by_group[f"day_{day_k}"] = _groups(day_test, labels, predicted)
-        progress(
-            f"day {day_k}: AUC {metrics[f'day_{day_k}']['auc']} (scores only {metrics[f'day_{day_k}']['baseline_auc']})"
-        )
+        day = metrics[f"day_{day_k}"]
+        progress(f"day {day_k}: AUC {day['auc']} (scores only {day['baseline_auc']})")
     metrics["by_group"] = by_group
     metrics["model"] = MODEL_NAME
     metrics["test_runs_from"] = test_runs_from.isoformat()

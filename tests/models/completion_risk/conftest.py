@@ -1,11 +1,12 @@
 from __future__ import annotations
 
+from datetime import date
+
 import pandas as pd
 import pytest
 
 from models.completion_risk import CompletionRiskModel, fit_risk, labelled_open
 from tests.models.completion_risk.helpers import FAST, simulate
-from datetime import date
 
 
 @pytest.fixture(scope="package")

@@ -60,16 +60,18 @@ def _write_mart(url: str, frame: pd.DataFrame) -> None:
     with psycopg.connect(libpq_url(url)) as conn:
         conn.execute("create schema if not exists analytics")
         conn.execute(
-            "create table analytics.fct_enrollment_features (enrollment_id text, learner_id text, course_id text,"
-            f" course_run_id text, day_k integer, as_of_date date, {columns}, is_unregistered boolean,"
-            " is_finished boolean, has_activity_data boolean, completed boolean)"
+            "create table analytics.fct_enrollment_features (enrollment_id text, learner_id text,"
+            f" course_id text, course_run_id text, day_k integer, as_of_date date, {columns},"
+            " is_unregistered boolean, is_finished boolean, has_activity_data boolean, completed boolean)"
         )
         conn.execute(
             "create table analytics.dim_learners (learner_id text, imd_band text, age_band text, gender text,"
             " has_disability boolean)"
         )
-        names = ["enrollment_id", "learner_id", "cohort_id", "cohort_id", "day_k", "as_of_date", *MART_FEATURES,
-                 "is_unregistered", "is_finished", "has_activity_data", "completed"]  # fmt: skip
+        names = [
+            "enrollment_id", "learner_id", "cohort_id", "cohort_id", "day_k", "as_of_date", *MART_FEATURES,
+            "is_unregistered", "is_finished", "has_activity_data", "completed",
+        ]  # fmt: skip
         values = frame[names].astype(object).where(frame[names].notna(), None).itertuples(index=False)
         conn.cursor().executemany(
             f"insert into analytics.fct_enrollment_features values ({', '.join(['%s'] * len(names))})",
