@@ -30,7 +30,7 @@ from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
 
 from models.completion_risk.features import FEATURES, design
-from models.completion_risk.reasons import Reason, describe
+from models.completion_risk.reasons import Reason, describe, merge
 
 MODEL_NAME = "hgb-crossfit-path-contributions"
 # The model's inputs: the features, then the grid day (context shared by all of a day's rows, never a reason).
@@ -163,7 +163,7 @@ class CompletionRiskModel:
 
     def reasons(self, frame: pd.DataFrame, top: int = 3) -> list[list[Reason]]:
         """Per row, the features that lowered its chance of completing most, in plain words (none when no
-        feature lowered it)."""
+        feature lowered it); features saying the same thing make one reason, their contributions summed."""
         out: list[list[Reason]] = [[] for _ in range(len(frame))]
         for day_k, rows in frame.groupby("day_k").indices.items():
             subset = frame.iloc[rows]
@@ -172,11 +172,12 @@ class CompletionRiskModel:
             for position, row_index in enumerate(rows):
                 row = subset.iloc[position]
                 order = np.argsort(contributions[position], kind="stable")
-                out[row_index] = [
+                lowering = [
                     describe(FEATURES[feature], row, float(contributions[position, feature]))
-                    for feature in order[:top]
+                    for feature in order
                     if contributions[position, feature] < 0
                 ]
+                out[row_index] = merge(lowering)[:top]
         return out
 
 

@@ -34,11 +34,13 @@ def _text(feature: str, row: Any, value: float | None) -> str:  # noqa: PLR0911,
     if feature == "days_since_last_activity":
         return "no activity recorded yet" if value is None else f"no activity for {_count(value, 'day')}"
     if value is None:
-        if feature in {"mean_score", "last_score", "weighted_score", "score_vs_cohort", "score_trend"}:
+        if feature in {"mean_score", "last_score", "score_vs_cohort", "score_trend"}:
             return "no graded assessment yet"
-        if feature in {"missed_share"}:
+        if feature == "weighted_score":
+            return "no weighted assessment graded yet"
+        if feature == "missed_share":
             return "no assessment due yet"
-        return f"no {feature.replace('_', ' ')} data"
+        return "activity not tracked for this course"
     if feature in {"assessments_missed", "missed_share"}:
         missed, due = _number(row, "assessments_missed") or 0.0, _number(row, "assessments_due") or 0.0
         return f"{round(missed)} of {_count(due, 'assessment')} due not submitted"
@@ -83,6 +85,21 @@ def _text(feature: str, row: Any, value: float | None) -> str:  # noqa: PLR0911,
             return f"registered {_count(-value, 'day')} after the start"
         return f"registered {_count(value, 'day')} before the start"
     return f"{feature.replace('_', ' ')} {value:g}"
+
+
+def merge(reasons: list[Reason]) -> list[Reason]:
+    """One reason per text: features saying the same thing (missed count and missed share) add up, and the
+    merged reasons keep the order of their contributions, most negative first."""
+    merged: dict[str, Reason] = {}
+    for reason in reasons:
+        if reason.text in merged:
+            first = merged[reason.text]
+            merged[reason.text] = Reason(
+                first.feature, first.value, first.contribution + reason.contribution, first.text
+            )
+        else:
+            merged[reason.text] = reason
+    return sorted(merged.values(), key=lambda reason: reason.contribution)
 
 
 def describe(feature: str, row: Any, contribution: float) -> Reason:

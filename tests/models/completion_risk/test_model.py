@@ -61,6 +61,7 @@ def test_a_reason_follows_its_feature(fitted: CompletionRiskModel, test_rows: pd
     for row in reasons:
         assert all(reason.contribution < 0 for reason in row)
         assert [reason.contribution for reason in row] == sorted(reason.contribution for reason in row)
+        assert len({reason.text for reason in row}) == len(row)
     # The same learners, active yesterday: the words follow the value, and inactivity weighs far less.
     active = idle.assign(days_since_last_activity=1.0, events_last_7_days=60.0, events_last_14_days=120.0)
     assert not any(

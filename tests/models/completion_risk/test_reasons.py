@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from models.completion_risk import describe
+from models.completion_risk.reasons import merge
 
 
 @pytest.mark.parametrize(
@@ -32,3 +33,18 @@ from models.completion_risk import describe
 def test_reason_words(feature: str, row: dict[str, float | None], text: str) -> None:
     reason = describe(feature, row, -0.3)
     assert (reason.feature, reason.text, reason.contribution) == (feature, text, -0.3)
+
+
+def test_features_saying_the_same_thing_are_one_reason() -> None:
+    row = {"assessments_missed": 2.0, "assessments_due": 3.0, "missed_share": 2 / 3, "mean_score": 0.5}
+    reasons = merge(
+        [
+            describe("assessments_missed", row, -1.0),
+            describe("mean_score", row, -1.2),
+            describe("missed_share", row, -0.5),
+        ]
+    )
+    assert [(reason.text, reason.contribution) for reason in reasons] == [
+        ("2 of 3 assessments due not submitted", -1.5),
+        ("mean score 50%", -1.2),
+    ]
