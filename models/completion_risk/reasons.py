@@ -30,6 +30,27 @@ def _count(value: float, noun: str) -> str:
     return f"{whole} {noun}" if whole == 1 else f"{whole} {noun}s"
 
 
+# Features whose words are one template around their value: a share, or a count of a noun.
+_SHARES = {
+    "mean_score": "mean score {}",
+    "last_score": "last score {}",
+    "weighted_score": "weighted score {}",
+    "progress_share": "{} of the course completed",
+}
+_COUNTS = {
+    "assessments_due": ("{} due so far", "assessment"),
+    "assessments_submitted_late": ("{} submitted late", "assessment"),
+    "events_last_7_days": ("{} in the last 7 days", "action"),
+    "events_last_14_days": ("{} in the last 14 days", "action"),
+    "event_count": ("{} so far", "action"),
+    "click_count": ("{} so far", "action"),
+    "active_days": ("active on {} so far", "day"),
+    "longest_streak_days": ("longest streak {}", "day"),
+    "current_streak_days": ("current streak {}", "day"),
+    "lessons_completed": ("{} completed", "lesson"),
+}
+
+
 def _text(feature: str, row: Any, value: float | None) -> str:  # noqa: PLR0911, PLR0912
     if feature == "days_since_last_activity":
         return "no activity recorded yet" if value is None else f"no activity for {_count(value, 'day')}"
@@ -47,39 +68,19 @@ def _text(feature: str, row: Any, value: float | None) -> str:  # noqa: PLR0911,
     if feature == "assessments_submitted":
         due = _number(row, "assessments_due") or 0.0
         return f"{round(value)} of {_count(due, 'assessment')} due submitted"
-    if feature == "assessments_due":
-        return f"{_count(value, 'assessment')} due so far"
-    if feature == "assessments_submitted_late":
-        return f"{_count(value, 'assessment')} submitted late"
+    if feature in _SHARES:
+        return _SHARES[feature].format(f"{value:.0%}")
+    if feature in _COUNTS:
+        template, noun = _COUNTS[feature]
+        return template.format(_count(value, noun))
     if feature == "score_trend":
         return "scores falling" if value < 0 else "scores not rising" if value == 0 else "scores rising"
-    if feature == "mean_score":
-        return f"mean score {value:.0%}"
-    if feature == "last_score":
-        return f"last score {value:.0%}"
-    if feature == "weighted_score":
-        return f"weighted score {value:.0%}"
     if feature == "score_vs_cohort":
         side = "below" if value < 0 else "above"
         return f"mean score {abs(value):.0%} {side} the course's median"
     if feature in {"clicks_vs_cohort", "active_days_vs_cohort"}:
         what = "activity" if feature == "clicks_vs_cohort" else "active days"
         return f"{what} {value:.1f}× the course's median"
-    if feature in {"events_last_7_days", "events_last_14_days"}:
-        days = 7 if feature == "events_last_7_days" else 14
-        return f"{_count(value, 'action')} in the last {days} days"
-    if feature in {"event_count", "click_count"}:
-        return f"{_count(value, 'action')} so far"
-    if feature == "active_days":
-        return f"active on {_count(value, 'day')} so far"
-    if feature == "longest_streak_days":
-        return f"longest streak {_count(value, 'day')}"
-    if feature == "current_streak_days":
-        return f"current streak {_count(value, 'day')}"
-    if feature == "lessons_completed":
-        return f"{_count(value, 'lesson')} completed"
-    if feature == "progress_share":
-        return f"{value:.0%} of the course completed"
     if feature == "days_registered_before_start":
         if value < 0:
             return f"registered {_count(-value, 'day')} after the start"
