@@ -93,6 +93,7 @@ def evaluate_completion_risk(
     days: Sequence[int] = DEFAULT_DAYS,
     params: RiskParams = DEFAULT_PARAMS,
     *,
+    choose_on_training: bool = True,
     progress: Callable[[str], None] = lambda message: None,
 ) -> tuple[dict[str, Any], CompletionRiskModel]:
     """Run the protocol on mart rows (``read_features``) and return the metrics and the fitted model.
@@ -100,6 +101,9 @@ def evaluate_completion_risk(
     Returns ``{"day_<k>": {auc, brier, baseline_auc, n_test, …}, "by_group": {"day_<k>": {group: {value:
     {n, auc, brier, mean_predicted, observed}}}}, "model": name, "test_runs_from": date}``. Groups the data
     does not have (every value null) are left out; values with fewer than 30 test rows report ``n`` only.
+    With ``choose_on_training``, pooling, folds and calibration are first chosen on a validation split of
+    the training runs (``validate.choose_params``; its figures under ``"validation"``), then the chosen model
+    is fitted on all training rows and scored once on the test runs.
     """
     days = sorted(set(days))
     present = set(frame["day_k"].unique())
@@ -115,6 +119,13 @@ def evaluate_completion_risk(
             f"the cutoff {test_runs_from} leaves {len(train)} training and {len(test)} test rows"
         )
     progress(f"{len(train):,} training rows, {len(test):,} test rows over days {days}")
+    validation: dict[str, Any] | None = None
+    if choose_on_training:
+        # Imported here: validate uses this module's metrics.
+        from models.completion_risk.validate import choose_params
+
+        params, validation = choose_params(train, days, params, progress=progress)
+        progress(f"chosen on training only: {validation['chosen']}")
     started = time.monotonic()
     model = fit_risk(train, days, params, progress=progress)
     progress(f"fitted in {time.monotonic() - started:.0f}s")
@@ -150,5 +161,12 @@ def evaluate_completion_risk(
         progress(f"day {day_k}: AUC {day['auc']} (scores only {day['baseline_auc']})")
     metrics["by_group"] = by_group
     metrics["model"] = MODEL_NAME
+    metrics["params"] = {
+        "pool_days": params.pool_days,
+        "folds": params.folds,
+        "calibration": params.calibration,
+    }
+    if validation is not None:
+        metrics["validation"] = validation
     metrics["test_runs_from"] = test_runs_from.isoformat()
     return metrics, model

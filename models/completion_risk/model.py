@@ -47,8 +47,9 @@ class RiskParams:
     max_leaf_nodes: int = 15
     min_samples_leaf: int = 40
     l2_regularization: float = 1.0
-    folds: int = 5
+    folds: int = 5  # members averaged; 1 = one model whose held-out fifth stops and calibrates it
     calibration: str = "platt"  # or "isotonic"
+    pool_days: bool = True  # day k's model also learns from the grid days before k
     seed: int = 0
 
 
@@ -112,6 +113,14 @@ class DayModel:
     day_k: int
     members: list[HistGradientBoostingClassifier]
     calibrators: list[IsotonicRegression | LogisticRegression] | None
+    # Each member's raw scores and labels on its held-out day-k rows, kept so that another calibration
+    # can be fitted without new trees (the training-only comparison of calibrations uses it).
+    held_out: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list, repr=False)
+
+    def recalibrated(self, method: str) -> DayModel:
+        """The same trees with ``method``'s calibration fitted on the same held-out rows."""
+        calibrators = [_fit_calibrator(method, raw, labels) for raw, labels in self.held_out]
+        return DayModel(self.day_k, self.members, calibrators, self.held_out)
 
     def raw_score(self, x: np.ndarray) -> np.ndarray:
         """The mean of the folds' log-odds of completing."""
@@ -134,6 +143,11 @@ class DayModel:
         """Bias and per-input contributions to the raw score; ``bias + row.sum() == raw_score`` per row."""
         bias, total = 0.0, np.zeros_like(x)
         for member in self.members:
+            # Private on purpose: scikit-learn 1.9.1 (pinned in pyproject.toml and constraints.txt) has no
+            # public per-prediction contribution output for HistGradientBoosting* (no pred_contrib, no
+            # TreeSHAP) and `shap` is not installed, so the fitted trees' own arrays are read. Before the
+            # pin moves, tests/models/completion_risk/test_model.py (bias + contributions == raw score)
+            # must pass on the new scikit-learn.
             bias += float(np.ravel(member._baseline_prediction)[0])
             for (predictor,) in member._predictors:
                 root, per_tree = _path_contributions(predictor.nodes, x)
@@ -216,6 +230,8 @@ def _fit_member(
     losses = [_log_loss(labels[stop_rows], raw) for raw in trees.staged_decision_function(x[stop_rows])]
     best = int(np.argmin(losses)) + 1
     # Keep the first ``best`` rounds: the fitted trees are the same ones a fit of ``best`` rounds makes.
+    # Private (pinned scikit-learn 1.9.1): its public early stopping scores every row of the stop set
+    # alike, not day k's rows, and there is no public way to truncate a fitted model.
     trees._predictors = trees._predictors[:best]
     return trees
 
@@ -224,17 +240,20 @@ def fit_day(
     frame: pd.DataFrame, day_k: int, params: RiskParams = DEFAULT_PARAMS, *, calibrated: bool = True
 ) -> DayModel:
     """Fit day k's model on labelled, still-open training rows (with the derived features) of days <= k."""
-    rows = frame.loc[frame["day_k"] <= day_k].reset_index(drop=True)
+    days = frame["day_k"] <= day_k if params.pool_days else frame["day_k"] == day_k
+    rows = frame.loc[days].reset_index(drop=True)
     labels = rows["completed"].astype(bool).to_numpy()
     at_day = (rows["day_k"] == day_k).to_numpy()
     if len(np.unique(labels[at_day])) < 2:
         raise ValueError(f"day {day_k}: the training rows need both completions and non-completions")
     enrollments = np.sort(rows["enrollment_id"].unique())
     order = np.random.default_rng(params.seed).permutation(len(enrollments))
-    fold_of = pd.Series(order % params.folds, index=enrollments)
+    # One member still holds out a fifth (the split of 5 folds, first fold only) to stop and calibrate on.
+    splits = max(params.folds, 5) if params.folds == 1 else params.folds
+    fold_of = pd.Series(order % splits, index=enrollments)
     fold = rows["enrollment_id"].map(fold_of).to_numpy()
     x = _inputs(rows)
-    members, calibrators = [], []
+    members, calibrators, held_out = [], [], []
     for k in range(params.folds):
         held = fold == k
         stop = held & at_day
@@ -244,7 +263,10 @@ def fit_day(
         members.append(member)
         raw = np.asarray(member.decision_function(x[stop]), dtype=np.float64)
         calibrators.append(_fit_calibrator(params.calibration, raw, labels[stop]))
-    return DayModel(day_k=day_k, members=members, calibrators=calibrators if calibrated else None)
+        held_out.append((raw, labels[stop]))
+    return DayModel(
+        day_k=day_k, members=members, calibrators=calibrators if calibrated else None, held_out=held_out
+    )
 
 
 def fit_risk(

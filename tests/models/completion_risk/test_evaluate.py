@@ -32,7 +32,10 @@ def frame() -> pd.DataFrame:
 
 def test_the_protocol_scores_later_runs_against_the_baselines(frame: pd.DataFrame) -> None:
     metrics, _ = evaluate_completion_risk(frame, date(2025, 6, 1), [30, 60], FAST)
-    assert set(metrics) == {"day_30", "day_60", "by_group", "model", "test_runs_from"}
+    assert set(metrics) == {"day_30", "day_60", "by_group", "model", "params", "test_runs_from", "validation"}
+    # The choices were made on training learners only, and the test was scored by the chosen model.
+    assert metrics["validation"]["split"] == "20% of the learners validate"
+    assert metrics["params"] == metrics["validation"]["chosen"]
     for day_k in (30, 60):
         day = metrics[f"day_{day_k}"]
         assert set(day) == DAY_KEYS
@@ -102,14 +105,16 @@ def test_the_command_prints_one_json_line_from_the_database(frame: pd.DataFrame,
     lines = result.stdout.strip().splitlines()
     assert len(lines) == 1
     metrics = json.loads(lines[0])
-    assert set(metrics) == {"day_30", "day_60", "by_group", "model", "test_runs_from"}
+    assert set(metrics) == {"day_30", "day_60", "by_group", "model", "params", "test_runs_from", "validation"}
     assert set(metrics["day_60"]) == DAY_KEYS
     assert metrics["model"] == "hgb-crossfit-path-contributions"
     # The command's defaults fit more rounds than the tests' fast settings, on the same protocol.
     assert metrics["day_60"]["auc"] > 0.75
     assert (
         metrics["day_60"]["n_test"]
-        == evaluate_completion_risk(frame, date(2025, 6, 1), [60], FAST)[0]["day_60"]["n_test"]
+        == evaluate_completion_risk(frame, date(2025, 6, 1), [60], FAST, choose_on_training=False)[0][
+            "day_60"
+        ]["n_test"]
     )
 
 

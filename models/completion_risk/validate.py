@@ -1,0 +1,115 @@
+"""The model's design choices decided on the training cohorts only.
+
+Three choices are open: day k's model also learning from the earlier grid days (``pool_days``), averaging
+five cross-fitted members or one model with a held-out fifth (``folds``), and Platt or isotonic
+calibration (``calibration``). Each is decided here on a validation split *inside* the training runs, with
+the protocol's metrics, so that the test runs are scored once, by the chosen model, and never compared.
+
+Validation split: when the training runs started on several dates, the runs that started last validate and
+the earlier ones fit (the test split's shape, in small); when they all started together, a share of the
+training *learners* validates (grouped by learner, so one person's enrollments never straddle the split).
+
+Decision rule, fixed before any figure was seen: the tree choices (pooling, folds) by the mean validation
+AUC over the days, calibration by the mean validation Brier score (what calibration is for); a difference
+under ``TIE`` keeps the cheaper option (day k's rows only, one model, Platt's two parameters).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from models.completion_risk.evaluate import auc, brier
+from models.completion_risk.model import CompletionRiskModel, RiskParams, fit_risk
+
+VALIDATION_SHARE = 0.2
+TIE = 0.001
+
+
+def validation_split(train: pd.DataFrame, seed: int) -> tuple[pd.DataFrame, pd.DataFrame, str]:
+    """(fit rows, validation rows, how they were split) from labelled training rows."""
+    starts = np.sort(train["starts_on"].unique())
+    if len(starts) > 1:
+        late = train["starts_on"] == starts[-1]
+        return train.loc[~late], train.loc[late], f"runs starting {pd.Timestamp(starts[-1]).date()} validate"
+    learners = np.sort(train["learner_id"].unique())
+    rng = np.random.default_rng(seed)
+    held = set(rng.choice(learners, size=max(1, round(len(learners) * VALIDATION_SHARE)), replace=False))
+    late = train["learner_id"].isin(held)
+    return train.loc[~late], train.loc[late], f"{VALIDATION_SHARE:.0%} of the learners validate"
+
+
+def _score(model: CompletionRiskModel, rows: pd.DataFrame, days: Sequence[int]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for day_k in days:
+        day_rows = rows.loc[rows["day_k"] == day_k].reset_index(drop=True)
+        labels = day_rows["completed"].astype(bool).to_numpy()
+        predicted = model.predict(day_rows)
+        out[f"day_{day_k}"] = {"auc": auc(labels, predicted), "brier": brier(labels, predicted)}
+    values = [figures for figures in out.values()]
+    out["mean_auc"] = round(float(np.mean([v["auc"] for v in values if v["auc"] is not None])), 4)
+    out["mean_brier"] = round(float(np.mean([v["brier"] for v in values])), 4)
+    return out
+
+
+def _recalibrated(model: CompletionRiskModel, method: str) -> CompletionRiskModel:
+    days = {day_k: day.recalibrated(method) for day_k, day in model.days.items()}
+    return CompletionRiskModel(params=replace(model.params, calibration=method), days=days)
+
+
+def choose_params(
+    train: pd.DataFrame,
+    days: Sequence[int],
+    params: RiskParams,
+    *,
+    progress: Callable[[str], None] = lambda message: None,
+) -> tuple[RiskParams, dict[str, Any]]:
+    """The parameters the training-only validation chooses, and its figures.
+
+    ``train``: labelled, still-open training rows (``labelled_open`` of the runs before the cutoff). Returns
+    the chosen ``RiskParams`` and ``{"split", "n_fit", "n_validation", "candidates": {name: {day_<k>:
+    {auc, brier}, mean_auc, mean_brier}}, "chosen": {pool_days, folds, calibration}}``.
+    """
+    days = sorted(set(days))
+    fit_rows, validation, how = validation_split(train, params.seed)
+    progress(f"validation inside training: {how} ({len(fit_rows):,} fit rows, {len(validation):,} validate)")
+    candidates: dict[str, Any] = {}
+    for pool_days in (False, True):
+        for folds in (1, params.folds):
+            trees = replace(params, pool_days=pool_days, folds=folds, calibration="platt")
+            model = fit_risk(fit_rows, days, trees)
+            for method in ("platt", "isotonic"):
+                name = f"{'pooled' if pool_days else 'day_only'}-folds{folds}-{method}"
+                candidates[name] = _score(_recalibrated(model, method), validation, days)
+                progress(
+                    f"{name}: mean AUC {candidates[name]['mean_auc']}, Brier {candidates[name]['mean_brier']}"
+                )
+
+    def figure(pool: bool, folds: int, method: str, metric: str) -> float:
+        value = candidates[f"{'pooled' if pool else 'day_only'}-folds{folds}-{method}"][metric]
+        return float(value)
+
+    # Tree choices by AUC under Platt (monotone: it never changes a member's ranking): pooling with the full
+    # folds, then the folds with the chosen pooling; then calibration by Brier on the chosen trees.
+    pool = (
+        figure(True, params.folds, "platt", "mean_auc") - figure(False, params.folds, "platt", "mean_auc")
+        >= TIE
+    )
+    many = figure(pool, params.folds, "platt", "mean_auc") - figure(pool, 1, "platt", "mean_auc") >= TIE
+    folds = params.folds if many else 1
+    isotonic = (
+        figure(pool, folds, "platt", "mean_brier") - figure(pool, folds, "isotonic", "mean_brier") >= TIE
+    )
+    chosen = replace(params, pool_days=pool, folds=folds, calibration="isotonic" if isotonic else "platt")
+    report = {
+        "split": how,
+        "n_fit": len(fit_rows),
+        "n_validation": len(validation),
+        "candidates": candidates,
+        "chosen": {"pool_days": chosen.pool_days, "folds": chosen.folds, "calibration": chosen.calibration},
+    }
+    return chosen, report
