@@ -4,6 +4,7 @@ folder transport writes readable .eml files. It commits, so it runs on a databas
 from __future__ import annotations
 
 import email
+import json
 import socket
 import uuid
 from collections.abc import Callable, Iterator
@@ -131,3 +132,27 @@ def test_folder_transport_writes_a_readable_eml(factory: sessionmaker[Session], 
 def test_backoff_doubles_and_is_capped() -> None:
     assert [outbox.backoff(n).total_seconds() for n in (1, 2, 3)] == [30, 60, 120]
     assert outbox.backoff(40) == outbox.BACKOFF_CAP
+
+
+def test_cli_send_drains_the_outbox_to_the_folder(
+    factory: sessionmaker[Session], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from skillstudio.main.cli import app
+    from skillstudio.settings import get_settings
+
+    email_id = queue_one(factory, "Certificate via the CLI")
+    url = factory.kw["bind"].url.render_as_string(hide_password=False)
+    monkeypatch.setenv("SKILLSTUDIO_DATABASE_URL", url)
+    monkeypatch.setenv("SKILLSTUDIO_HOME", str(tmp_path))
+    monkeypatch.setenv("SKILLSTUDIO_EMAIL_TRANSPORT", "folder")
+    get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(app, ["notifications", "send"])
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout.strip().splitlines()[-1])["sent"] >= 1
+    assert row(factory, email_id).status == "sent"
+    assert [p for p in (tmp_path / "outbox").glob("*.eml") if str(email_id) in p.name]
