@@ -118,8 +118,7 @@ def read_preferences(session: SessionDep, user: CurrentUser) -> PreferencesRead:
     "/notification-preferences",
     response_model=PreferencesRead,
     summary="Change your notification preferences for the kinds given",
-    responses=_UNAUTHORIZED
-    | {422: {"description": "Unknown kind or invalid input.", "content": _PROBLEM}},
+    responses=_UNAUTHORIZED | {422: {"description": "Unknown kind or invalid input.", "content": _PROBLEM}},
 )
 def update_preferences(data: PreferencesUpdate, session: SessionDep, user: CurrentUser) -> PreferencesRead:
     current = service.preferences(session, user.user_id)

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from app_api.common.pagination import Page
 from app_api.notifications.kinds import NotificationKind
@@ -33,8 +33,8 @@ class KindPreference(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     kind: NotificationKind
-    in_app: bool = Field(description="Show this kind in the inbox.")
-    email: bool = Field(description="Also email it.")
+    in_app: StrictBool = Field(description="Show this kind in the inbox.")
+    email: StrictBool = Field(description="Also email it.")
 
 
 class PreferencesRead(BaseModel):

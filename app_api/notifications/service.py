@@ -96,8 +96,15 @@ def notify(
         statement = (
             insert(Notification)
             .values(
-                notification_id=uuid.uuid4(), user_id=user_id, kind=kind.value, title=title, body=body,
-                link=link, data=data, dedupe_key=dedupe_key, created_at=datetime.now(UTC),
+                notification_id=uuid.uuid4(),
+                user_id=user_id,
+                kind=kind.value,
+                title=title,
+                body=body,
+                link=link,
+                data=data,
+                dedupe_key=dedupe_key,
+                created_at=datetime.now(UTC),
             )  # fmt: skip
             .on_conflict_do_nothing(
                 index_elements=["user_id", "kind", "dedupe_key"],
@@ -116,8 +123,14 @@ def notify(
             text, html = render_email(title=title, body=body, link=link)
             session.add(
                 EmailOutbox(
-                    email_id=uuid.uuid4(), notification_id=notification_id, to_address=address,
-                    subject=title, body_text=text, body_html=html, status="queued", attempts=0,
+                    email_id=uuid.uuid4(),
+                    notification_id=notification_id,
+                    to_address=address,
+                    subject=title,
+                    body_text=text,
+                    body_html=html,
+                    status="queued",
+                    attempts=0,
                 )  # fmt: skip
             )
             session.flush()
@@ -125,11 +138,14 @@ def notify(
 
 
 def unread_count(session: Session, user_id: uuid.UUID) -> int:
-    return session.scalar(
-        select(func.count())
-        .select_from(Notification)
-        .where(Notification.user_id == user_id, Notification.read_at.is_(None))
-    ) or 0
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(Notification)
+            .where(Notification.user_id == user_id, Notification.read_at.is_(None))
+        )
+        or 0
+    )
 
 
 def mark_read(session: Session, user_id: uuid.UUID, notification_id: uuid.UUID) -> Notification | None:

@@ -77,7 +77,10 @@ def test_preferences_turn_email_on_and_in_app_off(session: Session) -> None:
     level = notifications.notify(session, user_id=user.user_id, kind="level_up", title="L5", body="b")
     assert [e.to_address for e in outbox(session) if e.notification_id == level] == [user.email]
     before = len(outbox(session))
-    assert notifications.notify(session, user_id=user.user_id, kind="completion_risk", title="t", body="b") is None
+    assert (
+        notifications.notify(session, user_id=user.user_id, kind="completion_risk", title="t", body="b")
+        is None
+    )
     assert len(outbox(session)) == before
 
 

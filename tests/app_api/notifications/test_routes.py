@@ -74,12 +74,17 @@ def test_only_the_owner_can_mark_read(client: TestClient, session: Session) -> N
     response = client.post(f"{ME}/notifications/{notification_id}/read", headers=headers(client, other))
     assert response.status_code == 404
     assert response.headers["content-type"].startswith("application/problem+json")
-    assert client.post(f"{ME}/notifications/{uuid.uuid4()}/read", headers=headers(client, user)).status_code == 404
+    assert (
+        client.post(f"{ME}/notifications/{uuid.uuid4()}/read", headers=headers(client, user)).status_code
+        == 404
+    )
     assert client.get(f"{ME}/notifications").status_code == 401
     assert events(session, "notification", notification_id) == []
 
 
-def test_mark_read_writes_one_event_and_keeps_the_first_read_time(client: TestClient, session: Session) -> None:
+def test_mark_read_writes_one_event_and_keeps_the_first_read_time(
+    client: TestClient, session: Session
+) -> None:
     user = make_user(session)
     (notification_id,) = seed(session, user, 1)
     first = client.post(f"{ME}/notifications/{notification_id}/read", headers=headers(client, user)).json()
@@ -108,7 +113,9 @@ def test_preferences_read_and_change(client: TestClient, session: Session) -> No
     assert before["level_up"] == {"kind": "level_up", "in_app": True, "email": False}
     assert len(before) == 7
     body = {"preferences": [{"kind": "level_up", "in_app": True, "email": True}]}
-    after = {p["kind"]: p for p in client.put(url, json=body, headers=headers(client, user)).json()["preferences"]}
+    after = {
+        p["kind"]: p for p in client.put(url, json=body, headers=headers(client, user)).json()["preferences"]
+    }
     assert after["level_up"]["email"] is True and after["certificate_issued"] == before["certificate_issued"]
     client.put(url, json=body, headers=headers(client, user))  # no change: no second event
     assert len(events(session, "notification_preferences", user.user_id)) == 1
