@@ -21,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from app_api.notifications.models import EmailOutbox
-from skillstudio.settings import Settings
+from skillstudio.settings import Settings, get_settings
 
 MAX_ATTEMPTS = 12
 BACKOFF_BASE = timedelta(seconds=30)
@@ -83,12 +83,17 @@ def send_pending(
     session_factory: sessionmaker[Session],
     *,
     transport: Transport,
-    sender: str,
+    sender: str | None = None,
     batch: int = 50,
     now: datetime | None = None,
 ) -> dict[str, int]:
-    """Send the due queued emails, one batch in one transaction; counts of ``sent`` and ``failed`` sends."""
+    """Send the due queued emails, one batch in one transaction; counts of ``sent`` and ``failed`` sends.
+
+    ``sender`` defaults to the ``email_from`` setting. Delivery is at least once: a worker killed after a
+    send but before its batch commits leaves the row queued, and it is sent again.
+    """
     moment = now or datetime.now(UTC)
+    sender = sender or get_settings().email_from
     sent = failed = 0
     with session_factory.begin() as session:
         rows = session.scalars(
