@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -82,6 +83,17 @@ class Settings(BaseSettings):
         default=True,
         description="Start the daily archive schedule switched on. Safe by default: incremental marts "
         "never refresh archived months, so their days keep their rows after the months leave the database.",
+    )
+    # Email of notifications: an outbox drained by ``skillstudio notifications send``.
+    email_transport: Literal["folder", "smtp"] = Field(
+        default="folder", description="folder: .eml files under home/outbox (the demo); smtp: smtp_host."
+    )
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_timeout_seconds: float = Field(default=10.0, gt=0)
+    email_from: str = Field(default="SkillStudio <noreply@skillstudio.local>")
+    public_url: str = Field(
+        default="http://127.0.0.1:8000", description="Where links in emails point (no trailing slash)."
     )
 
     @property

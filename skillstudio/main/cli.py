@@ -23,6 +23,7 @@ from skillstudio.main.cli_events import events_app
 from skillstudio.main.cli_import import import_app
 from skillstudio.main.cli_learners import learners_app
 from skillstudio.main.cli_models import models_app
+from skillstudio.main.cli_notifications import notifications_app
 from skillstudio.settings import Settings, get_settings
 
 if TYPE_CHECKING:
@@ -35,6 +36,7 @@ app.add_typer(events_app, name="events")
 app.add_typer(learners_app, name="learners")
 app.add_typer(import_app, name="import")
 app.add_typer(models_app, name="models")
+app.add_typer(notifications_app, name="notifications")
 console = Console(stderr=True)
 
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")

@@ -9,6 +9,7 @@ each call, so every role meets the same starting state.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -191,6 +192,16 @@ def _catalogue(r: Resources, role: str) -> Request:
     return "GET", "/courses", {"params": {"instructor_id": r.w.id("instructor"), "limit": 100}}
 
 
+def _read_notification(r: Resources, role: str) -> Request:
+    """A fresh unread notification of A's: only A reads it; anyone else gets the 404 of a missing one."""
+    from app_api.notifications import service as notifications
+
+    notification_id = notifications.notify(
+        r.session, user_id=uuid.UUID(r.w.id("learner")), kind="level_up", title="Level up", body="SQL: 5"
+    )
+    return "POST", f"/me/notifications/{notification_id}/read", {}
+
+
 V = "/api/v1"
 LEARNER_A = frozenset({"learner"})
 ENROLLED = frozenset({"learner", "other_learner"})
@@ -338,6 +349,19 @@ RULES: dict[tuple[str, str], Rule] = {
     ),
     ("DELETE", f"{V}/goals/{{goal_id}}"): Rule(A_AND_ADMIN, _delete_goal),
     ("GET", f"{V}/goals/{{goal_id}}/gap"): Rule(A_AND_ADMIN, req("GET", "/goals/{goal}/gap")),
+    # notifications: everyone signed in has their own inbox; one notification is its owner's alone
+    ("GET", f"{V}/me/notifications"): Rule(SIGNED_IN, req("GET", "/me/notifications")),
+    ("POST", f"{V}/me/notifications/read-all"): Rule(SIGNED_IN, req("POST", "/me/notifications/read-all")),
+    ("POST", f"{V}/me/notifications/{{notification_id}}/read"): Rule(LEARNER_A, _read_notification),
+    ("GET", f"{V}/me/notification-preferences"): Rule(SIGNED_IN, req("GET", "/me/notification-preferences")),
+    ("PUT", f"{V}/me/notification-preferences"): Rule(
+        SIGNED_IN,
+        req(
+            "PUT",
+            "/me/notification-preferences",
+            json={"preferences": [{"kind": "level_up", "in_app": True, "email": True}]},
+        ),
+    ),
     # analytics read the dbt marts, which this test's database lacks: allowed callers get past the access
     # checks to the marts' (503 until the pipeline runs); refused ones never reach it
     ("GET", f"{V}/analytics/platform"): Rule(ADMIN, req("GET", "/analytics/platform"), success=MARTS),

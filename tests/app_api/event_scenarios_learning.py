@@ -1,4 +1,5 @@
-"""Scenarios of the learning routes: enrollment, progress, question bank, assessments, attempts, goals.
+"""Scenarios of the learning routes: enrollment, progress, question bank, assessments, attempts, goals
+(and, by importing ``event_scenarios_notifications``, notifications).
 
 Importing this module completes ``SCENARIOS`` (the accounts and catalogue ones come from
 ``event_scenarios``); the test imports the table from here.
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from tests.app_api import event_scenarios_notifications  # noqa: F401  (registers its scenarios)
 from tests.app_api.event_scenarios import SCENARIOS, STALE, Call, Scenario, if_match, scenario
 from tests.app_api.integration_world import World, etag_of
 

@@ -34,6 +34,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
 from app_api.demo import DemoAccounts, seed_demo
+from app_api.notifications import service as notifications
 from skillstudio.settings import Settings
 from tests.warehouses import dbt_build
 
@@ -55,6 +56,7 @@ REAL_IDS = {
     "attempt_id": "select attempt_id from assessment_attempts limit 1",
     "event_id": "select event_id from learner_events limit 1",
     "quarantine_id": "select quarantine_id from event_quarantine limit 1",
+    "notification_id": "select notification_id from notifications limit 1",
 }
 
 
@@ -80,6 +82,10 @@ def target(database_factory: Callable[[], str], tmp_path_factory: pytest.TempPat
     engine = create_engine(url)
     with Session(engine) as session:
         demo = seed_demo(session, settings=settings)
+        # A notification of the learner's, so that marking one read has a real row.
+        notifications.notify(
+            session, user_id=demo.learner.user_id, kind="level_up", title="Level up", body="SQL: level 5"
+        )
         session.commit()
     app = create_app(settings)
     with TestClient(app) as client:
