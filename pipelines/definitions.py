@@ -14,12 +14,20 @@ from pipelines.defs.events.assets import learner_event_lake, learner_event_parti
 from pipelines.defs.events.resources import EventLakeResource
 from pipelines.defs.events.schedules import JOBS as EVENT_JOBS
 from pipelines.defs.events.schedules import build_schedules as build_event_schedules
+from pipelines.defs.mastery.assets import skill_mastery
+from pipelines.defs.mastery.checks import skill_responses_reconcile_with_answers
 from pipelines.defs.recommendations.assets import course_recommender
 from pipelines.defs.recommendations.schedules import retrain_models, retrain_models_weekly
 from pipelines.defs.resources import build_resources
 from skillstudio.settings import Settings, get_settings
 
-ALL_ASSETS = [analytics_dbt_assets, course_recommender, learner_event_partitions, learner_event_lake]
+ALL_ASSETS = [
+    analytics_dbt_assets,
+    course_recommender,
+    skill_mastery,
+    learner_event_partitions,
+    learner_event_lake,
+]
 
 # Maintenance runs on its own schedules: archiving inside "everything" would take imported history out of
 # the database right before dbt reads it. Run without a partition, dbt decides what to build.
@@ -34,7 +42,7 @@ def build_definitions(settings: Settings | None = None) -> Definitions:
     settings = settings or get_settings()
     return Definitions(
         assets=ALL_ASSETS,
-        asset_checks=ANALYTICS_CHECKS,
+        asset_checks=[*ANALYTICS_CHECKS, skill_responses_reconcile_with_answers],
         jobs=[refresh_everything, refresh_analytics, retrain_models, *EVENT_JOBS],
         schedules=[refresh_analytics_daily, retrain_models_weekly, *build_event_schedules(settings)],
         sensors=[new_learner_events],

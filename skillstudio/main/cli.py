@@ -143,7 +143,7 @@ def _materialize(settings: Settings) -> None:
     from pipelines.materialize import materialize_all
 
     os.environ["DAGSTER_HOME"] = str(settings.dagster_home)
-    console.log("materializing every asset (dbt build, then course_recommender)...")
+    console.log("materializing every asset (dbt build, then course_recommender and skill_mastery)...")
     result = materialize_all(settings, instance=DagsterInstance.get())
     for event in result.get_asset_materialization_events():
         if event.asset_key is not None:

@@ -39,7 +39,7 @@ def test_definitions_hold_every_asset_and_dbt_check(shared_database: str, tmp_pa
     # One asset per dbt model, the Python assets, and the API's tables as the models' upstream sources.
     every_key = {key.to_user_string() for key in graph.get_all_asset_keys()}
     materializable = {key.to_user_string() for key in graph.materializable_asset_keys}
-    assert materializable == {*models, "course_recommender", *EVENT_MAINTENANCE}
+    assert materializable == {*models, "course_recommender", "skill_mastery", *EVENT_MAINTENANCE}
     # (A source only macros read, such as learner_event_archive before a model uses the refresh window,
     # is no model's upstream.)
     read_by_models = {
@@ -61,17 +61,22 @@ def test_definitions_hold_every_asset_and_dbt_check(shared_database: str, tmp_pa
         ("fct_platform_daily", "platform_daily_reconciles_with_events"),
         ("fct_platform_daily", "platform_daily_is_fresh"),
         ("fct_learner_course_interactions", "interactions_reconcile_with_events"),
+        ("fct_skill_responses", "skill_responses_reconcile_with_answers"),
     }
     # dbt's tests block what depends on their model (dagster-dbt marks them so); of ours, only the
-    # interactions reconcile, which stands before training.
+    # reconciles that stand before training.
     blocking = {key.name for key in graph.asset_check_keys if graph.get_check_spec(key).blocking}
-    assert blocking - {name for _, name in data_tests} == {"interactions_reconcile_with_events"}
+    assert blocking - {name for _, name in data_tests} == {
+        "interactions_reconcile_with_events",
+        "skill_responses_reconcile_with_answers",
+    }
     assert {model for model, _ in data_tests} == models  # every model has at least one data test
     assert any(name.startswith("unique_combination_of_columns") for _, name in data_tests)
     # Training waits for the interactions mart, so a failed dbt build never trains on stale features.
     assert graph.get(AssetKey("course_recommender")).parent_keys == {
         AssetKey("fct_learner_course_interactions")
     }
+    assert graph.get(AssetKey("skill_mastery")).parent_keys == {AssetKey("fct_skill_responses")}
 
     # The dbt models are partitioned by UTC day, a backfill being one run; training is not partitioned.
     dbt_models = graph.get(AssetKey("fct_platform_daily"))
@@ -95,9 +100,9 @@ def test_definitions_hold_every_asset_and_dbt_check(shared_database: str, tmp_pa
         )
     }
     assert jobs == {
-        "refresh_everything": {*models, "course_recommender"},
+        "refresh_everything": {*models, "course_recommender", "skill_mastery"},
         "refresh_analytics": models,
-        "retrain_models": {"course_recommender"},
+        "retrain_models": {"course_recommender", "skill_mastery"},
         "ensure_event_partitions": {"learner_event_partitions"},
         "archive_learner_events": {"learner_event_lake"},
     }
