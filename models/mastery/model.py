@@ -258,6 +258,7 @@ def fit_mastery(
     params: MasteryParams = DEFAULT_PARAMS,
     *,
     progress: Callable[[str], None] = lambda message: None,
+    split_seed: int | None = None,
 ) -> MasteryModel:
     """Fit the knowledge tracer, choosing the number of epochs on held-out training learners.
 
@@ -270,6 +271,9 @@ def fit_mastery(
         Hyper-parameters; a fixed ``seed`` makes the fit reproducible.
     progress : callable, optional
         Receives one line per epoch.
+    split_seed : int, optional
+        Seed of the validation split when it must differ from ``params.seed`` (an ensemble's members
+        share one split and differ in their initialisation); ``params.seed`` when omitted.
 
     Returns
     -------
@@ -281,7 +285,11 @@ def fit_mastery(
     from models.mastery.network import NetworkShape, Sequences, TracerNetwork, predict, train_network
 
     prepared = prepare_responses(responses)
-    fitting, validation = learner_split(prepared, validation_share=params.validation_share, seed=params.seed)
+    fitting, validation = learner_split(
+        prepared,
+        validation_share=params.validation_share,
+        seed=params.seed if split_seed is None else split_seed,
+    )
     vocabulary = build_vocabulary(fitting)
 
     def sequences(frame: pd.DataFrame, window: int | None) -> Sequences:
