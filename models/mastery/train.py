@@ -85,15 +85,20 @@ def train_skill_mastery(
     train, test = learner_split(prepared, validation_share=test_share, seed=params.seed)
     if train.empty or test.empty:
         raise ValueError("too few learners for a learner-disjoint split: need some to train and some to test")
-    evaluated, _ = evaluate_mastery(train, test, params, progress=progress)
+    # Online serving keeps one network's state per learner, so the run scores that one network (the
+    # evaluation command's seed ensemble and Best-LR stack would flatter what is not served).
+    evaluated, network = evaluate_mastery(train, test, params, members=1, progress=progress)
     metrics = {name: float(value) for name, value in evaluated.items() if not isinstance(value, str)}
+    served_correct = prepare_responses(test)["correct"].to_numpy()
+    served_predicted = network.predict_responses(test)
+    metrics |= {"auc": auc(served_correct, served_predicted), "rmse": rmse(served_correct, served_predicted)}
 
     champion = registry.champion_version(tracking_uri=tracking_uri, registry_name=registry_name)
     if champion is not None:
         where = {"tracking_uri": tracking_uri, "registry_name": registry_name, "version": champion}
         current = registry.load_version(**where)
         predicted = current.predict_responses(test)
-        correct = prepare_responses(test)["correct"].to_numpy()
+        correct = served_correct
         metrics |= {"champion_auc": auc(correct, predicted), "champion_rmse": rmse(correct, predicted)}
 
     progress("re-fitting on every learner for serving")
