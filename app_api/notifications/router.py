@@ -83,12 +83,12 @@ def read_all(session: SessionDep, user: CurrentUser) -> ReadAllResult:
     responses=_NOT_YOURS,
 )
 def read_one(notification_id: uuid.UUID, session: SessionDep, user: CurrentUser) -> NotificationRead:
-    was_unread = service.unread(session, user.user_id, notification_id)
-    notification = service.mark_read(session, user.user_id, notification_id)
-    if notification is None:
+    marked = service.mark_read(session, user.user_id, notification_id)
+    if marked is None:
         # Someone else's is "not found" too: ids of others' notifications are not confirmed.
         raise NotFound(f"Notification {notification_id} does not exist among yours.")
-    if was_unread:
+    notification, newly_read = marked
+    if newly_read:
         record_event(
             session, actor_id=user.user_id, verb="updated", object_type="notification",
             object_id=notification_id, extensions={"fields": ["read_at"]},

@@ -148,15 +148,19 @@ def unread_count(session: Session, user_id: uuid.UUID) -> int:
     )
 
 
-def mark_read(session: Session, user_id: uuid.UUID, notification_id: uuid.UUID) -> Notification | None:
-    """The notification marked read (its first read time kept); None when it is not the user's."""
+def mark_read(
+    session: Session, user_id: uuid.UUID, notification_id: uuid.UUID
+) -> tuple[Notification, bool] | None:
+    """The notification marked read (its first read time kept) and whether this call marked it; None when
+    it is not the user's."""
     notification = session.get(Notification, notification_id, with_for_update=True)
     if notification is None or notification.user_id != user_id:
         return None
-    if notification.read_at is None:
-        notification.read_at = datetime.now(UTC)
-        session.flush()
-    return notification
+    if notification.read_at is not None:
+        return notification, False
+    notification.read_at = datetime.now(UTC)
+    session.flush()
+    return notification, True
 
 
 def mark_all_read(session: Session, user_id: uuid.UUID) -> int:
@@ -184,17 +188,3 @@ def list_notifications(
         keyset(statement, columns=columns, after=after, limit=limit, descending=True)
     ).all()
     return page_of(rows, limit=limit, tag=tag, key_of=lambda row: [row.created_at, row.notification_id])
-
-
-def unread(session: Session, user_id: uuid.UUID, notification_id: uuid.UUID) -> bool:
-    return bool(
-        session.scalar(
-            select(func.count())
-            .select_from(Notification)
-            .where(
-                Notification.notification_id == notification_id,
-                Notification.user_id == user_id,
-                Notification.read_at.is_(None),
-            )
-        )
-    )
