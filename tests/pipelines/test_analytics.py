@@ -38,6 +38,7 @@ from skillstudio.db import libpq_url
 from skillstudio.events.contract import EventRow, event_row
 from skillstudio.settings import Settings
 from skillstudio.sources.synthetic import GeneratorConfig, generate
+from tests.pipelines.small_runs import SMALL_MODEL_OPS, SMALL_MODEL_RUN
 from tests.skillstudio.event_factory import write
 
 END = date(2026, 8, 31)
@@ -62,9 +63,10 @@ class Analytics:
             return conn.execute(query, params or None).fetchall()
 
     def execute(self, job: str, **kwargs: object) -> ExecuteInProcessResult:
-        return self.definitions.resolve_job_def(job).execute_in_process(
-            instance=self.instance, raise_on_error=False, **kwargs
-        )
+        definition = self.definitions.resolve_job_def(job)
+        if "skill_mastery" in definition.graph.node_names():
+            kwargs.setdefault("run_config", SMALL_MODEL_RUN)
+        return definition.execute_in_process(instance=self.instance, raise_on_error=False, **kwargs)
 
     def run_checks(self) -> dict[str, tuple[bool, AssetCheckSeverity]]:
         """Run the analytics checks alone (no dbt build) as a job of their own; dbt's source freshness
@@ -108,7 +110,7 @@ def analytics(database_factory: object, tmp_path_factory: pytest.TempPathFactory
         generate(conn, HISTORY)
         conn.commit()
     built = Analytics(url, tmp_path_factory.mktemp("analytics"))
-    result = materialize_all(built.settings, instance=built.instance)
+    result = materialize_all(built.settings, instance=built.instance, ops=SMALL_MODEL_OPS)
     assert result.success
     built.first_run = result  # type: ignore[attr-defined]
     yield built

@@ -12,11 +12,11 @@ from mlflow import MlflowClient
 from models.mastery.registry import champion_version
 from pipelines.defs.mastery.assets import skill_mastery
 from pipelines.defs.resources import MLflowResource, PostgresResource
+from tests.pipelines.small_runs import SMALL_MODEL_RUN
 from tests.warehouses import Warehouse
 
 # Small enough for the test to stay well under a minute; the default network is for the real run.
-SMALL_RUN = {"ops": {"skill_mastery": {"config": {"hidden": 16, "epochs": 4, "window": 60, "seed": 1}}}}
-# Measured with SMALL_RUN on tests/warehouses.GENERATED: Spearman 0.362 over all learner × skill pairs,
+# Measured with SMALL_MODEL_RUN on tests/warehouses.GENERATED: Spearman 0.362 over all learner × skill pairs,
 # 0.434 within skills (mean of per-skill figures).
 SPEARMAN_FLOOR = 0.3
 
@@ -29,7 +29,7 @@ def test_the_asset_trains_registers_and_agrees_with_the_true_abilities(
         "postgres": PostgresResource(url=generated_warehouse.url),
         "mlflow": MLflowResource(tracking_uri=uri),
     }
-    result = materialize([skill_mastery], resources=resources, run_config=SMALL_RUN)
+    result = materialize([skill_mastery], resources=resources, run_config=SMALL_MODEL_RUN)
     assert result.success
     (event,) = result.get_asset_materialization_events()
     assert event.asset_key == AssetKey("skill_mastery")
