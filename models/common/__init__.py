@@ -1,0 +1,1 @@
+"""What every model shares: its MLflow registry plumbing."""
