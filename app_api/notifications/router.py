@@ -121,13 +121,11 @@ def read_preferences(session: SessionDep, user: CurrentUser) -> PreferencesRead:
     responses=_UNAUTHORIZED | {422: {"description": "Unknown kind or invalid input.", "content": _PROBLEM}},
 )
 def update_preferences(data: PreferencesUpdate, session: SessionDep, user: CurrentUser) -> PreferencesRead:
-    current = service.preferences(session, user.user_id)
     wanted = {item.kind: (item.in_app, item.email) for item in data.preferences}
-    changed = {kind: choice for kind, choice in wanted.items() if current[kind] != choice}
+    changed = service.set_preferences(session, user.user_id, wanted)
     if changed:
-        service.set_preferences(session, user.user_id, changed)
         record_event(
             session, actor_id=user.user_id, verb="updated", object_type="notification_preferences",
-            object_id=user.user_id, extensions={"kinds": sorted(kind.value for kind in changed)},
+            object_id=user.user_id, extensions={"kinds": [kind.value for kind in changed]},
         )  # fmt: skip
     return _preferences_read(service.preferences(session, user.user_id))

@@ -49,9 +49,12 @@ def preferences(session: Session, user_id: uuid.UUID) -> dict[NotificationKind, 
 
 
 def set_preferences(
-    session: Session, user_id: uuid.UUID, choices: dict[NotificationKind, tuple[bool, bool]]
-) -> None:
-    for kind, (in_app, email) in choices.items():
+    session: Session, user_id: uuid.UUID, wanted: dict[NotificationKind, tuple[bool, bool]]
+) -> list[NotificationKind]:
+    """Store the choices of ``wanted`` that differ from the current ones; the kinds that changed, sorted."""
+    current = preferences(session, user_id)
+    changed = {kind: choice for kind, choice in wanted.items() if current[kind] != choice}
+    for kind, (in_app, email) in changed.items():
         statement = insert(NotificationPreference).values(
             user_id=user_id, kind=kind.value, in_app=in_app, email=email
         )
@@ -60,6 +63,7 @@ def set_preferences(
                 index_elements=["user_id", "kind"], set_={"in_app": in_app, "email": email}
             )
         )
+    return sorted(changed, key=lambda kind: kind.value)
 
 
 def render_email(*, title: str, body: str, link: str | None) -> tuple[str, str]:
@@ -169,9 +173,8 @@ def mark_all_read(session: Session, user_id: uuid.UUID) -> int:
         update(Notification)
         .where(Notification.user_id == user_id, Notification.read_at.is_(None))
         .values(read_at=datetime.now(UTC))
-        .returning(Notification.notification_id)
     )
-    return len(result.all())
+    return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 def list_notifications(
