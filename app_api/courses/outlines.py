@@ -69,23 +69,25 @@ def outlines(session: Session, *, course_ids: Collection[uuid.UUID] | None = Non
     ):
         required[course_id].add(prerequisite_id)
     lessons: dict[uuid.UUID, list[LessonOutline]] = defaultdict(list)
-    for row in session.execute(
+    for lesson_row in session.execute(
         select(Lesson.course_id, Lesson.lesson_id, Lesson.module_id, Lesson.position, Lesson.title,
                Lesson.estimated_minutes, Lesson.is_required)
         .where(Lesson.course_id.in_(ids))
         .order_by(Lesson.course_id, Lesson.position)
     ):  # fmt: skip
-        lessons[row.course_id].append(LessonOutline(*row[1:]))
+        lessons[lesson_row.course_id].append(LessonOutline(*lesson_row[1:]))
     minutes = func.coalesce(func.sum(Lesson.estimated_minutes), 0)
     modules: dict[uuid.UUID, list[ModuleOutline]] = defaultdict(list)
-    for row in session.execute(
+    for module_row in session.execute(
         select(Module.course_id, Module.module_id, Module.position, Module.title, minutes)
         .outerjoin(Lesson, Lesson.module_id == Module.module_id)
         .where(Module.course_id.in_(ids))
         .group_by(Module.course_id, Module.module_id, Module.position, Module.title)
         .order_by(Module.course_id, Module.position)
     ):
-        modules[row.course_id].append(ModuleOutline(row.module_id, row.position, row.title, int(row[4])))
+        modules[module_row.course_id].append(
+            ModuleOutline(module_row.module_id, module_row.position, module_row.title, int(module_row[4]))
+        )
     return [
         CourseOutline(
             course_id=row.course_id,

@@ -225,7 +225,7 @@ def _timeline(steps: list[Step], start: date, minutes_per_week: float) -> list[W
     weeks: list[Week] = []
     used = minutes_per_week  # forces a first week
     for step in steps:
-        left = step.minutes
+        left: float = step.minutes
         while True:
             if used >= minutes_per_week - 1e-9:
                 weeks.append(Week(len(weeks) + 1, start + timedelta(days=7 * len(weeks)), 0, []))

@@ -147,7 +147,7 @@ def path_read(snapshot: LearningPathSnapshot) -> PathRead:
     plan = snapshot.plan
     return PathRead(
         snapshot_id=snapshot.snapshot_id, goal_id=snapshot.goal_id, learner_id=snapshot.user_id,
-        version=snapshot.version, trigger=snapshot.trigger,  # type: ignore[arg-type]
+        version=snapshot.version, trigger=snapshot.trigger,
         created_at=snapshot.created_at, hours_per_week=snapshot.hours_per_week, deadline=snapshot.deadline,
         estimated_finish=snapshot.estimated_finish, feasible=snapshot.feasible, message=plan["message"],
         total_minutes=plan["total_minutes"], steps=plan["steps"], timeline=plan["timeline"],
@@ -187,7 +187,7 @@ def path_history(session: Session, *, principal: Principal, goal_id: uuid.UUID) 
         goal_id=goal_id,
         items=[
             PathVersionRead(
-                snapshot_id=s.snapshot_id, version=s.version, trigger=s.trigger,  # type: ignore[arg-type]
+                snapshot_id=s.snapshot_id, version=s.version, trigger=s.trigger,
                 created_at=s.created_at, estimated_finish=s.estimated_finish, feasible=s.feasible,
                 steps=len(s.plan["steps"]), review=s.review, changes=s.changes,
             )
