@@ -50,9 +50,12 @@ class CourseOutline:
 
 
 def outlines(session: Session, *, course_ids: Collection[uuid.UUID] | None = None) -> list[CourseOutline]:
-    """Outlines of the published courses (all of them, or those of ``course_ids``), by title."""
-    statement = select(Course.course_id, Course.title, Course.level).where(Course.status == "published")
-    if course_ids is not None:
+    """Outlines of the published courses, or of the courses of ``course_ids`` whatever their status (a
+    learner enrolled in a course keeps taking it after it is unpublished), by title."""
+    statement = select(Course.course_id, Course.title, Course.level)
+    if course_ids is None:
+        statement = statement.where(Course.status == "published")
+    else:
         statement = statement.where(Course.course_id.in_(course_ids))
     rows = session.execute(statement.order_by(Course.title, Course.course_id)).all()
     ids = [row.course_id for row in rows]

@@ -386,7 +386,8 @@ def lesson_rows() -> Select[uuid.UUID, uuid.UUID, uuid.UUID | None, int, str, bo
 def catalogue_outlines(
     session: Session, *, course_ids: Collection[uuid.UUID] | None = None
 ) -> list[outlines.CourseOutline]:
-    """The published courses (or those of ``course_ids``) with skills, prerequisites, modules and minutes."""
+    """The published courses (or those of ``course_ids``, any status) with skills, prerequisites, modules,
+    lessons and minutes."""
     return outlines.outlines(session, course_ids=course_ids)
 
 

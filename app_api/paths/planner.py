@@ -299,6 +299,19 @@ def plan_path(
                 reasons=reasons, gains=gains,
             )
         )  # fmt: skip
+    uncovered = [
+        f"No published course takes {skill_names.get(s, '?')} to level {_fmt(gaps[s][1])}"
+        for s in uncovered_ids
+    ]
+    return schedule(steps, hours_per_week=hours_per_week, start=start, deadline=deadline, uncovered=uncovered)
+
+
+def schedule(
+    steps: list[Step], *, hours_per_week: float, start: date, deadline: date, uncovered: list[str]
+) -> Plan:
+    """Number the steps in order and lay them on weeks of ``hours_per_week`` from ``start``."""
+    for position, step in enumerate(steps, start=1):
+        step.position, step.start_week, step.end_week = position, 0, 0
     minutes_per_week = hours_per_week * 60
     weeks = _timeline(steps, start, minutes_per_week)
     total = sum(step.minutes for step in steps)
@@ -313,8 +326,4 @@ def plan_path(
             f"Cannot meet the deadline {deadline.isoformat()} at {hours_per_week:g} h/week: "
             f"the earliest date is {finish.isoformat()} ({needed:g} h/week would meet it)."
         )
-    uncovered = [
-        f"No published course takes {skill_names.get(s, '?')} to level {_fmt(gaps[s][1])}"
-        for s in uncovered_ids
-    ]
     return Plan(steps, weeks, total, finish, deadline, feasible, message, uncovered)

@@ -7,8 +7,9 @@ from typing import Any
 
 from fastapi import APIRouter, status
 
+from app_api.paths import next_step as next_steps
 from app_api.paths import service
-from app_api.paths.schemas import PathHistoryRead, PathRead
+from app_api.paths.schemas import NextStepRead, PathHistoryRead, PathRead
 from skillstudio.web.dependencies import SessionDep
 from skillstudio.web.security import CurrentUser
 
@@ -51,3 +52,18 @@ def get_path(goal_id: uuid.UUID, session: SessionDep, user: CurrentUser) -> Path
 )
 def path_history(goal_id: uuid.UUID, session: SessionDep, user: CurrentUser) -> PathHistoryRead:
     return service.path_history(session, principal=user, goal_id=goal_id)
+
+
+@router.get(
+    "/enrollments/{enrollment_id}/next",
+    response_model=NextStepRead,
+    summary="The enrollment's next lesson or quiz, in order and after prerequisites, revision first when "
+    "the learner's level on its skill is low",
+    responses={
+        401: _GOAL[401],
+        403: {"description": "The enrollment belongs to another learner.", "content": _PROBLEM},
+        404: {"description": "No such enrollment.", "content": _PROBLEM},
+    },
+)
+def next_step(enrollment_id: uuid.UUID, session: SessionDep, user: CurrentUser) -> NextStepRead:
+    return next_steps.next_step(session, principal=user, enrollment_id=enrollment_id)

@@ -94,9 +94,12 @@ class PathHistoryRead(BaseModel):
 class NextStepRead(BaseModel):
     enrollment_id: uuid.UUID
     course_id: uuid.UUID
-    kind: Literal["lesson", "quiz", "revision", "done"]
+    kind: Literal["prerequisite", "lesson", "quiz", "revision", "done"] = Field(
+        description="A prerequisite course to complete first, a lesson, a quiz, a lesson to revise, or done."
+    )
     lesson_id: uuid.UUID | None = None
     assessment_id: uuid.UUID | None = None
+    prerequisite_course_id: uuid.UUID | None = None
     title: str | None = None
     reason: str
     then: NextStepRead | None = Field(default=None, description="For a revision: the step it comes before.")

@@ -25,8 +25,9 @@ from app_api.enrollments import service as enrollments
 from app_api.goals import service as goals
 from app_api.goals.schemas import GoalRead
 from app_api.paths.models import LearningPathSnapshot
-from app_api.paths.planner import CatalogueCourse, CatalogueModule, Plan, plan_path
+from app_api.paths.planner import CatalogueCourse, CatalogueModule, Plan, Step, plan_path, schedule
 from app_api.paths.schemas import PathHistoryRead, PathRead, PathVersionRead
+from app_api.progress import service as progress
 from app_api.users import service as users
 from skillstudio.errors import Conflict, NotFound
 from skillstudio.events.recording import record_event
@@ -63,18 +64,53 @@ def completed_courses(session: Session, learner_id: uuid.UUID) -> set[uuid.UUID]
     )
 
 
+def completed_lessons(session: Session, learner_id: uuid.UUID) -> dict[uuid.UUID, datetime]:
+    """The lessons the learner completed in any enrollment, with when."""
+    rows = enrollments.enrollment_rows().subquery()
+    ids = list(session.scalars(select(rows.c.enrollment_id).where(rows.c.user_id == learner_id)))
+    return progress.completed_lessons(session, enrollment_ids=ids)
+
+
+def _less_what_is_done(session: Session, plan: Plan, learner_id: uuid.UUID) -> list[Step]:
+    """The plan's steps with the minutes of lessons already completed taken off (a course half done
+    needs half the time)."""
+    done = completed_lessons(session, learner_id)
+    outlines = {
+        o.course_id: o
+        for o in courses.catalogue_outlines(session, course_ids=[s.course_id for s in plan.steps])
+    }
+    for step in plan.steps:
+        outline = outlines.get(step.course_id)
+        kept = set(step.module_ids)
+        finished = sum(
+            lesson.minutes
+            for lesson in (outline.lessons if outline else ())
+            if lesson.lesson_id in done and (not kept or lesson.module_id in kept)
+        )
+        if finished:
+            step.minutes = max(0, step.minutes - finished)
+            step.reasons.append(f"{finished} minutes of it already done")
+    return plan.steps
+
+
 def plan_for(session: Session, goal: GoalRead, *, hours_per_week: float | None = None) -> Plan:
-    """The plan for the goal from today, at the goal's hours a week unless given."""
+    """The plan for the goal from today, at the goal's hours a week unless given, counting only the
+    lessons not yet completed."""
     targets = {target.skill_id: target.target_level for target in goal.skills}
-    return plan_path(
+    hours = hours_per_week or goal.hours_per_week
+    plan = plan_path(
         catalogue=catalogue(session),
         skill_names={s.skill_id: s.name for s in courses.skills_by_id(session, skill_ids=targets).values()},
         levels=current_levels(session, goal.user_id),
         targets=targets,
         completed=completed_courses(session, goal.user_id),
-        hours_per_week=hours_per_week or goal.hours_per_week,
+        hours_per_week=hours,
         start=today(),
         deadline=goal.deadline,
+    )
+    steps = _less_what_is_done(session, plan, goal.user_id)
+    return schedule(
+        steps, hours_per_week=hours, start=today(), deadline=goal.deadline, uncovered=plan.uncovered
     )
 
 

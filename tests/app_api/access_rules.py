@@ -363,6 +363,9 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", f"{V}/goals/{{goal_id}}/path/history"): Rule(
         A_AND_ADMIN, req("GET", "/goals/{goal}/path/history")
     ),
+    ("GET", f"{V}/enrollments/{{enrollment_id}}/next"): Rule(
+        A_AND_ADMIN, req("GET", "/enrollments/{enrollment}/next")
+    ),
     # notifications: everyone signed in has their own inbox; one notification is its owner's alone
     ("GET", f"{V}/me/notifications"): Rule(SIGNED_IN, req("GET", "/me/notifications")),
     ("POST", f"{V}/me/notifications/read-all"): Rule(SIGNED_IN, req("POST", "/me/notifications/read-all")),
