@@ -67,7 +67,9 @@ def completed_courses(session: Session, learner_id: uuid.UUID) -> set[uuid.UUID]
 def completed_lessons(session: Session, learner_id: uuid.UUID) -> dict[uuid.UUID, datetime]:
     """The lessons the learner completed in any enrollment, with when."""
     rows = enrollments.enrollment_rows().subquery()
-    ids = list(session.scalars(select(rows.c.enrollment_id).where(rows.c.user_id == learner_id)))
+    ids: list[uuid.UUID] = list(
+        session.scalars(select(rows.c.enrollment_id).where(rows.c.user_id == learner_id))
+    )
     return progress.completed_lessons(session, enrollment_ids=ids)
 
 

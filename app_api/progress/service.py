@@ -226,5 +226,6 @@ def completed_lessons(
     )
     completed: dict[uuid.UUID, datetime] = {}
     for lesson_id, completed_at in rows:
-        completed[lesson_id] = min(completed_at, completed.get(lesson_id, completed_at))
+        if completed_at is not None:  # filtered above; the column type cannot say so
+            completed[lesson_id] = min(completed_at, completed.get(lesson_id, completed_at))
     return completed
