@@ -4,7 +4,7 @@ first when the learner's level on the step's skill is low."""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
@@ -30,10 +30,10 @@ def complete(w: PathWorld, enrollment_id: str, lesson_id: uuid.UUID) -> None:
     assert response.status_code == 200, response.text
 
 
-def quiz(w: PathWorld, course: Course, title: str) -> Assessment:
+def quiz(w: PathWorld, course: Course, title: str, due_in_days: int) -> Assessment:
     assessment = Assessment(
         assessment_id=uuid.uuid4(), course_id=course.course_id, title=title, assessment_type="quiz",
-        status="published",
+        status="published", due_at=datetime.now(UTC) + timedelta(days=due_in_days),
     )  # fmt: skip
     question = Question(
         question_id=uuid.uuid4(), course_id=course.course_id, skill_id=w.python.skill_id,
@@ -54,7 +54,7 @@ def test_lessons_in_order_then_quizzes_then_done(client: TestClient, session: Se
     w = PathWorld(client, session)
     course = w.course("SQL Joins", "intermediate", [w.sql])
     lessons = w.lessons(course)
-    first_quiz, second_quiz = quiz(w, course, "Quiz 1"), quiz(w, course, "Quiz 2")
+    second_quiz, first_quiz = quiz(w, course, "Quiz 2", 14), quiz(w, course, "Quiz 1", 7)  # by due date
     enrollment_id = enroll(w, course)
     url = f"/api/v1/enrollments/{enrollment_id}/next"
 
