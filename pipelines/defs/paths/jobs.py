@@ -8,7 +8,6 @@ counts. Definitions built without it get ``not_wired``, which fails the run with
 the wired definitions are.
 """
 
-
 from collections.abc import Callable
 
 from dagster import DefaultScheduleStatus, OpExecutionContext, Output, ScheduleDefinition, job, op
