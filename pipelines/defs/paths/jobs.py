@@ -5,7 +5,8 @@ levels and writes snapshots, events and notifications through the API's services
 import. The composition root (``skillstudio.main.definitions``) therefore hands it in as the
 ``learning_paths`` resource: a callable that adjusts every active path in one transaction and returns
 counts. Definitions built without it get ``not_wired``, which fails the run with a message saying where
-the wired definitions are.
+the wired definitions are. (No ``from __future__ import annotations`` here: Dagster reads the op's
+``context`` annotation when the op is defined.)
 """
 
 from collections.abc import Callable
