@@ -172,8 +172,10 @@ def _pace(
             f"now follows your pace of {pace:g} h/week instead of {hours_per_week:g}."
         ]
     if review["progress"] == "behind":
+        idle = " and no activity at all in the last 7 days" if review["engagement"] == "inactive" else ""
         return hours_per_week, [
-            f"You are behind: none of the {planned} minutes planned since {since} done yet."
+            f"You are behind: none of the {planned} minutes planned since {since} done yet{idle}; the "
+            f"timeline keeps your {hours_per_week:g} h/week from today."
         ]
     return hours_per_week, []
 

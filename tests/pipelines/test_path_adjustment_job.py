@@ -75,7 +75,9 @@ def test_the_wired_job_adjusts_a_stored_path(fresh_database: str, tmp_path: Path
             ).all()
             kinds = session.scalars(text("select kind from notifications")).all()
         assert [(v, t) for v, t, _ in versions] == [(1, "generated"), (2, "weekly_adjustment")]
-        assert versions[1][2][0].startswith("You are behind: none of the 240 minutes planned since")
+        # Creating the goal and its path today were the learner's own events: active, so no "no activity".
+        assert versions[1][2][0].startswith("You are behind: none of the 240 minutes planned since ")
+        assert versions[1][2][0].endswith(" done yet; the timeline keeps your 4 h/week from today.")
         assert kinds == ["path_adjusted"]
     finally:
         engine.dispose()
