@@ -389,8 +389,3 @@ def catalogue_outlines(
     """The published courses (or those of ``course_ids``, any status) with skills, prerequisites, modules,
     lessons and minutes."""
     return outlines.outlines(session, course_ids=course_ids)
-
-
-def course_skill_ids(session: Session, *, course_id: uuid.UUID) -> set[uuid.UUID]:
-    """The skills a course teaches (any status)."""
-    return set(session.scalars(select(CourseSkill.skill_id).where(CourseSkill.course_id == course_id)))
