@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydantic import TypeAdapter
@@ -49,6 +49,10 @@ from app_api.demo_content import (
 )
 from app_api.enrollments import service as enrollments
 from app_api.enrollments.models import Enrollment
+from app_api.goals import service as goals
+from app_api.goals.models import LearningGoal
+from app_api.goals.schemas import GoalCreate, GoalSkillTarget
+from app_api.paths import service as paths
 from app_api.progress import service as progress
 from app_api.progress.schemas import LessonProgressUpdate
 from app_api.users import service as users
@@ -86,6 +90,7 @@ class DemoAccounts:
     diagnostic_id: uuid.UUID | None = None
     enrollment_id: uuid.UUID | None = None
     created: bool = False
+    goal_id: uuid.UUID | None = None
 
     def all(self) -> list[DemoAccount]:
         return [self.learner, self.instructor, self.admin]
@@ -136,6 +141,7 @@ def seed_demo(session: Session, *, settings: Settings) -> DemoAccounts:
         assessment_type="diagnostic", selection="adaptive", target_standard_error=0.6, max_questions=8,
     )  # fmt: skip
     enrollment_id = _learner_progress(session, learner, course_ids[SQL_COURSE])
+    goal_id = _learner_goal(session, learner, skill_ids)
     credentials = _credentials(accounts)
     return DemoAccounts(
         learner=credentials["learner"],
@@ -146,6 +152,7 @@ def seed_demo(session: Session, *, settings: Settings) -> DemoAccounts:
         diagnostic_id=diagnostic_id,
         enrollment_id=enrollment_id,
         created=True,
+        goal_id=goal_id,
     )
 
 
@@ -279,6 +286,20 @@ def _learner_progress(session: Session, learner: Principal, course_id: uuid.UUID
     return enrollment.enrollment_id
 
 
+def _learner_goal(session: Session, learner: Principal, skill_ids: dict[str, uuid.UUID]) -> uuid.UUID:
+    """A goal of SQL 9 and statistics 8 in twelve weeks at 3 h/week, with its generated learning path."""
+    goal = goals.create_goal(
+        session, principal=learner,
+        data=GoalCreate(
+            title="Data analyst", deadline=datetime.now(UTC).date() + timedelta(weeks=12), hours_per_week=3,
+            skills=[GoalSkillTarget(skill_id=skill_ids["sql"], target_level=9),
+                    GoalSkillTarget(skill_id=skill_ids["statistics"], target_level=8)],
+        ),
+    )  # fmt: skip
+    paths.generate_path(session, principal=learner, goal_id=goal.goal_id)
+    return goal.goal_id
+
+
 def _found(session: Session, accounts: dict[str, User]) -> DemoAccounts:
     """The result of an earlier seed, looked up by the instructor's course titles."""
     instructor_id = accounts["instructor"].user_id
@@ -319,4 +340,10 @@ def _found(session: Session, accounts: dict[str, User]) -> DemoAccounts:
         quiz_ids=quiz_ids,
         diagnostic_id=by_title.get((capstone, DIAGNOSTIC_TITLE)) if capstone else None,
         enrollment_id=enrollment_id,
+        goal_id=session.scalar(
+            select(LearningGoal.goal_id)
+            .where(LearningGoal.user_id == accounts["learner"].user_id)
+            .order_by(LearningGoal.created_at)
+            .limit(1)
+        ),
     )

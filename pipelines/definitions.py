@@ -1,8 +1,9 @@
-"""One Definitions object for the whole platform (``dagster dev -m pipelines.definitions``)."""
+"""One Definitions object for the whole platform; `skillstudio.main.definitions` runs it with the
+learning-path adjustment wired in (`dagster dev -m skillstudio.main.definitions`)."""
 
 from __future__ import annotations
 
-from dagster import AssetSelection, Definitions, define_asset_job
+from dagster import AssetSelection, Definitions, ResourceDefinition, define_asset_job
 
 from pipelines.defs.analytics.assets import analytics_dbt_assets
 from pipelines.defs.analytics.checks import CHECKS as ANALYTICS_CHECKS
@@ -16,6 +17,12 @@ from pipelines.defs.events.schedules import JOBS as EVENT_JOBS
 from pipelines.defs.events.schedules import build_schedules as build_event_schedules
 from pipelines.defs.mastery.assets import skill_mastery
 from pipelines.defs.mastery.checks import skill_responses_reconcile_with_answers
+from pipelines.defs.paths.jobs import (
+    PathAdjuster,
+    adjust_learning_paths_job,
+    adjust_learning_paths_weekly,
+    not_wired,
+)
 from pipelines.defs.recommendations.assets import course_recommender
 from pipelines.defs.recommendations.schedules import retrain_models, retrain_models_weekly
 from pipelines.defs.resources import build_resources
@@ -38,15 +45,28 @@ refresh_everything = define_asset_job(
 )
 
 
-def build_definitions(settings: Settings | None = None) -> Definitions:
+def build_definitions(
+    settings: Settings | None = None, *, learning_path_adjuster: PathAdjuster | None = None
+) -> Definitions:
+    """``learning_path_adjuster``: the weekly path adjustment, which only the composition root can give."""
     settings = settings or get_settings()
+    adjuster = ResourceDefinition.hardcoded_resource(learning_path_adjuster or not_wired)
     return Definitions(
         assets=ALL_ASSETS,
         asset_checks=[*ANALYTICS_CHECKS, skill_responses_reconcile_with_answers],
-        jobs=[refresh_everything, refresh_analytics, retrain_models, *EVENT_JOBS],
-        schedules=[refresh_analytics_daily, retrain_models_weekly, *build_event_schedules(settings)],
+        jobs=[refresh_everything, refresh_analytics, retrain_models, *EVENT_JOBS, adjust_learning_paths_job],
+        schedules=[
+            refresh_analytics_daily,
+            retrain_models_weekly,
+            *build_event_schedules(settings),
+            adjust_learning_paths_weekly,
+        ],  # fmt: skip
         sensors=[new_learner_events],
-        resources={**build_resources(settings), "event_lake": EventLakeResource.from_settings(settings)},
+        resources={
+            **build_resources(settings),
+            "event_lake": EventLakeResource.from_settings(settings),
+            "learning_paths": adjuster,
+        },  # fmt: skip
     )
 
 

@@ -7,6 +7,7 @@ not exist (404). Edits carry the version they start from (If-Match); each change
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import delete, exists, func, select
@@ -224,3 +225,49 @@ def delete_assessment(
         session, actor_id=principal.user_id, verb="deleted", object_type="assessment",
         object_id=assessment_id, course_id=course_id,
     )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class QuizOutline:
+    """A published assessment of a course as a next-step planner sees it, for one learner."""
+
+    assessment_id: uuid.UUID
+    title: str
+    skill_ids: frozenset[uuid.UUID]
+    done: bool  # the learner has a graded attempt that did not fail
+
+
+def course_quizzes(session: Session, *, course_id: uuid.UUID, user_id: uuid.UUID) -> list[QuizOutline]:
+    """The course's published assessments (diagnostics aside), by due date then creation, with the skills of
+    their questions and whether ``user_id`` has passed them (graded, ``success`` not false)."""
+    assessments = session.scalars(
+        select(Assessment)
+        .where(
+            Assessment.course_id == course_id,
+            Assessment.status == "published",
+            Assessment.assessment_type != "diagnostic",
+        )
+        .order_by(Assessment.due_at.asc().nulls_last(), Assessment.created_at, Assessment.assessment_id)
+    ).all()
+    ids = [assessment.assessment_id for assessment in assessments]
+    skills: dict[uuid.UUID, set[uuid.UUID]] = {assessment_id: set() for assessment_id in ids}
+    for assessment_id, skill_id in session.execute(
+        select(AssessmentQuestion.assessment_id, Question.skill_id)
+        .join(Question, Question.question_id == AssessmentQuestion.question_id)
+        .where(AssessmentQuestion.assessment_id.in_(ids))
+    ):
+        skills[assessment_id].add(skill_id)
+    done = set(
+        session.scalars(
+            select(AssessmentAttempt.assessment_id).where(
+                AssessmentAttempt.assessment_id.in_(ids),
+                AssessmentAttempt.user_id == user_id,
+                AssessmentAttempt.status == "graded",
+                AssessmentAttempt.success.is_not(False),
+            )
+        )
+    )
+    return [
+        QuizOutline(a.assessment_id, a.title, frozenset(skills[a.assessment_id]), a.assessment_id in done)
+        for a in assessments
+    ]

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from app_api.common.etags import check_if_match, etag
 from app_api.common.loading import load
-from app_api.courses import skill_service
+from app_api.courses import outlines, skill_service
 from app_api.courses.access import can_view, require_editor
 from app_api.courses.models import Course, CoursePrerequisite, CourseSkill, Lesson, Skill
 from app_api.courses.reads import course_read
@@ -381,3 +381,11 @@ def lesson_rows() -> Select[uuid.UUID, uuid.UUID, uuid.UUID | None, int, str, bo
         Lesson.title,
         Lesson.is_required,
     )
+
+
+def catalogue_outlines(
+    session: Session, *, course_ids: Collection[uuid.UUID] | None = None
+) -> list[outlines.CourseOutline]:
+    """The published courses (or those of ``course_ids``, any status) with skills, prerequisites, modules,
+    lessons and minutes."""
+    return outlines.outlines(session, course_ids=course_ids)

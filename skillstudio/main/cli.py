@@ -298,8 +298,8 @@ def dagster(port: Annotated[int, typer.Option()] = 3000) -> None:
     _migrate(settings)
     bin_dir = Path(sys.executable).parent
     _run_ui(
-        [str(bin_dir / "dagster"), "dev", "-m", "pipelines.definitions", "-a", "defs", "-h", "127.0.0.1",
-         "-p", str(port)],
+        [str(bin_dir / "dagster"), "dev", "-m", "skillstudio.main.definitions", "-a", "defs",
+         "-h", "127.0.0.1", "-p", str(port)],
         {"DAGSTER_HOME": str(settings.dagster_home), "SKILLSTUDIO_HOME": str(settings.home_dir)},
     )  # fmt: skip
 

@@ -97,6 +97,14 @@ def _content_change(kind: str, method: str) -> Callable[[Resources, str], Reques
     return build
 
 
+def _goal_with_path(r: Resources, role: str) -> Request:
+    """A's goal with a generated path (POSTed once), for the routes that read it."""
+    goal_id = r.goal["goal_id"]
+    if not r.w.ok("learner", "GET", f"/goals/{goal_id}/path/history")["items"]:
+        r.w.ok("learner", "POST", f"/goals/{goal_id}/path")
+    return "GET", f"/goals/{goal_id}/path", {}
+
+
 def _drop(r: Resources, role: str) -> Request:
     enrollment = r.w.enroll(r.w.course())
     return "POST", f"/enrollments/{enrollment['enrollment_id']}/drop", {}
@@ -349,6 +357,15 @@ RULES: dict[tuple[str, str], Rule] = {
     ),
     ("DELETE", f"{V}/goals/{{goal_id}}"): Rule(A_AND_ADMIN, _delete_goal),
     ("GET", f"{V}/goals/{{goal_id}}/gap"): Rule(A_AND_ADMIN, req("GET", "/goals/{goal}/gap")),
+    # learning paths: the goal's owner's and admins'
+    ("POST", f"{V}/goals/{{goal_id}}/path"): Rule(A_AND_ADMIN, req("POST", "/goals/{goal}/path")),
+    ("GET", f"{V}/goals/{{goal_id}}/path"): Rule(A_AND_ADMIN, _goal_with_path),
+    ("GET", f"{V}/goals/{{goal_id}}/path/history"): Rule(
+        A_AND_ADMIN, req("GET", "/goals/{goal}/path/history")
+    ),
+    ("GET", f"{V}/enrollments/{{enrollment_id}}/next"): Rule(
+        A_AND_ADMIN, req("GET", "/enrollments/{enrollment}/next")
+    ),
     # notifications: everyone signed in has their own inbox; one notification is its owner's alone
     ("GET", f"{V}/me/notifications"): Rule(SIGNED_IN, req("GET", "/me/notifications")),
     ("POST", f"{V}/me/notifications/read-all"): Rule(SIGNED_IN, req("POST", "/me/notifications/read-all")),

@@ -276,3 +276,16 @@ def _delete_goal(w: World) -> Scenario:
         failure=Call("other_learner", "DELETE", path),
         failure_status=403,
     )
+
+
+@scenario("POST", "/goals/{goal_id}/path")
+def _generate_path(w: World) -> Scenario:
+    goal = w.goal(w.skill())
+    path = f"/goals/{goal['goal_id']}/path"
+    return Scenario(
+        success=Call("learner", "POST", path),
+        events=lambda r: [("created", "learning_path", r["snapshot_id"], w.id("learner"))],
+        tables=frozenset({"learning_path_snapshots"}),
+        failure=Call("other_learner", "POST", path),
+        failure_status=403,
+    )

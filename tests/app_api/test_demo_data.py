@@ -247,3 +247,23 @@ def test_seed_reuses_skills_the_history_already_has(client: TestClient, session:
         {"admin": demo.admin.user_id},
     ).all()
     assert sorted(created) == ["data-analysis", "statistics"]
+
+
+def test_learner_has_a_goal_with_a_path_and_a_next_step(client: TestClient, session: Session) -> None:
+    demo = _seed(client, session)
+    headers = _bearer(_login(client, demo.learner.email, demo.learner.password))
+    path = client.get(f"{API}/goals/{demo.goal_id}/path", headers=headers).json()
+    assert [step["title"] for step in path["steps"]] == [SQL_COURSE, STATS_COURSE, CAPSTONE_COURSE]
+    assert path["steps"][0]["reasons"] == [
+        "closes your gap in SQL: level 1 → 4",
+        f"prerequisite of {CAPSTONE_COURSE}",
+        "15 minutes of it already done",  # the first lesson, completed by the seed
+    ]
+    assert path["steps"][2]["reasons"] == [
+        "closes your gap in SQL: level 7 → 9",
+        "closes your gap in Statistics: level 7 → 8",
+    ]
+    assert (path["total_minutes"], path["feasible"], len(path["timeline"])) == (55 + 65 + 60, True, 1)
+    step = client.get(f"{API}/enrollments/{demo.enrollment_id}/next", headers=headers).json()
+    assert (step["kind"], step["title"]) == ("lesson", "Sorting and limiting")
+    assert _seed(client, session).goal_id == demo.goal_id  # found again, not re-created

@@ -115,6 +115,7 @@ def test_definitions_hold_every_asset_and_dbt_check(shared_database: str, tmp_pa
         "retrain_models_weekly": ("retrain_models", "0 3 * * 1", Status.RUNNING),
         "ensure_event_partitions_daily": ("ensure_event_partitions", "10 0 * * *", Status.RUNNING),
         "archive_learner_events_daily": ("archive_learner_events", "40 2 * * *", Status.RUNNING),
+        "adjust_learning_paths_weekly": ("adjust_learning_paths", "0 4 * * 1", Status.RUNNING),
     }
     assert all(schedule.execution_timezone == "UTC" for schedule in definitions.schedules or [])
     sensors = {
@@ -125,7 +126,7 @@ def test_definitions_hold_every_asset_and_dbt_check(shared_database: str, tmp_pa
 
     # Resources are bound to this settings' database, MLflow store and lake.
     resources = definitions.resources or {}
-    assert set(resources) == {"postgres", "dbt", "mlflow", "event_lake"}
+    assert set(resources) == {"postgres", "dbt", "mlflow", "event_lake", "learning_paths"}
     postgres, dbt, mlflow, lake = (resources[name] for name in ("postgres", "dbt", "mlflow", "event_lake"))
     assert isinstance(postgres, PostgresResource) and postgres.url == shared_database
     assert isinstance(mlflow, MLflowResource) and mlflow.tracking_uri == settings.tracking_uri

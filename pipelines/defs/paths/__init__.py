@@ -1,0 +1,1 @@
+"""The weekly learning-path adjustment job and schedule."""
