@@ -70,6 +70,13 @@ def dbt_build(url: str, workdir: Path, *args: str) -> float:
     return seconds
 
 
+def slowest_nodes(workdir: Path, count: int = 8) -> list[tuple[str, float]]:
+    """The last dbt invocation's slowest nodes (models and tests), from its run_results.json."""
+    results = json.loads((workdir / "target" / "run_results.json").read_text())["results"]
+    timed = [(result["unique_id"].split(".", 2)[-1], float(result["execution_time"])) for result in results]
+    return sorted(timed, key=lambda node: node[1], reverse=True)[:count]
+
+
 def assign_instructors(url: str, count: int) -> None:
     """The generator makes learners only: ``count`` instructors teach its courses, in turn."""
     with psycopg.connect(url) as conn:
@@ -230,6 +237,8 @@ def main() -> None:
         window = json.dumps({"refresh_from": str(day), "refresh_to": str(day)})
         print(f"one new day ({day}, {added:,} events): dbt build --vars {window}...", flush=True)
         incremental_day_s = dbt_build(url, workdir, "--vars", window)
+        for node, seconds in slowest_nodes(workdir):
+            print(f"  {seconds:6.1f} s  {node}", flush=True)
         print(
             f"one day's refresh: {incremental_day_s:.1f} s = {incremental_day_s / scan_s:.1f} scans",
             flush=True,
