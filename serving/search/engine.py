@@ -90,13 +90,13 @@ def _filter_sql(filters: SearchFilters) -> tuple[str, dict[str, Any]]:
     return " and ".join(clauses), params
 
 
-def _keyword_cte(where: str) -> str:
+def _keyword_cte(where: str, depth: str = ":depth") -> str:
     return (
         "keyword as (select c.course_id, row_number() over ("
         "order by ts_rank(c.search_vector, q.query) desc, c.course_id) as rank "
         "from courses c, to_tsquery('english', :tsquery) as q(query) "
         f"where {where} and c.search_vector @@ q.query "
-        "order by rank limit :depth)"
+        f"order by rank limit {depth})"
     )
 
 
@@ -157,13 +157,17 @@ def hybrid_search(
     filters: SearchFilters = SearchFilters(),
     limit: int = 10,
     depth: int = DEPTH,
+    keyword: bool = True,
 ) -> list[SearchHit]:
-    """The best ``limit`` published courses for ``query``: embeddings and full text, fused."""
+    """The best ``limit`` published courses for ``query``: embeddings and full text, fused.
+
+    ``keyword=False`` ranks by embeddings alone (the evaluation reports it beside the hybrid).
+    """
     connection = _connection(session)
     tsquery = keyword_query(query)
     vector = encoder.encode_query(query)
     where, params = _filter_sql(filters)
-    params |= {"tsquery": tsquery, "depth": depth}
+    params |= {"tsquery": tsquery, "depth": depth, "keyword_depth": depth if keyword else 0}
     column_type = index.column_type(connection)
     if column_type is not None and column_type.startswith("vector"):
         params["vector"] = "[" + ",".join(f"{value:.7g}" for value in vector) + "]"
@@ -178,7 +182,9 @@ def hybrid_search(
             "semantic as (select course_id, rank from unnest(cast(:semantic_ids as uuid[])) "
             "with ordinality as s(course_id, rank))"
         )
-    rows = connection.execute(text(f"with {semantic}, {_keyword_cte(where)} {_CANDIDATES}"), params).all()
+    rows = connection.execute(
+        text(f"with {semantic}, {_keyword_cte(where, ':keyword_depth')} {_CANDIDATES}"), params
+    ).all()
     return _fuse(connection, rows, limit)
 
 
