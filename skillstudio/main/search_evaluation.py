@@ -18,8 +18,8 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from app_api.migrate import upgrade
-from models.search import SentenceEncoder
 from models.search.evaluate import CatalogCourse, Protocol, build_protocol, evaluate_rankers
+from pipelines.defs.search.assets import ENCODER
 from pipelines.defs.search.embeddings import refresh_course_embeddings
 from serving.search.engine import VectorIndex, hybrid_search, keyword_search
 from skillstudio.db import libpq_url
@@ -81,7 +81,7 @@ def evaluate_search_catalog(
         f"{len(courses)} courses, {len(protocol.queries)} queries; hidden from the index: "
         f"{', '.join(protocol.hidden)}"
     )
-    encoder = SentenceEncoder(query_threads=None)
+    encoder = ENCODER  # the asset's: the same model, loaded once per process
     with scratch_database(server_url) as url:
         with psycopg.connect(libpq_url(url)) as conn:
             _load(conn, protocol)
