@@ -30,6 +30,7 @@ from models.search import SentenceEncoder, nearest, reciprocal_rank_fusion
 from skillstudio.errors import InvalidContent
 
 DEPTH = 50  # candidates taken from each ranker before fusion
+OVERFETCH = 4  # nearest embeddings read per candidate kept, before the filters drop some
 MAX_QUERY_WORDS = 16
 _WORD = re.compile(r"[^\W_]+")
 _VECTOR_TYPE_QUERY = text(
@@ -168,24 +169,48 @@ def hybrid_search(
     vector = encoder.encode_query(query)
     where, params = _filter_sql(filters)
     params |= {"tsquery": tsquery, "depth": depth, "keyword_depth": depth if keyword else 0}
-    column_type = index.column_type(connection)
-    if column_type is not None and column_type.startswith("vector"):
+    pgvector = (index.column_type(connection) or "").startswith("vector")
+    if pgvector:
         params["vector"] = "[" + ",".join(f"{value:.7g}" for value in vector) + "]"
-        semantic = (
-            "semantic as (select e.course_id, row_number() over (order by e.embedding <=> "
-            "cast(:vector as vector), e.course_id) as rank from course_embeddings e "
-            f"join courses c on c.course_id = e.course_id where {where} order by rank limit :depth)"
-        )
     else:
-        params["semantic_ids"] = _numpy_ranking(connection, index, vector, where, params, depth)
-        semantic = (
-            "semantic as (select course_id, rank from unnest(cast(:semantic_ids as uuid[])) "
-            "with ordinality as s(course_id, rank))"
-        )
-    rows = connection.execute(
-        text(f"with {semantic}, {_keyword_cte(where, ':keyword_depth')} {_CANDIDATES}"), params
-    ).all()
+        params["candidate_ids"] = _numpy_nearest(connection, index, vector, depth * OVERFETCH)
+    rows = _candidates(connection, where, params, pgvector=pgvector, exhaustive=False)
+    if sum(1 for row in rows if row[0] == "semantic") < depth:
+        # Filters (or unpublished courses) removed too many of the nearest: rank every course that passes.
+        if not pgvector:
+            params["candidate_ids"] = _numpy_ranking(connection, index, vector, where, params, depth)
+        rows = _candidates(connection, where, params, pgvector=pgvector, exhaustive=True)
     return _fuse(connection, rows, limit)
+
+
+def _candidates(
+    connection: Connection, where: str, params: dict[str, Any], *, pgvector: bool, exhaustive: bool
+) -> Sequence[Any]:
+    """Both rankers' candidates in one statement: ``(ranker, course_id, rank)`` rows.
+
+    The nearest embeddings are taken first without the filters (an exact scan of one table, no join), then
+    filtered; a course that passes the filters but lies past the over-fetched ones can only be farther
+    than every one kept, so when ``depth`` of them pass the answer is exact. ``exhaustive`` ranks every
+    embedding (pgvector) or takes the caller's already filtered ranking (numpy).
+    """
+    if pgvector:
+        candidates = (
+            "candidates as (select course_id, embedding <=> cast(:vector as vector) as distance "
+            "from course_embeddings" + ("" if exhaustive else " order by distance limit :overfetch") + ")"
+        )
+        params = params | {"overfetch": int(params["depth"]) * OVERFETCH}
+    else:
+        candidates = (
+            "candidates as (select course_id, position as distance "
+            "from unnest(cast(:candidate_ids as uuid[])) with ordinality as s(course_id, position))"
+        )
+    semantic = (
+        "semantic as (select n.course_id, row_number() over (order by n.distance, n.course_id) as rank "
+        f"from candidates n join courses c on c.course_id = n.course_id where {where} "
+        "order by rank limit :depth)"
+    )
+    statement = f"with {candidates}, {semantic}, {_keyword_cte(where, ':keyword_depth')} {_CANDIDATES}"
+    return connection.execute(text(statement), params).all()
 
 
 def keyword_search(
@@ -199,6 +224,14 @@ def keyword_search(
         text(f"with {_keyword_cte(where)} select 'keyword', course_id, rank from keyword"), params
     ).all()
     return _fuse(connection, rows, limit)
+
+
+def _numpy_nearest(
+    connection: Connection, index: VectorIndex, vector: np.ndarray, count: int
+) -> list[uuid.UUID]:
+    ids, matrix = index.matrix(connection)
+    order, _ = nearest(matrix, vector, k=count)
+    return list(ids[order])
 
 
 def _numpy_ranking(

@@ -119,9 +119,46 @@ def test_bad_input_is_a_422_naming_the_field(client: TestClient, params: dict, f
     assert field in {error["field"] for error in response.json()["errors"]}
 
 
+def _ranked(session: Session, index: VectorIndex, query: str, **options: object) -> list[tuple]:
+    hits = hybrid_search(session, encoder=search_encoder(), index=index, query=query, **options)  # type: ignore[arg-type]
+    return [(hit.course_id, hit.semantic_rank, hit.keyword_rank) for hit in hits]
+
+
+QUERIES = ["learning to cook meals at home", "programming", "poems of the nineteenth century", "money"]
+# depth 2 over-fetches 8 nearest, then filters; with a filter that keeps fewer than 2 of them, the search
+# ranks every course that passes instead. Either way the answer is the exhaustive one.
+OPTIONS: list[dict[str, object]] = [
+    {},
+    {"depth": 2},
+    {"depth": 1, "filters": SearchFilters(level="advanced")},
+    {"depth": 2, "filters": SearchFilters(subject="computer science")},
+]
+
+
+def test_every_path_gives_the_exact_answer(session: Session, courses: dict[str, uuid.UUID]) -> None:
+    with_pgvector = {
+        (query, number): _ranked(session, VectorIndex(), query, **options)
+        for query in QUERIES
+        for number, options in enumerate(OPTIONS)
+    }
+    assert with_pgvector[("programming", 3)] == [(courses["python"], 1, 1), (courses["sql"], 2, None)]
+    assert [row[0] for row in with_pgvector[("money", 2)]] == [courses["poetry"]]
+    session.execute(
+        text("alter table course_embeddings alter column embedding type real[] using embedding::real[]")
+    )
+    fallback = VectorIndex()
+    with_numpy = {
+        (query, number): _ranked(session, fallback, query, **options)
+        for query in QUERIES
+        for number, options in enumerate(OPTIONS)
+    }
+    assert fallback.column_type(session.connection()) == "real[]"
+    assert with_numpy == with_pgvector
+
+
 def test_numpy_fallback_ranks_like_pgvector(session: Session, courses: dict[str, uuid.UUID]) -> None:
     encoder = search_encoder()
-    queries = ["learning to cook meals at home", "programming", "poems of the nineteenth century", "money"]
+    queries = QUERIES
     with_pgvector = [
         [hit.course_id for hit in hybrid_search(session, encoder=encoder, index=VectorIndex(), query=query)]
         for query in queries
