@@ -92,12 +92,13 @@ def _filter_sql(filters: SearchFilters) -> tuple[str, dict[str, Any]]:
 
 
 def _keyword_cte(where: str, depth: str = ":depth") -> str:
+    # Ranked inside a limited subquery: a top-N heap over the matches, not a full sort and window of them.
     return (
-        "keyword as (select c.course_id, row_number() over ("
-        "order by ts_rank(c.search_vector, q.query) desc, c.course_id) as rank "
+        "keyword as (select course_id, row_number() over (order by score desc, course_id) as rank from ("
+        "select c.course_id, ts_rank(c.search_vector, q.query) as score "
         "from courses c, to_tsquery('english', :tsquery) as q(query) "
         f"where {where} and c.search_vector @@ q.query "
-        f"order by rank limit {depth})"
+        f"order by score desc, c.course_id limit {depth}) as matches)"
     )
 
 
