@@ -26,6 +26,8 @@ from pipelines.defs.paths.jobs import (
 from pipelines.defs.recommendations.assets import course_recommender
 from pipelines.defs.recommendations.schedules import retrain_models, retrain_models_weekly
 from pipelines.defs.resources import build_resources
+from pipelines.defs.search.assets import course_embeddings, embed_courses
+from pipelines.defs.search.sensors import changed_courses
 from skillstudio.settings import Settings, get_settings
 
 ALL_ASSETS = [
@@ -34,6 +36,7 @@ ALL_ASSETS = [
     skill_mastery,
     learner_event_partitions,
     learner_event_lake,
+    course_embeddings,
 ]
 
 # Maintenance runs on its own schedules: archiving inside "everything" would take imported history out of
@@ -54,14 +57,21 @@ def build_definitions(
     return Definitions(
         assets=ALL_ASSETS,
         asset_checks=[*ANALYTICS_CHECKS, skill_responses_reconcile_with_answers],
-        jobs=[refresh_everything, refresh_analytics, retrain_models, *EVENT_JOBS, adjust_learning_paths_job],
+        jobs=[
+            refresh_everything,
+            refresh_analytics,
+            retrain_models,
+            embed_courses,
+            *EVENT_JOBS,
+            adjust_learning_paths_job,
+        ],
         schedules=[
             refresh_analytics_daily,
             retrain_models_weekly,
             *build_event_schedules(settings),
             adjust_learning_paths_weekly,
         ],  # fmt: skip
-        sensors=[new_learner_events],
+        sensors=[new_learner_events, changed_courses],
         resources={
             **build_resources(settings),
             "event_lake": EventLakeResource.from_settings(settings),

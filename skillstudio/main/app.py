@@ -25,6 +25,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from app_api.router import api_router
     from serving.model_store import ModelStore
     from serving.router import router as serving_router
+    from serving.search.engine import VectorIndex
+    from serving.search.router import router as search_router
+    from serving.search.router import search_encoder
 
     settings = settings or get_settings()
     engine = engine_for(database_url(settings))
@@ -62,11 +65,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         registry_name=settings.recommender_name,
         refresh_seconds=settings.model_refresh_seconds,
     )
+    # Loaded by the first search, not here: the model takes seconds and most processes never search.
+    app.state.search_encoder = search_encoder()
+    app.state.vector_index = VectorIndex(refresh_seconds=settings.model_refresh_seconds)
     install_problem_handlers(app)
     install_method_not_allowed(app)
     install_openapi(app)
     app.include_router(api_router, prefix="/api/v1")
     app.include_router(serving_router, prefix="/api/v1")
+    app.include_router(search_router, prefix="/api/v1")
 
     @app.get("/health", tags=["health"])
     async def health() -> dict[str, str]:

@@ -121,3 +121,38 @@ def evaluate_completion_risk_command(
         console.print(f"[red]{error}[/]")
         raise typer.Exit(1) from None
     typer.echo(json.dumps(metrics))
+
+
+@evaluate_app.command("search")
+def evaluate_search_command(
+    catalog: Annotated[
+        Path,
+        typer.Option(
+            exists=True,
+            dir_okay=False,
+            help="Catalogue CSV: external_id,title,description,subject,level,skills,provider.",
+        ),
+    ],
+) -> None:
+    """Hybrid search (embeddings + full text) against full text alone, on held-out skill queries.
+
+    The catalogue is loaded into a scratch database with its skills hidden from the index; each skill named
+    by at least 3 courses is a query (its name) whose relevant courses are those listing it. A catalogue
+    without skills uses its subjects instead, hidden too. Prints one JSON line: p_at_10, ndcg_at_10,
+    keyword_p_at_10, keyword_ndcg_at_10, semantic_p_at_10, semantic_ndcg_at_10, n_queries and what was
+    hidden. Progress goes to stderr.
+    """
+    from skillstudio.db import database_url
+    from skillstudio.main.search_evaluation import evaluate_search_catalog
+    from skillstudio.settings import get_settings
+    from skillstudio.sources.catalog import CatalogFormatError
+
+    console = Console(stderr=True)
+    try:
+        metrics = evaluate_search_catalog(
+            catalog, server_url=database_url(get_settings()), progress=console.log
+        )
+    except (CatalogFormatError, ValueError) as error:
+        console.print(f"[red]{error}[/]")
+        raise typer.Exit(1) from None
+    typer.echo(json.dumps(metrics))

@@ -200,6 +200,17 @@ def _catalogue(r: Resources, role: str) -> Request:
     return "GET", "/courses", {"params": {"instructor_id": r.w.id("instructor"), "limit": 100}}
 
 
+def _search(r: Resources, role: str) -> Request:
+    _ = r.draft, r.published
+    return "GET", "/search", {"params": {"q": "course", "subject": "data", "limit": 50}}
+
+
+def _search_never_shows_drafts(r: Resources, role: str, body: Any) -> None:
+    listed = {item["course_id"] for item in body["items"]}
+    assert r.published["course_id"] in listed
+    assert r.draft["course_id"] not in listed, f"{role} found a draft"
+
+
 def _read_notification(r: Resources, role: str) -> Request:
     """A fresh unread notification of A's: only A reads it; anyone else gets the 404 of a missing one."""
     from app_api.notifications import service as notifications
@@ -407,5 +418,7 @@ RULES: dict[tuple[str, str], Rule] = {
         req("GET", "/learners/{learner}/recommendations"),
         success=frozenset({200, 503}),  # 503 until a champion model is registered (none in this test)
     ),
+    # semantic search (issue 13, point 6): public like the catalogue, published courses only, for everyone
+    ("GET", f"{V}/search"): Rule(EVERYONE, _search, check=_search_never_shows_drafts),
     ("GET", "/health"): Rule(EVERYONE, req("GET", "/health")),
 }

@@ -39,7 +39,13 @@ def test_definitions_hold_every_asset_and_dbt_check(shared_database: str, tmp_pa
     # One asset per dbt model, the Python assets, and the API's tables as the models' upstream sources.
     every_key = {key.to_user_string() for key in graph.get_all_asset_keys()}
     materializable = {key.to_user_string() for key in graph.materializable_asset_keys}
-    assert materializable == {*models, "course_recommender", "skill_mastery", *EVENT_MAINTENANCE}
+    assert materializable == {
+        *models,
+        "course_recommender",
+        "skill_mastery",
+        *EVENT_MAINTENANCE,
+        "course_embeddings",
+    }
     # (A source only macros read, such as learner_event_archive before a model uses the refresh window,
     # is no model's upstream.)
     read_by_models = {
@@ -97,14 +103,16 @@ def test_definitions_hold_every_asset_and_dbt_check(shared_database: str, tmp_pa
             "retrain_models",
             "ensure_event_partitions",
             "archive_learner_events",
+            "embed_courses",
         )
     }
     assert jobs == {
-        "refresh_everything": {*models, "course_recommender", "skill_mastery"},
+        "refresh_everything": {*models, "course_recommender", "skill_mastery", "course_embeddings"},
         "refresh_analytics": models,
         "retrain_models": {"course_recommender", "skill_mastery"},
         "ensure_event_partitions": {"learner_event_partitions"},
         "archive_learner_events": {"learner_event_lake"},
+        "embed_courses": {"course_embeddings"},
     }
     schedules = {
         schedule.name: (schedule.job_name, schedule.cron_schedule, schedule.default_status)
@@ -122,7 +130,10 @@ def test_definitions_hold_every_asset_and_dbt_check(shared_database: str, tmp_pa
         sensor.name: (sensor.job_name, sensor.default_status, sensor.minimum_interval_seconds)
         for sensor in (definitions.sensors or [])
     }
-    assert sensors == {"new_learner_events": ("refresh_analytics", SensorStatus.RUNNING, 300)}
+    assert sensors == {
+        "new_learner_events": ("refresh_analytics", SensorStatus.RUNNING, 300),
+        "changed_courses": ("embed_courses", SensorStatus.RUNNING, 60),
+    }
 
     # Resources are bound to this settings' database, MLflow store and lake.
     resources = definitions.resources or {}

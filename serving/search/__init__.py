@@ -1,0 +1,1 @@
+"""Semantic course search, served: ``GET /api/v1/search``."""

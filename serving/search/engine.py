@@ -1,0 +1,282 @@
+"""Hybrid course search: nearest embeddings and PostgreSQL full text, fused by reciprocal rank.
+
+Each ranker returns its best ``depth`` published courses that pass the filters; reciprocal rank fusion
+(``models.search``) merges them, so a course found by both comes first and a course that only one ranker
+knows (a new course not embedded yet, a query whose words no title contains) is still found. Where the
+server has pgvector the nearest embeddings are an exact ``<=>`` scan inside the same SQL statement as the
+full-text ranking (one round trip); elsewhere they are an exact numpy scan over a matrix cached per
+database and re-read when the table changes.
+
+Full text here ORs the query's words (stemmed English; the last word also as a prefix, for text being
+typed) and ranks by ``ts_rank`` with the title above subject and description: a plain-words query such as
+"intro to data analysis" should rank courses by how many of its words they hold, not demand all of them.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from sqlalchemy import Connection, text
+from sqlalchemy.orm import Session
+
+from models.search import SentenceEncoder, nearest, reciprocal_rank_fusion
+from skillstudio.errors import InvalidContent
+
+DEPTH = 50  # candidates taken from each ranker before fusion
+OVERFETCH = 4  # nearest embeddings read per candidate kept, before the filters drop some
+MAX_QUERY_WORDS = 16
+_WORD = re.compile(r"[^\W_]+")
+_VECTOR_TYPE_QUERY = text(
+    "select format_type(atttypid, atttypmod) from pg_attribute "
+    "where attrelid = to_regclass('course_embeddings') and attname = 'embedding'"
+)
+
+
+@dataclass(frozen=True)
+class SearchFilters:
+    subject: str | None = None
+    level: str | None = None
+    skill: str | None = None  # a slug: courses tagged with it or a skill below it
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    course_id: uuid.UUID
+    title: str
+    subject: str
+    level: str
+    score: float
+    semantic_rank: int | None
+    keyword_rank: int | None
+
+
+def keyword_query(query: str) -> str:
+    """A ``to_tsquery`` string ORing the words of ``query``; only letters and digits get through."""
+    words = [word.lower() for word in _WORD.findall(query)[:MAX_QUERY_WORDS]]
+    if not words:
+        raise InvalidContent(
+            "The search text needs at least one letter or digit.",
+            errors=[{"field": "query.q", "message": "no letters or digits", "type": "value_error"}],
+        )
+    terms = list(dict.fromkeys(words))
+    if len(words[-1]) >= 3:
+        terms.append(f"{words[-1]}:*")
+    return " | ".join(terms)
+
+
+def _filter_sql(filters: SearchFilters) -> tuple[str, dict[str, Any]]:
+    clauses = ["c.status = 'published'"]
+    params: dict[str, Any] = {}
+    if filters.subject is not None:
+        clauses.append("lower(c.subject) = lower(:subject)")
+        params["subject"] = filters.subject
+    if filters.level is not None:
+        clauses.append("lower(c.level) = lower(:level)")
+        params["level"] = filters.level
+    if filters.skill is not None:
+        clauses.append(
+            "c.course_id in (select course_id from course_skills where skill_id in ("
+            "with recursive tree as (select skill_id from skills where slug = :skill union "
+            "select s.skill_id from skills s join tree on s.parent_skill_id = tree.skill_id) "
+            "select skill_id from tree))"
+        )
+        params["skill"] = filters.skill
+    return " and ".join(clauses), params
+
+
+def _keyword_cte(where: str, depth: str = ":depth") -> str:
+    # Ranked inside a limited subquery: a top-N heap over the matches, not a full sort and window of them.
+    return (
+        "keyword as (select course_id, row_number() over (order by score desc, course_id) as rank from ("
+        "select c.course_id, ts_rank(c.search_vector, q.query) as score "
+        "from courses c, to_tsquery('english', :tsquery) as q(query) "
+        f"where {where} and c.search_vector @@ q.query "
+        f"order by score desc, c.course_id limit {depth}) as matches)"
+    )
+
+
+_CANDIDATES = (
+    "select 'semantic' as ranker, course_id, rank from semantic "
+    "union all select 'keyword', course_id, rank from keyword"
+)
+
+
+class VectorIndex:
+    """Where a database's course embeddings are searched: in SQL (pgvector) or in a cached numpy matrix."""
+
+    def __init__(self, *, refresh_seconds: float = 30.0) -> None:
+        self.refresh_seconds = refresh_seconds
+        self._column_types: dict[str, str | None] = {}
+        self._matrices: dict[str, tuple[float, tuple[Any, ...], np.ndarray, np.ndarray]] = {}
+        self._lock = threading.Lock()
+
+    def column_type(self, connection: Connection) -> str | None:
+        """``vector(384)``, ``real[]``, or None before the migration ran; read once per database."""
+        key = str(connection.engine.url)
+        if key not in self._column_types:
+            self._column_types[key] = connection.execute(_VECTOR_TYPE_QUERY).scalar()
+        return self._column_types[key]
+
+    def matrix(self, connection: Connection) -> tuple[np.ndarray, np.ndarray]:
+        """(course ids, unit rows) of every stored embedding, re-read when the table changed."""
+        key = str(connection.engine.url)
+        now = time.monotonic()
+        cached = self._matrices.get(key)
+        if cached is not None and now - cached[0] < self.refresh_seconds:
+            return cached[2], cached[3]
+        stamp = tuple(
+            connection.execute(text("select count(*), max(updated_at) from course_embeddings")).one()
+        )
+        if cached is None or cached[1] != stamp:
+            rows = connection.execute(text("select course_id, embedding from course_embeddings")).all()
+            ids = np.array([row[0] for row in rows], dtype=object)
+            vectors = np.array([row[1] for row in rows], dtype=np.float32).reshape(len(rows), -1)
+            cached = (now, stamp, ids, vectors)
+        else:
+            cached = (now, *cached[1:])
+        with self._lock:
+            self._matrices[key] = cached
+        return cached[2], cached[3]
+
+
+def _connection(session: Session | Connection) -> Connection:
+    return session.connection() if isinstance(session, Session) else session
+
+
+def hybrid_search(
+    session: Session | Connection,
+    *,
+    encoder: SentenceEncoder,
+    index: VectorIndex,
+    query: str,
+    filters: SearchFilters = SearchFilters(),
+    limit: int = 10,
+    depth: int = DEPTH,
+    keyword: bool = True,
+) -> list[SearchHit]:
+    """The best ``limit`` published courses for ``query``: embeddings and full text, fused.
+
+    ``keyword=False`` ranks by embeddings alone (the evaluation reports it beside the hybrid).
+    """
+    connection = _connection(session)
+    tsquery = keyword_query(query)
+    vector = encoder.encode_query(query)
+    where, params = _filter_sql(filters)
+    params |= {"tsquery": tsquery, "depth": depth, "keyword_depth": depth if keyword else 0}
+    pgvector = (index.column_type(connection) or "").startswith("vector")
+    if pgvector:
+        params["vector"] = "[" + ",".join(f"{value:.7g}" for value in vector) + "]"
+    else:
+        params["candidate_ids"] = _numpy_nearest(connection, index, vector, depth * OVERFETCH)
+    rows = _candidates(connection, where, params, pgvector=pgvector, exhaustive=False)
+    if sum(1 for row in rows if row[0] == "semantic") < depth:
+        # Filters (or unpublished courses) removed too many of the nearest: rank every course that passes.
+        if not pgvector:
+            params["candidate_ids"] = _numpy_ranking(connection, index, vector, where, params, depth)
+        rows = _candidates(connection, where, params, pgvector=pgvector, exhaustive=True)
+    return _fuse(connection, rows, limit)
+
+
+def _candidates(
+    connection: Connection, where: str, params: dict[str, Any], *, pgvector: bool, exhaustive: bool
+) -> Sequence[Any]:
+    """Both rankers' candidates in one statement: ``(ranker, course_id, rank)`` rows.
+
+    The nearest embeddings are taken first without the filters (an exact scan of one table, no join), then
+    filtered; a course that passes the filters but lies past the over-fetched ones can only be farther
+    than every one kept, so when ``depth`` of them pass the answer is exact. ``exhaustive`` ranks every
+    embedding (pgvector) or takes the caller's already filtered ranking (numpy).
+    """
+    if pgvector:
+        candidates = (
+            "candidates as (select course_id, embedding <=> cast(:vector as vector) as distance "
+            "from course_embeddings" + ("" if exhaustive else " order by distance limit :overfetch") + ")"
+        )
+        params = params | {"overfetch": int(params["depth"]) * OVERFETCH}
+    else:
+        candidates = (
+            "candidates as (select course_id, position as distance "
+            "from unnest(cast(:candidate_ids as uuid[])) with ordinality as s(course_id, position))"
+        )
+    semantic = (
+        "semantic as (select n.course_id, row_number() over (order by n.distance, n.course_id) as rank "
+        f"from candidates n join courses c on c.course_id = n.course_id where {where} "
+        "order by rank limit :depth)"
+    )
+    statement = f"with {candidates}, {semantic}, {_keyword_cte(where, ':keyword_depth')} {_CANDIDATES}"
+    return connection.execute(text(statement), params).all()
+
+
+def keyword_search(
+    session: Session | Connection, *, query: str, filters: SearchFilters = SearchFilters(), limit: int = 10
+) -> list[SearchHit]:
+    """Full text alone: the hybrid's keyword ranker, for comparison (the evaluation's baseline)."""
+    connection = _connection(session)
+    where, params = _filter_sql(filters)
+    params |= {"tsquery": keyword_query(query), "depth": limit}
+    rows = connection.execute(
+        text(f"with {_keyword_cte(where)} select 'keyword', course_id, rank from keyword"), params
+    ).all()
+    return _fuse(connection, rows, limit)
+
+
+def _numpy_nearest(
+    connection: Connection, index: VectorIndex, vector: np.ndarray, count: int
+) -> list[uuid.UUID]:
+    ids, matrix = index.matrix(connection)
+    order, _ = nearest(matrix, vector, k=count)
+    return list(ids[order])
+
+
+def _numpy_ranking(
+    connection: Connection,
+    index: VectorIndex,
+    vector: np.ndarray,
+    where: str,
+    params: dict[str, Any],
+    depth: int,
+) -> list[uuid.UUID]:
+    ids, matrix = index.matrix(connection)
+    allowed = {
+        row[0] for row in connection.execute(text(f"select c.course_id from courses c where {where}"), params)
+    }
+    keep = np.fromiter((course_id in allowed for course_id in ids), dtype=bool, count=len(ids))
+    order, _ = nearest(matrix[keep], vector, k=depth)
+    return list(ids[keep][order])
+
+
+def _fuse(connection: Connection, rows: Sequence[Any], limit: int) -> list[SearchHit]:
+    rankings: dict[str, list[uuid.UUID]] = {"semantic": [], "keyword": []}
+    ranks: dict[tuple[str, uuid.UUID], int] = {}
+    for ranker, course_id, rank in sorted(rows, key=lambda row: (row[0], row[2])):
+        rankings[ranker].append(course_id)
+        ranks[(ranker, course_id)] = int(rank)
+    fused = reciprocal_rank_fusion([rankings["semantic"], rankings["keyword"]])[:limit]
+    if not fused:
+        return []
+    details = {
+        row[0]: row[1:]
+        for row in connection.execute(
+            text("select course_id, title, subject, level from courses where course_id = any(:ids)"),
+            {"ids": [course_id for course_id, _ in fused]},
+        )
+    }
+    return [
+        SearchHit(
+            course_id=course_id,
+            title=details[course_id][0],
+            subject=details[course_id][1],
+            level=details[course_id][2],
+            score=round(score, 6),
+            semantic_rank=ranks.get(("semantic", course_id)),
+            keyword_rank=ranks.get(("keyword", course_id)),
+        )
+        for course_id, score in fused
+    ]
