@@ -13,7 +13,10 @@ Rules a successor must keep:
 - Fixed attempts serve all questions at the start, and answers may be changed until submission. Adaptive
   attempts serve one question at a time (``adaptive.serve_next``); their answers are final.
 - Diagnostic attempts write each answered skill's level (1-10) and its standard error to
-  ``learner_skill_levels`` (source 'diagnostic'), replacing the previous level whatever its source.
+  ``learner_skill_levels`` (source 'diagnostic'), replacing the previous level whatever its source, and
+  seed the learner's mastery of those skills with the same estimate.
+- Every saved answer updates the learner's mastery of the question's skill (``app_api.mastery``) in the
+  same transaction, before the next adaptive question is chosen; the ``answered`` event carries the change.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ from app_api.assessments.models import (
 from app_api.assessments.service import visible_assessment
 from app_api.common.pagination import keyset, page_of, parse_cursor
 from app_api.enrollments import service as enrollments
+from app_api.mastery import service as mastery
 from app_api.users import service as users
 from skillstudio.errors import Conflict, Forbidden, InvalidContent, NotFound
 from skillstudio.events.recording import record_event
@@ -172,6 +176,16 @@ def _save_answer(
     correct = grading.is_correct(question.question_type, question.answer_key, value)
     item.response, item.is_correct, item.answered_at = {"value": value}, correct, now
     session.flush()
+    # Before the next question is chosen, so that the choice sees this answer.
+    change = mastery.record_answer(
+        session,
+        learner_id=attempt.user_id,
+        answer=mastery.Answer(
+            skill_id=question.skill_id, question_id=question_id, correct=correct,
+            discrimination=question.discrimination, difficulty=question.difficulty,
+        ),
+        now=now,
+    )  # fmt: skip
     next_id = (
         adaptive.serve_next(session, attempt=attempt, assessment=assessment, now=now)
         if attempt.adaptive
@@ -182,7 +196,7 @@ def _save_answer(
         occurred_at=now, success=correct, response=grading.response_text(question.question_type, value),
         **_context(attempt, assessment),
         extensions={"attempt_id": str(attempt.attempt_id), "assessment_id": str(assessment.assessment_id),
-                    "skill_id": str(question.skill_id),
+                    "skill_id": str(question.skill_id), "mastery": change.extension(),
                     **({"next_question_id": str(next_id)} if next_id else {})},
     )  # fmt: skip
 
@@ -242,6 +256,15 @@ def _grade(
             )  # fmt: skip
         if assessment.assessment_type == "diagnostic":
             _write_levels(session, attempt=attempt, assessment=assessment, estimates=estimates, now=now)
+            mastery.seed_from_diagnostic(
+                session,
+                learner_id=attempt.user_id,
+                estimates=[
+                    mastery.DiagnosticEstimate(skill_id, e.theta, e.standard_error, e.answered)
+                    for skill_id, e in estimates.items()
+                ],
+                now=now,
+            )
     session.flush()
     verb = "completed" if success is None else ("passed" if success else "failed")
     record_event(

@@ -25,6 +25,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from app_api.router import api_router
     from serving.model_store import ModelStore
     from serving.router import router as serving_router
+    from skillstudio.main.mastery_wiring import install_mastery_updater
 
     settings = settings or get_settings()
     engine = engine_for(database_url(settings))
@@ -62,6 +63,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         registry_name=settings.recommender_name,
         refresh_seconds=settings.model_refresh_seconds,
     )
+    app.state.mastery_version = install_mastery_updater(settings)
     install_problem_handlers(app)
     install_method_not_allowed(app)
     install_openapi(app)

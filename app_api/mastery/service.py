@@ -1,0 +1,260 @@
+"""Mastery online: every answer on a skill updates the learner's mastery in the answer's transaction.
+
+The assessments domain calls :func:`record_answer` for each answered question (before it writes the
+``answered`` event, which carries the change) and :func:`seed_from_diagnostic` when a diagnostic is graded.
+The estimate comes from the updater in use (``updaters.current()``: the registered champion when the
+composition root installed one, the IRT rule otherwise). The learner's profile level on the skill follows
+(source ``mastery``, through the accounts domain's ``write_skill_levels`` and its source rules).
+
+Who may read a learner's mastery (decision, issue 11 point 5): the learner, admins, and instructors of a
+course the learner is enrolled in (active or completed) — they teach that learner. Anyone else gets 403
+before anything about the learner is looked up, except that admins get 404 for an unknown learner.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
+
+from app_api.courses import service as courses
+from app_api.enrollments import service as enrollments
+from app_api.mastery import struggling, updaters
+from app_api.mastery.models import LearnerMasteryState, LearnerSkillMastery
+from app_api.mastery.schemas import MasteryRead, SkillMasteryRead
+from app_api.mastery.updaters import Answer, Estimated, Item
+from app_api.users import service as users
+from skillstudio.errors import Forbidden
+from skillstudio.web.principals import Principal
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "Answer", "DiagnosticEstimate", "Item", "MasteryChange",
+    "predict", "read_mastery", "record_answer", "targets",
+]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class MasteryChange:
+    """What one answer did to a skill's mastery: the ``answered`` event's ``mastery`` extension."""
+
+    estimate: Estimated
+    previous_level: float | None
+    model_version: str
+    struggling_started: bool
+
+    def extension(self) -> dict[str, Any]:
+        return {
+            "skill_id": str(self.estimate.skill_id),
+            "p_mastery": round(self.estimate.p_mastery, 4),
+            "level": round(self.estimate.level, 2),
+            "previous_level": None if self.previous_level is None else round(self.previous_level, 2),
+            "uncertainty": round(self.estimate.uncertainty, 2),
+            "model_version": self.model_version,
+            **({"struggling_started": True} if self.struggling_started else {}),
+        }
+
+
+def _state(session: Session, learner_id: uuid.UUID, updater: updaters.MasteryUpdater) -> bytes | None:
+    """The learner's state for ``updater`` (locked); a state another updater wrote is rebuilt from the
+    learner's mastery rows (each seeds its skill), so a new champion starts from what was known."""
+    row = session.execute(
+        select(LearnerMasteryState.model_version, LearnerMasteryState.state)
+        .where(LearnerMasteryState.user_id == learner_id)
+        .with_for_update()
+    ).first()
+    if row is None:
+        return None
+    if row.model_version == updater.version:
+        return bytes(row.state)
+    state: bytes | None = None
+    known_rows = select(LearnerSkillMastery).where(LearnerSkillMastery.user_id == learner_id)
+    for known in session.scalars(known_rows):
+        state, _ = updater.seed(
+            state,
+            skill_id=known.skill_id,
+            theta=(known.level - 5.5) / updaters.LEVELS_PER_THETA,
+            standard_error=max(known.uncertainty / updaters.LEVELS_PER_THETA, 1e-3),
+            answers=known.answers_seen,
+        )
+    return state
+
+
+def _save_state(session: Session, learner_id: uuid.UUID, version: str, state: bytes, now: datetime) -> None:
+    values = {"model_version": version, "state": state, "updated_at": now}
+    session.execute(
+        insert(LearnerMasteryState)
+        .values(user_id=learner_id, **values)
+        .on_conflict_do_update(index_elements=["user_id"], set_=values)
+    )
+
+
+def _update(
+    updater: updaters.MasteryUpdater, state: bytes | None, answer: Answer
+) -> tuple[updaters.MasteryUpdater, bytes, Estimated]:
+    try:
+        return updater, *updater.update(state, answer)
+    except Exception:
+        # An answer must never fail for the model's sake: fall back to the rule, from the rows.
+        logger.exception("mastery updater %s failed; using the IRT rule for this answer", updater.version)
+        rule = updaters.IrtRule()
+        return rule, *rule.update(None, answer)
+
+
+def record_answer(session: Session, *, learner_id: uuid.UUID, answer: Answer, now: datetime) -> MasteryChange:
+    """Update the learner's mastery of ``answer.skill_id`` after one answer; never commits."""
+    updater = updaters.current()
+    used, state, estimate = _update(updater, _state(session, learner_id, updater), answer)
+    _save_state(session, learner_id, used.version, state, now)
+    row = session.get(LearnerSkillMastery, (learner_id, answer.skill_id), with_for_update=True)
+    previous_level = None if row is None else row.level
+    if row is None:
+        row = LearnerSkillMastery(user_id=learner_id, skill_id=answer.skill_id, recent="")
+        session.add(row)
+    was_struggling = row.struggling_since is not None
+    row.p_mastery, row.level, row.uncertainty = estimate.p_mastery, estimate.level, estimate.uncertainty
+    row.answers_seen, row.model_version, row.updated_at = estimate.answers_seen, used.version, now
+    row.recent = struggling.remember(row.recent, answer.correct)
+    row.struggling_since = struggling.next_since(
+        row.struggling_since, recent=row.recent, answers_seen=row.answers_seen, now=now
+    )
+    users.write_skill_levels(
+        session=session,
+        learner_id=learner_id,
+        levels=[
+            users.SkillLevelWrite(
+                skill_id=answer.skill_id,
+                level=round(estimate.level, 2),
+                standard_error=round(estimate.uncertainty, 2),
+            )
+        ],
+        source="mastery",
+        now=now,
+    )
+    session.flush()
+    return MasteryChange(
+        estimate=estimate,
+        previous_level=previous_level,
+        model_version=used.version,
+        struggling_started=not was_struggling and row.struggling_since is not None,
+    )
+
+
+@dataclass(frozen=True)
+class DiagnosticEstimate:
+    skill_id: uuid.UUID
+    theta: float
+    standard_error: float
+    answered: int
+
+
+def seed_from_diagnostic(
+    session: Session, *, learner_id: uuid.UUID, estimates: Sequence[DiagnosticEstimate], now: datetime
+) -> None:
+    """A graded diagnostic's IRT estimates become the learner's mastery of those skills (the profile has
+    them already, written by the diagnostic itself)."""
+    updater = updaters.current()
+    state = _state(session, learner_id, updater)
+    for measured in estimates:
+        state, estimate = updater.seed(
+            state,
+            skill_id=measured.skill_id,
+            theta=measured.theta,
+            standard_error=measured.standard_error,
+            answers=measured.answered,
+        )
+        values = {
+            "p_mastery": estimate.p_mastery, "level": estimate.level, "uncertainty": estimate.uncertainty,
+            "answers_seen": estimate.answers_seen, "model_version": updater.version, "updated_at": now,
+        }  # fmt: skip
+        session.execute(
+            insert(LearnerSkillMastery)
+            .values(user_id=learner_id, skill_id=measured.skill_id, recent="", **values)
+            .on_conflict_do_update(index_elements=["user_id", "skill_id"], set_=values)
+        )
+    if state is not None:
+        _save_state(session, learner_id, updater.version, state, now)
+
+
+def predict(session: Session, *, learner_id: uuid.UUID, items: Sequence[Item]) -> list[float]:
+    """P(correct) of the learner's next answer on each item, from their current state."""
+    updater = updaters.current()
+    row = session.execute(
+        select(LearnerMasteryState.model_version, LearnerMasteryState.state).where(
+            LearnerMasteryState.user_id == learner_id
+        )
+    ).first()
+    state = bytes(row.state) if row is not None and row.model_version == updater.version else None
+    return updater.predict(state, items)
+
+
+def targets(
+    session: Session, *, learner_id: uuid.UUID, skill_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, float]:
+    """The P(correct) the next question aims at per skill: lower difficulty while struggling on it."""
+    policy = updaters.policy()
+    struggling_on = set(
+        session.scalars(
+            select(LearnerSkillMastery.skill_id).where(
+                LearnerSkillMastery.user_id == learner_id,
+                LearnerSkillMastery.skill_id.in_(list(skill_ids)),
+                LearnerSkillMastery.struggling_since.is_not(None),
+            )
+        )
+    )
+    return {s: policy.struggling_target if s in struggling_on else policy.target for s in skill_ids}
+
+
+def _teaches(session: Session, *, instructor_id: uuid.UUID, learner_id: uuid.UUID) -> bool:
+    taught = courses.courses_taught_by(session, instructor_id=instructor_id)
+    if not taught:
+        return False
+    enrolled = enrollments.enrollment_rows().subquery()
+    return (
+        session.scalar(
+            select(enrolled.c.enrollment_id)
+            .where(
+                enrolled.c.user_id == learner_id,
+                enrolled.c.course_id.in_(taught),
+                enrolled.c.status.in_(("active", "completed")),
+            )
+            .limit(1)
+        )
+        is not None
+    )
+
+
+def read_mastery(session: Session, *, viewer: Principal, learner_id: uuid.UUID) -> MasteryRead:
+    if viewer.is_admin:
+        users.get_user(session=session, user_id=learner_id)  # 404 for an unknown learner
+    elif viewer.user_id != learner_id and not (
+        viewer.role == "instructor" and _teaches(session, instructor_id=viewer.user_id, learner_id=learner_id)
+    ):
+        raise Forbidden("Mastery is for the learner, admins, and instructors of a course the learner takes.")
+    rows = list(session.scalars(select(LearnerSkillMastery).where(LearnerSkillMastery.user_id == learner_id)))
+    skills = courses.skills_by_id(session, skill_ids=[row.skill_id for row in rows])
+    items = [
+        SkillMasteryRead(
+            skill_id=row.skill_id,
+            skill_slug=skills[row.skill_id].slug,
+            skill_name=skills[row.skill_id].name,
+            p_mastery=row.p_mastery,
+            level=row.level,
+            uncertainty=row.uncertainty,
+            answers_seen=row.answers_seen,
+            model_version=row.model_version,
+            struggling=row.struggling_since is not None,
+            updated_at=row.updated_at,
+        )  # fmt: skip
+        for row in rows
+    ]
+    items.sort(key=lambda item: item.skill_slug)
+    return MasteryRead(learner_id=learner_id, items=items)
