@@ -112,7 +112,7 @@ class ChampionUpdater:
         evidence = answers + PRIOR_ANSWERS
         logit = _logit(p)
         if key in seeds:
-            seed_logit, seed_weight = seeds[key]
+            seed_logit, seed_weight, _ = seeds[key]
             logit = (seed_weight * seed_logit + evidence * logit) / (seed_weight + evidence)
             evidence += seed_weight
             p = 1.0 / (1.0 + math.exp(-logit))
