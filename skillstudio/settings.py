@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     recommender_name: str = "course_recommender"
     # Mastery online (issue 11 points 5-7): the registered knowledge tracer and the next-question targets.
     mastery_model_name: str = "skill_mastery"
+    mastery_online: bool = Field(
+        default=True, description="Update mastery with every answer (off: answers leave mastery alone)."
+    )
     mastery_target_p_correct: float = Field(
         default=0.7, gt=0, lt=1, description="P(correct) the next adaptive question aims at."
     )

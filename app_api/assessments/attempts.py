@@ -196,7 +196,8 @@ def _save_answer(
         occurred_at=now, success=correct, response=grading.response_text(question.question_type, value),
         **_context(attempt, assessment),
         extensions={"attempt_id": str(attempt.attempt_id), "assessment_id": str(assessment.assessment_id),
-                    "skill_id": str(question.skill_id), "mastery": change.extension(),
+                    "skill_id": str(question.skill_id),
+                    **({"mastery": change.extension()} if change else {}),
                     **({"next_question_id": str(next_id)} if next_id else {})},
     )  # fmt: skip
 

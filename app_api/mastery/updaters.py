@@ -183,6 +183,8 @@ class Policy:
 
     target: float = 0.7
     struggling_target: float = 0.85
+    online: bool = True
+    """False: answers do not update mastery (the benchmark's baseline; bulk loads)."""
 
 
 _installed: dict[str, object] = {"updater": IrtRule(), "policy": Policy()}

@@ -9,8 +9,12 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from skillstudio.settings import Settings
+
+if TYPE_CHECKING:
+    from models.mastery import MasteryModel
 
 logger = logging.getLogger(__name__)
 
@@ -23,19 +27,26 @@ def _no_registry(tracking_uri: str) -> bool:
     return not Path(tracking_uri.removeprefix("sqlite:///").split("?")[0]).exists()
 
 
-def install_mastery_updater(settings: Settings) -> str:
-    """Install the updater answers will use from now on; returns its version (``rule:…`` without one)."""
+def install_mastery_updater(settings: Settings, *, champion: tuple[MasteryModel, str] | None = None) -> str:
+    """Install the updater answers will use from now on; returns its version (``rule:…`` without one).
+
+    ``champion`` (a model and its version) skips the registry: the benchmark and a reload that already
+    holds the new version pass it.
+    """
     from app_api.mastery import updaters
+    from serving.mastery import ChampionUpdater
 
     policy = updaters.Policy(
         target=settings.mastery_target_p_correct,
         struggling_target=settings.mastery_struggling_target_p_correct,
+        online=settings.mastery_online,
     )
     updater: updaters.MasteryUpdater = updaters.IrtRule()
     tracking_uri = settings.tracking_uri
-    if not _no_registry(tracking_uri):
+    if champion is not None:
+        updater = ChampionUpdater(*champion)
+    elif not _no_registry(tracking_uri):
         from models.mastery.registry import load_champion
-        from serving.mastery import ChampionUpdater
 
         try:
             model, version = load_champion(
