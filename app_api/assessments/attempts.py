@@ -41,6 +41,7 @@ from app_api.assessments.models import (
 )
 from app_api.assessments.service import visible_assessment
 from app_api.common.pagination import keyset, page_of, parse_cursor
+from app_api.courses import service as courses
 from app_api.enrollments import service as enrollments
 from app_api.mastery import service as mastery
 from app_api.users import service as users
@@ -186,6 +187,10 @@ def _save_answer(
         ),
         now=now,
     )  # fmt: skip
+    if change is not None and change.struggling_started:
+        _announce_struggling(
+            session, attempt=attempt, assessment=assessment, question=question, change=change, now=now
+        )
     next_id = (
         adaptive.serve_next(session, attempt=attempt, assessment=assessment, now=now)
         if attempt.adaptive
@@ -200,6 +205,36 @@ def _save_answer(
                     **({"mastery": change.extension()} if change else {}),
                     **({"next_question_id": str(next_id)} if next_id else {})},
     )  # fmt: skip
+
+
+def _announce_struggling(
+    session: Session,
+    *,
+    attempt: AssessmentAttempt,
+    assessment: Assessment,
+    question: Question,
+    change: mastery.MasteryChange,
+    now: datetime,
+) -> None:
+    """The learner started struggling on the question's skill: revision questions (this domain's: the
+    skill's questions in the course being taken, which the learner can see, easiest first) go with the
+    notification the mastery domain writes."""
+    revision = session.execute(
+        select(Question.question_id, Question.prompt, Question.difficulty)
+        .where(Question.skill_id == question.skill_id, Question.course_id == assessment.course_id)
+        .order_by(Question.difficulty, Question.question_id)
+        .limit(5)
+    ).all()
+    skill = courses.skills_by_id(session, skill_ids=[question.skill_id])[question.skill_id]
+    mastery.announce_struggling(
+        session,
+        learner_id=attempt.user_id,
+        change=change,
+        skill_name=skill.name,
+        questions=[mastery.RevisionQuestion(*row) for row in revision],
+        course_id=assessment.course_id,
+        now=now,
+    )
 
 
 def answer(

@@ -30,15 +30,17 @@ from app_api.mastery import struggling, updaters
 from app_api.mastery.models import LearnerMasteryState, LearnerSkillMastery
 from app_api.mastery.schemas import MasteryRead, SkillMasteryRead
 from app_api.mastery.updaters import Answer, Estimated, Item
+from app_api.notifications import service as notifications
 from app_api.users import service as users
 from skillstudio.errors import Forbidden
+from skillstudio.events.recording import record_event
 from skillstudio.web.principals import Principal
 
 logger = logging.getLogger(__name__)
 
 __all__ = [
-    "Answer", "DiagnosticEstimate", "Item", "MasteryChange",
-    "predict", "read_mastery", "record_answer", "targets",
+    "Answer", "DiagnosticEstimate", "Item", "MasteryChange", "RevisionQuestion",
+    "announce_struggling", "predict", "read_mastery", "record_answer", "targets",
 ]  # fmt: skip
 
 
@@ -296,3 +298,69 @@ def read_mastery(session: Session, *, viewer: Principal, learner_id: uuid.UUID) 
     ]
     items.sort(key=lambda item: item.skill_slug)
     return MasteryRead(learner_id=learner_id, items=items)
+
+
+@dataclass(frozen=True)
+class RevisionQuestion:
+    question_id: uuid.UUID
+    prompt: str
+    difficulty: float
+
+
+def announce_struggling(
+    session: Session,
+    *,
+    learner_id: uuid.UUID,
+    change: MasteryChange,
+    skill_name: str,
+    questions: Sequence[RevisionQuestion],
+    course_id: uuid.UUID | None,
+    now: datetime,
+) -> uuid.UUID | None:
+    """A struggling episode started (``change.struggling_started``): tell the learner, with revision
+    content, and record it. Returns the notification's id (None when the learner turned the kind off).
+
+    Revision content: lessons of published courses tagged with the skill (easiest course level first)
+    and the skill's questions, easiest first (the caller, who owns questions, passes them sorted). The
+    notification is deduplicated per episode (skill + start), so a later episode notifies again.
+    """
+    skill_id = change.estimate.skill_id
+    lessons = courses.lessons_for_skill(session, skill_id=skill_id, limit=5)
+    lesson_items = [
+        {"lesson_id": str(lesson.lesson_id), "title": lesson.title, "course_id": str(lesson.course_id),
+         "course_title": lesson.course_title}
+        for lesson in lessons
+    ]  # fmt: skip
+    question_items = [
+        {"question_id": str(q.question_id), "prompt": q.prompt, "difficulty": q.difficulty} for q in questions
+    ]
+    revision = {
+        "skill_id": str(skill_id),
+        "p_mastery": round(change.estimate.p_mastery, 4),
+        "level": round(change.estimate.level, 2),
+        "lessons": lesson_items,
+        "questions": question_items,
+    }
+    first = f" Start with “{lessons[0].title}”." if lessons else ""
+    notification_id = notifications.notify(
+        session,
+        user_id=learner_id,
+        kind="struggling_skill",
+        title=f"Let's revise {skill_name}",
+        body=f"Your last answers on {skill_name} were wrong. Revise it with these lessons and easier "
+        f"questions; the next quiz questions on it will be easier for a while.{first}",
+        link=f"/api/v1/lessons/{lessons[0].lesson_id}"
+        if lessons
+        else f"/api/v1/learners/{learner_id}/mastery",
+        data=revision,
+        dedupe_key=f"{skill_id}:{now.isoformat()}",
+    )
+    record_event(
+        session, actor_id=learner_id, verb="struggled", object_type="skill", object_id=skill_id,
+        occurred_at=now, course_id=course_id,
+        extensions={**revision, "lessons": [item["lesson_id"] for item in lesson_items],
+                    "questions": [item["question_id"] for item in question_items],
+                    "model_version": change.model_version,
+                    **({"notification_id": str(notification_id)} if notification_id else {})},
+    )  # fmt: skip
+    return notification_id

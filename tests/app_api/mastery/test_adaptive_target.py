@@ -40,7 +40,8 @@ def run_learner(w: World, quiz: dict[str, Any], learner: Any, theta: float, seed
         served.append(question["difficulty"])
         correct = bool(rng.random() < p_correct(theta, question["difficulty"]))
         state, _ = rule.update(
-            state, updaters.Answer(w.sql.skill_id, question["question_id"], correct, 1.0, question["difficulty"])
+            state,
+            updaters.Answer(w.sql.skill_id, question["question_id"], correct, 1.0, question["difficulty"]),
         )
         attempt = w.answer(attempt, question["question_id"], "b" if correct else "a", user=learner).json()
     return served
@@ -50,7 +51,10 @@ def test_the_choice_tracks_scripted_learners_of_known_ability(client: TestClient
     w = World(client, session)
     questions = [w.question(single_choice(w.sql.skill_id), difficulty=b) for b in DIFFICULTIES]
     assessment = w.assessment(
-        [q["question_id"] for q in questions], selection="adaptive", max_questions=20, target_standard_error=0.05
+        [q["question_id"] for q in questions],
+        selection="adaptive",
+        max_questions=20,
+        target_standard_error=0.05,
     )
     quiz = {"assessment": assessment, "questions": questions}
     strong = run_learner(w, quiz, w.learner, theta=2.0, seed=1)
