@@ -130,7 +130,8 @@ _WRITE = text(
     " insert into learner_mastery_states (user_id, model_version, state, updated_at)"
     " values (:user_id, :model_version, :state, :now)"
     " on conflict (user_id) do update set model_version = excluded.model_version,"
-    " state = excluded.state, updated_at = excluded.updated_at) "
+    " state = excluded.state, updated_at = excluded.updated_at), "
+    f"followed_level as ({users.FOLLOW_MASTERY_SQL}) "
     "insert into learner_skill_mastery (user_id, skill_id, p_mastery, level, uncertainty, answers_seen,"
     " model_version, recent, struggling_since, updated_at) "
     "values (:user_id, :skill_id, :p_mastery, :level, :uncertainty, :answers_seen, :model_version,"
@@ -150,8 +151,8 @@ def record_answer(
     """Update the learner's mastery of ``answer.skill_id`` after one answer (None when the policy turned
     online updates off); never commits.
 
-    Three round trips, as this runs inside every answer: read the state with the skill's row, write both
-    in one statement, and the profile level.
+    Two round trips, as this runs inside every answer: read the state with the skill's row; write the
+    state, the row and the profile level (the accounts domain's statement) in one statement.
     """
     if not updaters.policy().online:
         return None
@@ -174,11 +175,8 @@ def record_answer(
         {**keys, "p_mastery": estimate.p_mastery, "level": estimate.level,
          "uncertainty": estimate.uncertainty, "answers_seen": estimate.answers_seen,
          "model_version": used.version, "recent": recent, "struggling_since": new_since, "now": now,
-         "state": new_state},
-    )  # fmt: skip
-    users.follow_mastery_level(
-        session=session, learner_id=learner_id, skill_id=answer.skill_id,
-        level=round(estimate.level, 2), standard_error=round(estimate.uncertainty, 2), now=now,
+         "state": new_state, "profile_level": round(estimate.level, 2),
+         "profile_standard_error": round(estimate.uncertainty, 2)},
     )  # fmt: skip
     return MasteryChange(
         estimate=estimate,
