@@ -9,6 +9,7 @@ from app_api.courses.router import router as courses_router
 from app_api.enrollments.router import router as enrollments_router
 from app_api.events.router import router as events_router
 from app_api.goals.router import router as goals_router
+from app_api.mastery.router import router as mastery_router
 from app_api.notifications.router import router as notifications_router
 from app_api.paths.router import router as paths_router
 from app_api.progress.router import router as progress_router
@@ -26,3 +27,4 @@ api_router.include_router(goals_router)
 api_router.include_router(analytics_router)
 api_router.include_router(notifications_router)
 api_router.include_router(paths_router)
+api_router.include_router(mastery_router)

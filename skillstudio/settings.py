@@ -36,6 +36,17 @@ class Settings(BaseSettings):
     port: int = 8000
     max_event_batch: int = 5000
     recommender_name: str = "course_recommender"
+    # Mastery online (issue 11 points 5-7): the registered knowledge tracer and the next-question targets.
+    mastery_model_name: str = "skill_mastery"
+    mastery_online: bool = Field(
+        default=True, description="Update mastery with every answer (off: answers leave mastery alone)."
+    )
+    mastery_target_p_correct: float = Field(
+        default=0.7, gt=0, lt=1, description="P(correct) the next adaptive question aims at."
+    )
+    mastery_struggling_target_p_correct: float = Field(
+        default=0.85, gt=0, lt=1, description="The same while the learner struggles on the skill (easier)."
+    )
     model_refresh_seconds: float = Field(
         default=30.0, description="How often serving checks whether the champion alias moved."
     )

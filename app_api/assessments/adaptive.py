@@ -2,6 +2,13 @@
 
 The pools are rebuilt from stored rows on every request (the assessment's questions plus whatever the
 attempt already served), so an attempt needs no state beyond its ``attempt_items``.
+
+Which skill comes next, and when the attempt stops, is IRT's rule (``irt.next_item``) for every adaptive
+attempt. Which question of that skill (issue 11 point 6): a diagnostic measures, so it takes the most
+informative item at the current θ; a practice quiz (any other type) takes the unanswered item whose
+predicted P(correct) for this learner — from their current mastery (``app_api.mastery``), so it knows
+their earlier attempts too — is closest to the target (setting ``mastery_target_p_correct``, default
+0.7; a higher target while the learner struggles on the skill, i.e. easier questions).
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ from app_api.assessments.models import (
     AttemptItem,
     Question,
 )
+from app_api.mastery import service as mastery
 
 DEFAULT_TARGET_STANDARD_ERROR = 0.5
 
@@ -107,6 +115,11 @@ def serve_next(
     if choice is None:
         return None
     skill_id, index = choice
+    if assessment.assessment_type != "diagnostic":
+        known = {q.question_id: q for q in [*pool, *(entry.question for entry in served)]}
+        index = _closest_to_target(
+            session, attempt=attempt, skill_id=skill_id, bank=banks[skill_id], questions=known
+        )
     question_id = banks[skill_id].question_ids[index]
     session.add(
         AttemptItem(
@@ -115,6 +128,28 @@ def serve_next(
     )
     session.flush()
     return question_id
+
+
+def _closest_to_target(
+    session: Session,
+    *,
+    attempt: AssessmentAttempt,
+    skill_id: uuid.UUID,
+    bank: _SkillBank,
+    questions: dict[uuid.UUID, Question],
+) -> int:
+    """The unanswered question of the skill whose predicted P(correct) is closest to the learner's target."""
+    open_indexes = [i for i in range(len(bank.question_ids)) if i not in bank.pool.administered]
+    candidates = [questions[bank.question_ids[i]] for i in open_indexes]
+    predicted = mastery.predict(
+        session,
+        learner_id=attempt.user_id,
+        items=[mastery.Item(q.skill_id, q.question_id, q.discrimination, q.difficulty) for q in candidates],
+    )
+    target = mastery.targets(session, learner_id=attempt.user_id, skill_ids=[skill_id])[skill_id]
+    # Ties (equal distance) go to the pool's order, so the choice is deterministic.
+    best = min(range(len(candidates)), key=lambda n: (abs(predicted[n] - target), n))
+    return open_indexes[best]
 
 
 def skill_estimates(

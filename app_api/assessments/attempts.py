@@ -13,7 +13,10 @@ Rules a successor must keep:
 - Fixed attempts serve all questions at the start, and answers may be changed until submission. Adaptive
   attempts serve one question at a time (``adaptive.serve_next``); their answers are final.
 - Diagnostic attempts write each answered skill's level (1-10) and its standard error to
-  ``learner_skill_levels`` (source 'diagnostic'), replacing the previous level whatever its source.
+  ``learner_skill_levels`` (source 'diagnostic'), replacing the previous level whatever its source, and
+  seed the learner's mastery of those skills with the same estimate.
+- Every saved answer updates the learner's mastery of the question's skill (``app_api.mastery``) in the
+  same transaction, before the next adaptive question is chosen; the ``answered`` event carries the change.
 """
 
 from __future__ import annotations
@@ -38,7 +41,9 @@ from app_api.assessments.models import (
 )
 from app_api.assessments.service import visible_assessment
 from app_api.common.pagination import keyset, page_of, parse_cursor
+from app_api.courses import service as courses
 from app_api.enrollments import service as enrollments
+from app_api.mastery import service as mastery
 from app_api.users import service as users
 from skillstudio.errors import Conflict, Forbidden, InvalidContent, NotFound
 from skillstudio.events.recording import record_event
@@ -172,6 +177,20 @@ def _save_answer(
     correct = grading.is_correct(question.question_type, question.answer_key, value)
     item.response, item.is_correct, item.answered_at = {"value": value}, correct, now
     session.flush()
+    # Before the next question is chosen, so that the choice sees this answer.
+    change = mastery.record_answer(
+        session,
+        learner_id=attempt.user_id,
+        answer=mastery.Answer(
+            skill_id=question.skill_id, question_id=question_id, correct=correct,
+            discrimination=question.discrimination, difficulty=question.difficulty,
+        ),
+        now=now,
+    )  # fmt: skip
+    if change is not None and change.struggling_started:
+        _announce_struggling(
+            session, attempt=attempt, assessment=assessment, question=question, change=change, now=now
+        )
     next_id = (
         adaptive.serve_next(session, attempt=attempt, assessment=assessment, now=now)
         if attempt.adaptive
@@ -183,8 +202,39 @@ def _save_answer(
         **_context(attempt, assessment),
         extensions={"attempt_id": str(attempt.attempt_id), "assessment_id": str(assessment.assessment_id),
                     "skill_id": str(question.skill_id),
+                    **({"mastery": change.extension()} if change else {}),
                     **({"next_question_id": str(next_id)} if next_id else {})},
     )  # fmt: skip
+
+
+def _announce_struggling(
+    session: Session,
+    *,
+    attempt: AssessmentAttempt,
+    assessment: Assessment,
+    question: Question,
+    change: mastery.MasteryChange,
+    now: datetime,
+) -> None:
+    """The learner started struggling on the question's skill: revision questions (this domain's: the
+    skill's questions in the course being taken, which the learner can see, easiest first) go with the
+    notification the mastery domain writes."""
+    revision = session.execute(
+        select(Question.question_id, Question.prompt, Question.difficulty)
+        .where(Question.skill_id == question.skill_id, Question.course_id == assessment.course_id)
+        .order_by(Question.difficulty, Question.question_id)
+        .limit(5)
+    ).all()
+    skill = courses.skills_by_id(session, skill_ids=[question.skill_id])[question.skill_id]
+    mastery.announce_struggling(
+        session,
+        learner_id=attempt.user_id,
+        change=change,
+        skill_name=skill.name,
+        questions=[mastery.RevisionQuestion(*row) for row in revision],
+        course_id=assessment.course_id,
+        now=now,
+    )
 
 
 def answer(
@@ -242,6 +292,15 @@ def _grade(
             )  # fmt: skip
         if assessment.assessment_type == "diagnostic":
             _write_levels(session, attempt=attempt, assessment=assessment, estimates=estimates, now=now)
+            mastery.seed_from_diagnostic(
+                session,
+                learner_id=attempt.user_id,
+                estimates=[
+                    mastery.DiagnosticEstimate(skill_id, e.theta, e.standard_error, e.answered)
+                    for skill_id, e in estimates.items()
+                ],
+                now=now,
+            )
     session.flush()
     verb = "completed" if success is None else ("passed" if success else "failed")
     record_event(

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Select, delete, exists, select, text
+from sqlalchemy import Select, case, delete, exists, select, text
 from sqlalchemy.orm import Session
 
 from app_api.common.etags import check_if_match, etag
@@ -389,3 +389,29 @@ def catalogue_outlines(
     """The published courses (or those of ``course_ids``, any status) with skills, prerequisites, modules,
     lessons and minutes."""
     return outlines.outlines(session, course_ids=course_ids)
+
+
+@dataclass(frozen=True)
+class LessonRef:
+    lesson_id: uuid.UUID
+    title: str
+    course_id: uuid.UUID
+    course_title: str
+
+
+_LEVEL_ORDER = {"beginner": 0, "intermediate": 1, "advanced": 2}
+
+
+def lessons_for_skill(session: Session, *, skill_id: uuid.UUID, limit: int = 5) -> list[LessonRef]:
+    """Lessons of published courses tagged with the skill, easiest course level first, in course order
+    (revision material for a learner struggling on the skill)."""
+    level = case(_LEVEL_ORDER, value=Course.level, else_=len(_LEVEL_ORDER))
+    rows = session.execute(
+        select(Lesson.lesson_id, Lesson.title, Course.course_id, Course.title)
+        .join(Course, Course.course_id == Lesson.course_id)
+        .join(CourseSkill, CourseSkill.course_id == Course.course_id)
+        .where(CourseSkill.skill_id == skill_id, Course.status == "published")
+        .order_by(level, Course.title, Lesson.position)
+        .limit(limit)
+    ).all()
+    return [LessonRef(*row) for row in rows]

@@ -60,7 +60,7 @@ class LearnerSkillLevel(Base):
     __table_args__ = (
         CheckConstraint("level between 1 and 10", name="level"),
         CheckConstraint("standard_error is null or standard_error >= 0", name="standard_error"),
-        CheckConstraint("source in ('self', 'diagnostic', 'import', 'admin')", name="source"),
+        CheckConstraint("source in ('self', 'diagnostic', 'import', 'admin', 'mastery')", name="source"),
     )
 
     user_id: Mapped[uuid.UUID] = mapped_column(

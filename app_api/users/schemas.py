@@ -13,7 +13,7 @@ from app_api.users.emails import MAX_EMAIL_LENGTH, normalise_email
 
 Role = Literal["learner", "instructor", "admin"]
 Difficulty = Literal["beginner", "intermediate", "advanced"]
-SkillLevelSource = Literal["self", "diagnostic", "import", "admin"]
+SkillLevelSource = Literal["self", "diagnostic", "import", "admin", "mastery"]
 EmailAddress = Annotated[str, Field(max_length=MAX_EMAIL_LENGTH), AfterValidator(normalise_email)]
 """An email as typed, validated to its stored form (``app_api.users.emails``) or refused with a 422."""
 
@@ -67,7 +67,8 @@ class SkillLevelRead(BaseModel):
     standard_error: float | None = Field(description="Uncertainty of a measured level; null for self-rated.")
     source: SkillLevelSource = Field(
         description="self (the learner's own rating), diagnostic (measured by an assessment), import, or "
-        "admin (set by an administrator)."
+        "admin (set by an administrator), or mastery (follows the learner's answers, see "
+        "`GET /learners/{id}/mastery`)."
     )
     updated_at: datetime
 

@@ -8,11 +8,12 @@ Profiles: preferences, imported attributes and per-skill levels. Reading them an
 levels are here; the profile route's update is in ``app_api.users.profiles``. Who may overwrite a level
 (decision): a level carries its source. A self-assessment (source ``self``) only creates a level or
 replaces an earlier self-assessment; it never replaces a measured level (``diagnostic``, ``import``,
-``admin``), because a learner's guess is weaker evidence than a measurement and the learning-path generator
-must not lose the better estimate. Such a request is refused whole with a 409 naming the skills, never
-applied in part or skipped silently. Measurements (a diagnostic, an admin's correction) replace any earlier
-level: they are newer evidence. The assessments domain writes diagnostic levels through
-``write_skill_levels``.
+``admin``, ``mastery``), because a learner's guess is weaker evidence than a measurement and the
+learning-path generator must not lose the better estimate. Such a request is refused whole with a 409
+naming the skills, never applied in part or skipped silently. Measurements (a diagnostic, an admin's
+correction, mastery) replace any earlier level: they are newer evidence. The assessments domain writes
+diagnostic levels through ``write_skill_levels``; the mastery domain writes ``mastery`` levels after
+every answer on a skill (so a profile level follows the learner's answers, the diagnostic's included).
 """
 
 from __future__ import annotations
@@ -345,3 +346,16 @@ def write_skill_levels(
             .on_conflict_do_update(index_elements=["user_id", "skill_id"], set_=values)
         )
     return changes
+
+
+# The profile level following mastery runs on every answer, so the mastery domain runs this statement
+# inside its own write (one round trip fewer). This domain owns it and its rules: a measurement, so it
+# replaces any level; the skill exists (the answered question's); the answer's event carries the change,
+# so unlike ``write_skill_levels`` nothing is validated or returned. Parameters: :user_id, :skill_id,
+# :profile_level, :profile_standard_error, :now.
+FOLLOW_MASTERY_SQL = (
+    "insert into learner_skill_levels (user_id, skill_id, level, standard_error, source, updated_at) "
+    "values (:user_id, :skill_id, :profile_level, :profile_standard_error, 'mastery', :now) "
+    "on conflict (user_id, skill_id) do update set level = excluded.level, "
+    "standard_error = excluded.standard_error, source = 'mastery', updated_at = excluded.updated_at"
+)

@@ -52,6 +52,9 @@ VERBS: dict[str, str] = {
     "created": "http://activitystrea.ms/schema/1.0/create",
     "updated": "http://activitystrea.ms/schema/1.0/update",
     "deleted": "http://activitystrea.ms/schema/1.0/delete",
+    # Issue 11 point 7: the platform noticed a learner struggling on a skill (object: the skill). No
+    # registry verb says this; the platform's own IRI, like its activity types.
+    "struggled": f"{PLATFORM_IRI}/xapi/verbs/struggled",
 }
 VERB_BY_IRI = {iri: name for name, iri in VERBS.items()}
 

@@ -28,6 +28,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from serving.search.engine import VectorIndex
     from serving.search.router import router as search_router
     from serving.search.router import search_encoder
+    from skillstudio.main.mastery_wiring import install_mastery_updater
 
     settings = settings or get_settings()
     engine = engine_for(database_url(settings))
@@ -68,6 +69,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Loaded by the first search, not here: the model takes seconds and most processes never search.
     app.state.search_encoder = search_encoder()
     app.state.vector_index = VectorIndex(refresh_seconds=settings.model_refresh_seconds)
+    app.state.mastery_version = install_mastery_updater(settings)
     install_problem_handlers(app)
     install_method_not_allowed(app)
     install_openapi(app)

@@ -412,6 +412,10 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", f"{V}/analytics/instructors/{{instructor_id}}/courses"): Rule(
         X_AND_ADMIN, req("GET", "/analytics/instructors/{instructor}/courses"), success=MARTS
     ),
+    # mastery (issue 11 point 5): A, admins, and X, who teaches a course A is enrolled in (Y teaches none)
+    ("GET", f"{V}/learners/{{learner_id}}/mastery"): Rule(
+        ATTEMPT_READERS, with_rows(req("GET", "/learners/{learner}/mastery"), "enrollment")
+    ),
     # serving and health
     ("GET", f"{V}/learners/{{learner_id}}/recommendations"): Rule(
         A_AND_ADMIN,

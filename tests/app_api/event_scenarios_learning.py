@@ -200,7 +200,10 @@ def _answer(w: World) -> Scenario:
     return Scenario(
         success=Call("learner", "PUT", path, json={"response": "b"}),
         events=lambda r: [("answered", "question", question["question_id"], w.id("learner"))],
-        tables=frozenset({"attempt_items"}),
+        # The answer moves the learner's mastery and profile level (its event carries the change).
+        tables=frozenset(
+            {"attempt_items", "learner_skill_mastery", "learner_mastery_states", "learner_skill_levels"}
+        ),
         failure=Call("other_learner", "PUT", path, json={"response": "a"}),
         failure_status=403,
     )
@@ -224,8 +227,15 @@ def _submit(w: World) -> Scenario:
             ("updated", "profile", learner, learner),
         ],
         tables=frozenset(
-            {"assessment_attempts", "attempt_items", "attempt_skill_estimates", "learner_skill_levels"}
-        ),
+            {
+                "assessment_attempts",
+                "attempt_items",
+                "attempt_skill_estimates",
+                "learner_skill_levels",
+                "learner_skill_mastery",
+                "learner_mastery_states",
+            }
+        ),  # fmt: skip
         failure=Call("other_learner", "POST", path, json=body),
         failure_status=403,
     )
