@@ -22,6 +22,7 @@ from skillstudio.web.problems import install_problem_handlers
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
+    from app_api.pages.install import install_pages
     from app_api.router import api_router
     from serving.model_store import ModelStore
     from serving.router import router as serving_router
@@ -67,6 +68,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_openapi(app)
     app.include_router(api_router, prefix="/api/v1")
     app.include_router(serving_router, prefix="/api/v1")
+    # Pages under /app, after the problem handlers (they render those problems for people).
+    from skillstudio.main.page_sources import page_sources
+
+    install_pages(app, page_sources(settings))
 
     @app.get("/health", tags=["health"])
     async def health() -> dict[str, str]:
