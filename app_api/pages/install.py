@@ -11,11 +11,15 @@ from app_api.pages.security import PageHeaders
 from app_api.pages.sources import PageSources
 
 
+# Every page router; the access matrix checks that each of their routes has a rule.
+PAGE_ROUTERS = (router.router, admin.router, instructor.router, learner.router)
+
+
 def install_pages(app: FastAPI, sources: PageSources | None = None) -> None:
     """Call after the API's problem handlers are installed: the pages wrap them."""
     app.state.page_sources = sources or PageSources()
-    for module in (router, admin, instructor, learner):
-        app.include_router(module.router)
+    for page_router in PAGE_ROUTERS:
+        app.include_router(page_router)
     app.mount("/app/static", StaticFiles(directory=STATIC), name="page-static")
     app.add_middleware(PageHeaders)
     install_page_errors(app)
