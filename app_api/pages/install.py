@@ -10,7 +10,6 @@ from app_api.pages.rendering import STATIC, install_page_errors
 from app_api.pages.security import PageHeaders
 from app_api.pages.sources import PageSources
 
-
 # Every page router; the access matrix checks that each of their routes has a rule.
 PAGE_ROUTERS = (router.router, admin.router, instructor.router, learner.router)
 
