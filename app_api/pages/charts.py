@@ -9,6 +9,7 @@ lines also differ by dash so that colour is never the only cue.
 from __future__ import annotations
 
 import json
+from datetime import date
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -49,6 +50,14 @@ def _attr(text: str) -> str:
     return text.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def _date_axis(rows: Sequence[dict[str, Any]], x: str) -> alt.Axis:
+    """About eight ticks on whole UTC days, so a short range never shows hours."""
+    days = [date.fromisoformat(str(row[x])[:10]) for row in rows]
+    span = (max(days) - min(days)).days if days else 0
+    step = max(1, round(span / 8))
+    return alt.Axis(format="%d %b", labelAngle=0, tickCount={"interval": "day", "step": step})
+
+
 def line_chart(
     *,
     title: str,
@@ -57,7 +66,7 @@ def line_chart(
     x_title: str,
     series: Sequence[tuple[str, str]],
     y_title: str,
-    y_format: str = ",.0f",
+    y_format: str | None = None,
 ) -> Chart:
     """One line per ``(field, label)`` of ``series`` over ``x`` (ISO dates)."""
     long = [
@@ -71,8 +80,13 @@ def line_chart(
         alt.Chart(alt.Data(values=long), title=title)
         .mark_line(point=True)
         .encode(
-            x=alt.X(f"{x}:T", title=x_title),
-            y=alt.Y("value:Q", title=y_title, axis=alt.Axis(format=y_format)),
+            x=alt.X(f"{x}:T", title=x_title, scale=alt.Scale(type="utc"), axis=_date_axis(rows, x)),
+            # Counts get whole-number ticks; a format (a share) decides its own.
+            y=alt.Y(
+                "value:Q",
+                title=y_title,
+                axis=alt.Axis(format=y_format) if y_format else alt.Axis(format=",~r", tickMinStep=1),
+            ),
             color=alt.Color(
                 "series:N", title=None, scale=alt.Scale(domain=labels, range=OKABE_ITO[: len(labels)])
             ),
@@ -93,7 +107,7 @@ def bar_chart(
     category_title: str,
     series: Sequence[tuple[str, str]],
     value_title: str,
-    value_format: str = ",.0f",
+    value_format: str | None = None,
 ) -> Chart:
     """Horizontal bars per ``category`` (in the given order), grouped when there are several series."""
     order = [str(row[category]) for row in rows]
@@ -105,7 +119,11 @@ def bar_chart(
     ]
     encoding: dict[str, Any] = {
         "y": alt.Y(f"{category}:N", title=category_title, sort=order),
-        "x": alt.X("value:Q", title=value_title, axis=alt.Axis(format=value_format)),
+        "x": alt.X(
+            "value:Q",
+            title=value_title,
+            axis=alt.Axis(format=value_format) if value_format else alt.Axis(format=",~r", tickMinStep=1),
+        ),
         "color": alt.Color(
             "series:N", title=None, scale=alt.Scale(domain=labels, range=OKABE_ITO[: len(labels)])
         ),

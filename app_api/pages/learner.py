@@ -59,7 +59,6 @@ def _skills(
         category_title="Skill",
         series=series,
         value_title="Level",
-        value_format=".0f",
     )
     return rows, chart
 
