@@ -66,7 +66,7 @@ def recommendations(request: Any, session: Session, learner_id: uuid.UUID) -> Re
 
 
 def system_health(settings: Settings, session: Session) -> SystemHealth:
-    quarantined = session.scalar(text("select count(*) from event_quarantine")) or 0
+    quarantined = session.scalar(text("select count(*) from event_quarantine where resolved_at is null")) or 0
     default_rows = session.scalar(text(f"select count(*) from {DEFAULT_PARTITION}")) or 0
     notes: list[str] = []
     assets, checks = _dagster(settings, notes)
