@@ -9,9 +9,9 @@ lines also differ by dash so that colour is never the only cue.
 from __future__ import annotations
 
 import json
-from datetime import date
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 from functools import lru_cache
 from typing import Any
 
