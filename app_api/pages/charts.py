@@ -19,6 +19,11 @@ import altair as alt
 import vl_convert
 from markupsafe import Markup
 
+# altair validates every object against the Vega-Lite schema as it is built: ~30 ms of jsonschema per chart,
+# most of a page's time. The specs' shapes are fixed by this module and validated once in its tests
+# (``Chart.spec`` through ``alt.Chart.from_dict``), so pages build them unvalidated.
+alt.utils.schemapi.disable_debug_mode()
+
 OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
 DASHES = [[1, 0], [6, 3], [2, 2], [8, 2, 2, 2]]
 WIDTH = 560
@@ -31,6 +36,7 @@ class Chart:
     svg: Markup
     columns: list[str]
     rows: list[list[Any]]
+    spec: dict[str, Any]
 
 
 @lru_cache(maxsize=512)
@@ -39,11 +45,22 @@ def _svg(spec_json: str) -> str:
     return str(vl_convert.vegalite_to_svg(json.loads(spec_json)))
 
 
-def _render(chart: alt.Chart, description: str) -> Markup:
-    spec = chart.properties(width=WIDTH, height=HEIGHT, description=description).to_dict()
+def _render(
+    chart: alt.Chart, description: str, values: list[dict[str, Any]]
+) -> tuple[Markup, dict[str, Any]]:
+    spec = chart.properties(width=WIDTH, height=HEIGHT, description=description).to_dict(validate=False)
+    # The rows join the spec as plain JSON: altair would walk every value of them (tens of ms a chart).
+    spec["data"] = {"values": values}
     svg = _svg(json.dumps(spec, sort_keys=True, default=str))
     # The SVG is vega's own output: text from our data (titles, labels) arrives escaped as XML text.
-    return Markup(svg.replace("<svg ", f'<svg role="img" aria-label="{_attr(description)}" ', 1))
+    return Markup(svg.replace("<svg ", f'<svg role="img" aria-label="{_attr(description)}" ', 1)), spec
+
+
+def _rendered(
+    chart: alt.Chart, values: list[dict[str, Any]], title: str, columns: list[str], table: list[list[Any]]
+) -> tuple[Markup, list[str], list[list[Any]], dict[str, Any]]:
+    svg, spec = _render(chart, title, values)
+    return svg, columns, table, spec
 
 
 def _attr(text: str) -> str:
@@ -77,7 +94,7 @@ def line_chart(
     ]
     labels = [label for _, label in series]
     chart = (
-        alt.Chart(alt.Data(values=long), title=title)
+        alt.Chart(alt.Data(name="rows"), title=title)
         .mark_line(point=True)
         .encode(
             x=alt.X(f"{x}:T", title=x_title, scale=alt.Scale(type="utc"), axis=_date_axis(rows, x)),
@@ -96,7 +113,7 @@ def line_chart(
         )
     )
     table = [[str(row[x]), *(row[field] for field, _ in series)] for row in rows]
-    return Chart(title, _render(chart, title), [x_title, *labels], table)
+    return Chart(title, *_rendered(chart, long, title, [x_title, *labels], table))
 
 
 def bar_chart(
@@ -130,6 +147,19 @@ def bar_chart(
     }
     if len(series) > 1:
         encoding["yOffset"] = alt.YOffset("series:N", sort=labels)
-    chart = alt.Chart(alt.Data(values=long), title=title).mark_bar().encode(**encoding)
+    chart = alt.Chart(alt.Data(name="rows"), title=title).mark_bar().encode(**encoding)
     table = [[str(row[category]), *(row[field] for field, _ in series)] for row in rows]
-    return Chart(title, _render(chart, title), [category_title, *labels], table)
+    return Chart(title, *_rendered(chart, long, title, [category_title, *labels], table))
+
+
+_warmed = False
+
+
+def warm_up() -> None:
+    """Render one small chart, once per process: vl-convert's first render starts its engine (~1 s), which
+    the first person to open a dashboard should not wait for."""
+    global _warmed
+    if not _warmed:
+        _warmed = True
+        line_chart(title="warm-up", rows=[{"day": "2026-01-01", "n": 1}], x="day", x_title="Day",
+                   series=[("n", "n")], y_title="n")  # fmt: skip

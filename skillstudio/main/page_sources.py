@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -45,12 +46,21 @@ def page_sources(settings: Settings) -> PageSources:
     )
 
 
+# Until when (monotonic) each model store is known to have no champion: without one, every call would ask
+# the registry again, serialized behind the store's lock (seconds per page on a busy server).
+_NO_CHAMPION_UNTIL: dict[int, float] = {}
+
+
 def recommendations(request: Any, session: Session, learner_id: uuid.UUID) -> RecommendationList | None:
     from serving.router import recommendations as serve
 
+    store = request.app.state.model_store
+    if time.monotonic() < _NO_CHAMPION_UNTIL.get(id(store), float("-inf")):
+        return None
     try:
         page = serve(learner_id, request, session, k=RECOMMENDED)
     except Unavailable:
+        _NO_CHAMPION_UNTIL[id(store)] = time.monotonic() + store.refresh_seconds
         return None
     reason = (
         "popular with learners across SkillStudio (not enough of your history yet)"
