@@ -37,6 +37,30 @@ def test_pages_forbid_scripts_and_other_origins(site: Site) -> None:
     assert "content-security-policy" not in site.client().get("/health").headers
 
 
+def _session_events(site: Site, user_id: uuid.UUID) -> list[str]:
+    rows = site.warehouse.rows(
+        "select verb from learner_events where actor_id = %s and verb like '%%logged-%%' order by received_at",
+        user_id,
+    )
+    return [verb.rsplit("/", 1)[-1] for (verb,) in rows]
+
+
+def test_signing_in_and_out_are_the_apis_session_events(site: Site) -> None:
+    client = site.client()
+    form = client.get("/app/sign-in")
+    email, password, user_id = site.accounts["admin"]
+    before = _session_events(site, user_id)
+    signed_in = client.post(
+        "/app/sign-in", data={"email": email, "password": password, "csrf_token": _csrf(form.text)}
+    )
+    assert signed_in.status_code == 303
+    assert _session_events(site, user_id) == [*before, "logged-in"]
+    page = client.get("/app/admin/health")
+    assert page.status_code == 200
+    client.post("/app/sign-out", data={"csrf_token": _csrf(page.text)})
+    assert _session_events(site, user_id) == [*before, "logged-in", "logged-out"]
+
+
 def test_signing_in_sets_a_safe_cookie_and_lands_on_the_role_home(site: Site) -> None:
     client = site.client()
     form = client.get("/app/sign-in")
