@@ -39,7 +39,8 @@ def test_pages_forbid_scripts_and_other_origins(site: Site) -> None:
 
 def _session_events(site: Site, user_id: uuid.UUID) -> list[str]:
     rows = site.warehouse.rows(
-        "select verb from learner_events where actor_id = %s and verb like '%%logged-%%' order by received_at",
+        "select verb from learner_events where actor_id = %s and verb like '%%logged-%%' "
+        "order by received_at",
         user_id,
     )
     return [verb.rsplit("/", 1)[-1] for (verb,) in rows]
