@@ -57,6 +57,8 @@ def recommendations(request: Any, session: Session, learner_id: uuid.UUID) -> Re
     store = request.app.state.model_store
     if time.monotonic() < _NO_CHAMPION_UNTIL.get(id(store), float("-inf")):
         return None
+    if _no_tracking_store(request.app.state.settings):
+        return None  # nothing trained yet; asking would create the store (seconds) to find it empty
     try:
         page = serve(learner_id, request, session, k=RECOMMENDED)
     except Unavailable:
@@ -145,15 +147,20 @@ def _dagster(
         return None, None
 
 
+def _no_tracking_store(settings: Settings) -> bool:
+    """The embedded MLflow store has not been created: opening it would create it (seconds of migrations)
+    just to find it empty."""
+    uri = settings.tracking_uri
+    return uri.startswith("sqlite:///") and not Path(uri.removeprefix("sqlite:///")).exists()
+
+
 def _metrics(client: Any, run_id: str | None) -> dict[str, float]:
     return dict(client.get_run(run_id).data.metrics) if run_id else {}
 
 
 def _models(settings: Settings, notes: list[str]) -> list[ModelHealth] | None:
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
-    uri = settings.tracking_uri
-    if uri.startswith("sqlite:///") and not Path(uri.removeprefix("sqlite:///")).exists():
-        # Opening a missing store would create it (seconds of migrations) just to find it empty.
+    if _no_tracking_store(settings):
         notes.append("No MLflow tracking store yet: no model has been trained on this machine.")
         return []
     try:
