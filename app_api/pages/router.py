@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import suppress
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -12,7 +13,6 @@ from app_api.auth import service as auth
 from app_api.pages.dependencies import SessionCookie
 from app_api.pages.rendering import render
 from app_api.pages.security import CSRF_FIELD, check_csrf, end_session, read_session, start_session
-from skillstudio.errors import Unauthenticated
 from skillstudio.web.dependencies import SessionDep
 from skillstudio.web.principals import Principal, decode_access_token
 from skillstudio.web.problems import status_of
@@ -94,12 +94,10 @@ def sign_out(
     csrf_token: Annotated[str | None, Form(alias=CSRF_FIELD)] = None,
 ) -> Response:
     check_csrf(request, csrf_token)
-    try:
+    # An AuthRefusal means the API session had already ended (password changed elsewhere): the page
+    # session ends now all the same.
+    with suppress(auth.AuthRefusal):
         auth.logout(session=session, refresh_token=page_session.refresh_token, now=datetime.now(UTC))
-    except auth.AuthRefusal:
-        pass  # the API session had already ended (password changed elsewhere): the page session ends now
-    except Unauthenticated:
-        pass
     response = RedirectResponse("/app/sign-in", status_code=303)
     end_session(response, request)
     return response
