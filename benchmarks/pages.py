@@ -142,6 +142,17 @@ def targets(url: str, instructor_email: str) -> tuple[str, str]:
     return str(course[0]), str(learner[0])
 
 
+def last_year(url: str) -> str:
+    """The query of the JSON call matching the year view: the last 365 days the marts hold, by week."""
+    with psycopg.connect(url) as conn:
+        row = conn.execute(
+            "select min(activity_date), max(activity_date) from analytics.fct_platform_daily"
+        ).fetchone()
+    assert row is not None and row[1] is not None, "the marts are empty"
+    first, last = row
+    return f"from={max(first, last - timedelta(days=364))}&to={last}&granularity=week"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--learners", type=int, default=125_000)
@@ -176,7 +187,7 @@ def main() -> None:
         # name -> (role, page, the JSON call with the same figures)
         pages = {
             "admin_30d": ("admin", "/app/admin?days=30", f"{api}/platform"),
-            "admin_365d": ("admin", "/app/admin?days=365", f"{api}/platform?granularity=week"),
+            "admin_365d": ("admin", "/app/admin?days=365", f"{api}/platform?{last_year(url)}"),
             "admin_health": ("admin", "/app/admin/health", "/health"),
             "instructor_home": ("instructor", "/app/instructor", f"{api}/courses?limit=50"),
             "instructor_course": (
