@@ -62,6 +62,30 @@ def top_instructors(*, session: Session, marts: Marts, limit: int) -> list[Instr
     return [InstructorAnalytics(**row) for row in rows]
 
 
+def daily_enrollments(
+    *, session: Session, marts: Marts, viewer: Principal, course_ids: list[uuid.UUID], days: int
+) -> dict[uuid.UUID, dict[date, int]]:
+    """Enrollments per day of each course over the last ``days`` days ``fct_course_daily`` holds, in one
+    query (a dashboard comparing courses); an instructor gets only the courses they teach."""
+    if not viewer.is_admin:
+        taught = set(courses.courses_taught_by(session, instructor_id=viewer.user_id))
+        course_ids = [course_id for course_id in course_ids if course_id in taught]
+    require(session, marts.course_daily)
+    daily = marts.course_daily
+    found: dict[uuid.UUID, dict[date, int]] = {course_id: {} for course_id in course_ids}
+    if not course_ids:
+        return found
+    _, last = day_bounds(session, daily)
+    rows = session.execute(
+        select(daily.c.course_id, daily.c.activity_date, daily.c.enrollments).where(
+            daily.c.course_id.in_(course_ids), daily.c.activity_date > last - timedelta(days=days)
+        )
+    )
+    for row in rows:
+        found[row.course_id][row.activity_date] = int(row.enrollments)
+    return found
+
+
 def marts_of(schema: str) -> Marts:
     """The marts' tables in ``schema`` (settings.analytics_schema), for callers outside this domain."""
     return marts_in(schema)

@@ -25,6 +25,7 @@ router = APIRouter(prefix="/app/instructor", include_in_schema=False)
 
 CourseId = Annotated[uuid.UUID, Path(description="The course.")]
 CHARTED_COURSES = 5
+DAYS = 30
 LISTED_COURSES = 50
 NOT_YET = "Not available yet: completion risk has not landed."
 
@@ -32,30 +33,24 @@ NOT_YET = "Not available yet: completion risk has not landed."
 def _enrollments_over_time(
     session: Session, marts: analytics.Marts, viewer: Principal, courses: list[Any]
 ) -> Chart | None:
-    by_day: dict[str, dict[str, Any]] = {}
-    labels: list[tuple[str, str]] = []
-    for n, course in enumerate(courses[:CHARTED_COURSES]):
-        detail = analytics.course_detail(
-            session=session,
-            marts=marts,
-            viewer=viewer,
-            course_id=course.course_id,
-            start=None,
-            end=None,
-            granularity=analytics.Granularity.day,
-        )
-        field = f"course_{n}"
-        labels.append((field, course.title))
-        for period in detail.periods:
-            day = by_day.setdefault(period.start.isoformat(), {"day": period.start.isoformat()})
-            day[field] = period.enrollments
-    if not by_day:
+    charted = courses[:CHARTED_COURSES]
+    daily = analytics.daily_enrollments(
+        session=session, marts=marts, viewer=viewer, course_ids=[c.course_id for c in charted], days=DAYS
+    )
+    days = sorted({day for by_day in daily.values() for day in by_day})
+    if not days:
         return None
+    labels = [(f"course_{n}", course.title) for n, course in enumerate(charted)]
     rows = [
-        {field: row.get(field) for field, _ in labels} | {"day": key} for key, row in sorted(by_day.items())
+        {"day": day.isoformat()}
+        | {
+            field: daily[course.course_id].get(day, 0)
+            for (field, _), course in zip(labels, charted, strict=True)
+        }
+        for day in days
     ]
     return line_chart(
-        title="Enrollments per day, last 30 days of each course",
+        title=f"Enrollments per day, last {DAYS} days",
         rows=rows,
         x="day",
         x_title="Day",

@@ -194,3 +194,32 @@ def test_the_overview_shows_the_marts_figures(site: Site, days: int) -> None:
     )
     if held == days:
         assert float(_figure(page.text, "dau")) == pytest.approx(float(dau), abs=0.01)
+
+
+def test_the_instructor_chart_reads_each_courses_daily_mart_rows(site: Site) -> None:
+    from app_api.analytics import service as analytics
+    from skillstudio.db import session_scope
+    from skillstudio.web.principals import Principal
+
+    instructor = Principal(user_id=site.accounts["instructor"][2], role="instructor")
+    other = Principal(user_id=site.other_instructor, role="instructor")
+    course = site.script_course
+    [(last,)] = site.warehouse.rows("select max(activity_date) from analytics.fct_course_daily")
+    expected = dict(
+        site.warehouse.rows(
+            "select activity_date, enrollments from analytics.fct_course_daily "
+            "where course_id = %s and activity_date > %s::date - 30",
+            course,
+            last,
+        )
+    )
+    marts = analytics.marts_of(site.settings.analytics_schema)
+    with session_scope(site.settings) as session:
+        mine = analytics.daily_enrollments(
+            session=session, marts=marts, viewer=instructor, course_ids=[course], days=30
+        )
+        theirs = analytics.daily_enrollments(
+            session=session, marts=marts, viewer=other, course_ids=[course], days=30
+        )
+    assert mine == {course: expected} and sum(expected.values()) > 0
+    assert theirs == {}  # not their course: not even an empty series
