@@ -9,14 +9,14 @@ an unknown course or instructor. Only then are the marts read: 503 while the pip
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app_api.analytics import lists, series
 from app_api.analytics.lists import CourseSort
-from app_api.analytics.marts import Marts, require
+from app_api.analytics.marts import Marts, day_bounds, marts_in, require
 from app_api.analytics.periods import Granularity
 from app_api.analytics.schemas import (
     CourseAnalytics,
@@ -38,6 +38,57 @@ def platform(
 ) -> PlatformSeries:
     require(session, marts.platform_daily)
     return series.platform_series(session, marts, start=start, end=end, granularity=granularity)
+
+
+def platform_last_days(*, session: Session, marts: Marts, days: int) -> PlatformSeries:
+    """The last ``days`` days the marts hold (fewer when they hold fewer): the dashboards' period selector.
+
+    A year is shown by ISO week, shorter periods by day, so that a chart never has hundreds of points.
+    """
+    require(session, marts.platform_daily)
+    first, last = day_bounds(session, marts.platform_daily)
+    start = max(first, last - timedelta(days=days - 1))
+    granularity = Granularity.week if days > 90 else Granularity.day
+    return series.platform_series(session, marts, start=start, end=last, granularity=granularity)
+
+
+def top_instructors(*, session: Session, marts: Marts, limit: int) -> list[InstructorAnalytics]:
+    """Instructors with the most enrollments in their courses (``fct_instructor_summary``)."""
+    table = marts.instructor_summary
+    require(session, table)
+    rows = session.execute(
+        select(table).order_by(table.c.enrollments.desc(), table.c.instructor_id).limit(limit)
+    ).mappings()
+    return [InstructorAnalytics(**row) for row in rows]
+
+
+def daily_enrollments(
+    *, session: Session, marts: Marts, viewer: Principal, course_ids: list[uuid.UUID], days: int
+) -> dict[uuid.UUID, dict[date, int]]:
+    """Enrollments per day of each course over the last ``days`` days ``fct_course_daily`` holds, in one
+    query (a dashboard comparing courses); an instructor gets only the courses they teach."""
+    if not viewer.is_admin:
+        taught = set(courses.courses_taught_by(session, instructor_id=viewer.user_id))
+        course_ids = [course_id for course_id in course_ids if course_id in taught]
+    require(session, marts.course_daily)
+    daily = marts.course_daily
+    found: dict[uuid.UUID, dict[date, int]] = {course_id: {} for course_id in course_ids}
+    if not course_ids:
+        return found
+    _, last = day_bounds(session, daily)
+    rows = session.execute(
+        select(daily.c.course_id, daily.c.activity_date, daily.c.enrollments).where(
+            daily.c.course_id.in_(course_ids), daily.c.activity_date > last - timedelta(days=days)
+        )
+    )
+    for row in rows:
+        found[row.course_id][row.activity_date] = int(row.enrollments)
+    return found
+
+
+def marts_of(schema: str) -> Marts:
+    """The marts' tables in ``schema`` (settings.analytics_schema), for callers outside this domain."""
+    return marts_in(schema)
 
 
 def _instructed_course(session: Session, viewer: Principal, course_id: uuid.UUID) -> courses.CourseFacts:

@@ -7,6 +7,7 @@ inside ``create_app`` so that importing ``skillstudio`` stays free of them.
 from __future__ import annotations
 
 import gc
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -22,6 +23,7 @@ from skillstudio.web.problems import install_problem_handlers
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
+    from app_api.pages.install import install_pages, warm_up_pages
     from app_api.router import api_router
     from serving.model_store import ModelStore
     from serving.router import router as serving_router
@@ -39,6 +41,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # horizon still writes into real partitions rather than the default one.
         with app.state.session_factory.begin() as session:
             ensure_months_ahead(driver_connection(session), settings.partition_months_ahead)
+        # The chart renderer starts in the background, so the first dashboard does not pay for it.
+        threading.Thread(target=warm_up_pages, name="warm-up-charts", daemon=True).start()
         # What start-up loaded lives as long as the server: keep the garbage collector from walking it
         # on every full collection (event batches allocate enough to trigger one every few requests,
         # and each cost ~200 ms of CPU). A 1,000-statement batch allocates tens of thousands of
@@ -76,6 +80,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(api_router, prefix="/api/v1")
     app.include_router(serving_router, prefix="/api/v1")
     app.include_router(search_router, prefix="/api/v1")
+    # Pages under /app, after the problem handlers (they render those problems for people).
+    from skillstudio.main.page_sources import page_sources
+
+    install_pages(app, page_sources(settings))
 
     @app.get("/health", tags=["health"])
     async def health() -> dict[str, str]:

@@ -251,10 +251,11 @@ def demo(
     learner = _sample_learner(url)
     lines = [
         f"\n[bold green]SkillStudio is serving on {base}[/]",
+        f"  Dashboards:  {base}/app   (sign in with a demo account below)",
         f"  API docs:    {base}/docs",
         "  Dagster UI:  skillstudio dagster   (http://127.0.0.1:3000)",
         "  MLflow UI:   skillstudio mlflow    (http://127.0.0.1:5000)",
-        "  Demo accounts (log in at POST /api/v1/auth/login, then Authorize in /docs):",
+        "  Demo accounts (sign in at /app, or POST /api/v1/auth/login then Authorize in /docs):",
         *(f"    {account.role:<11} {account.email}  password: {account.password}" for account in accounts),
     ]
     for line in lines:

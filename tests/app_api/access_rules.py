@@ -426,3 +426,41 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", f"{V}/search"): Rule(EVERYONE, _search, check=_search_never_shows_drafts),
     ("GET", "/health"): Rule(EVERYONE, req("GET", "/health")),
 }
+
+
+# ---- web pages under /app (issue 14): the same roles, a cookie session instead of a bearer token.
+# Pages are HTML and kept out of the OpenAPI; ``test_the_page_rules_cover_every_page`` finds them in the
+# app's routes instead. Signed-out visitors of a GET page are sent to the sign-in page (303); pages that
+# read the marts answer 503 here (this database has none) once the access checks let the caller through.
+PAGE_MARTS = frozenset({200, 503})
+CSRF = "page-rules-csrf-token"
+
+
+def _page_form(path: str) -> Callable[[Resources, str], Request]:
+    def build(r: Resources, role: str) -> Request:
+        email = "nobody@example.org" if role == "anonymous" else r.w.users[role].email
+        form = {"csrf_token": CSRF, "email": email, "password": "not the password"}
+        return "POST", path, {"data": form}
+
+    return build
+
+
+PAGE_RULES: dict[tuple[str, str], Rule] = {
+    ("GET", "/app"): Rule(EVERYONE, req("GET", "/app"), success=frozenset({303})),
+    ("GET", "/app/sign-in"): Rule(EVERYONE, req("GET", "/app/sign-in")),
+    ("POST", "/app/sign-in"): Rule(
+        EVERYONE,
+        _page_form("/app/sign-in"),
+        success=frozenset({401}),
+        note="a wrong password, told on the form",
+    ),
+    ("POST", "/app/sign-out"): Rule(SIGNED_IN, _page_form("/app/sign-out"), success=frozenset({303})),
+    ("GET", "/app/admin"): Rule(ADMIN, req("GET", "/app/admin"), success=PAGE_MARTS),
+    ("GET", "/app/admin/health"): Rule(ADMIN, req("GET", "/app/admin/health")),
+    ("GET", "/app/instructor"): Rule(AUTHORS, req("GET", "/app/instructor"), success=PAGE_MARTS),
+    ("GET", "/app/instructor/courses/{course_id}"): Rule(
+        X_AND_ADMIN, req("GET", "/app/instructor/courses/{draft}"), success=PAGE_MARTS
+    ),
+    ("GET", "/app/learner"): Rule(SIGNED_IN, req("GET", "/app/learner"), success=frozenset({303})),
+    ("GET", "/app/learners/{learner_id}"): Rule(A_AND_ADMIN, req("GET", "/app/learners/{learner}")),
+}

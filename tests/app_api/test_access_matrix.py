@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from skillstudio.web.security import issue_access_token
 from tests.app_api.access_resources import Resources
-from tests.app_api.access_rules import RULES
+from tests.app_api.access_rules import CSRF, PAGE_RULES, RULES
 from tests.app_api.auth.helpers import cheap_argon2
 from tests.app_api.integration_world import API, PASSWORD, ROLES, World
 from tests.factories import make_user
@@ -135,3 +135,61 @@ def test_a_reused_refresh_token_ends_its_whole_session(world: World) -> None:
         "anonymous", "POST", "/auth/login", json={"email": account["email"], "password": PASSWORD}
     )
     assert relogin.status_code == 200
+
+
+# ---- web pages (issue 14): the same roles through a cookie session
+
+
+def test_the_page_rules_cover_every_page() -> None:
+    from fastapi.routing import APIRoute
+
+    from app_api.pages.install import PAGE_ROUTERS
+
+    pages = {
+        (method, route.path)
+        for router in PAGE_ROUTERS
+        for route in router.routes
+        if isinstance(route, APIRoute)
+        for method in route.methods
+    }
+    assert pages - set(PAGE_RULES) == set(), "pages without a rule in access_rules.PAGE_RULES"
+    assert set(PAGE_RULES) - pages == set(), "page rules for pages the app no longer has"
+
+
+@pytest.mark.parametrize("route", sorted(PAGE_RULES), ids=lambda route: f"{route[0]} {route[1]}")
+def test_each_role_gets_the_page_the_rule_says(
+    route: tuple[str, str], world: World, session: Session
+) -> None:
+    from app_api.pages.security import CSRF_COOKIE, SESSION_COOKIE, session_token
+    from skillstudio.web.principals import Principal
+
+    rule = PAGE_RULES[route]
+    resources = Resources(world, session)
+    for role in sorted(ROLES, key=lambda name: name in rule.allowed):
+        method, path, kwargs = rule.build(resources, role)
+        assert method == route[0]
+        cookies = {CSRF_COOKIE: CSRF}
+        if role != "anonymous":
+            user = world.users[role]
+            principal = Principal(user_id=user.user_id, role=user.role)
+            cookies[SESSION_COOKIE] = session_token(world.settings, principal=principal, refresh_token="none")
+        world.client.cookies.clear()
+        for name, value in cookies.items():
+            world.client.cookies.set(name, value)
+        before = _events(session)
+        response = world.client.request(method, path, follow_redirects=False, **kwargs)
+        world.client.cookies.clear()
+        if role in rule.allowed:
+            succeeded = response.status_code in rule.success if rule.success else response.status_code < 300
+            assert succeeded, f"{role}: {response.status_code} {response.text[:500]}"
+            continue
+        if role == "anonymous":
+            if method == "GET":
+                assert response.status_code == 303
+                assert response.headers["location"] == f"/app/sign-in?next={path}"
+            else:
+                assert response.status_code == 401
+        else:
+            assert response.status_code in rule.refusal, f"{role} was not refused: {response.status_code}"
+        assert response.headers.get("content-type", "text/html").startswith("text/html")
+        assert _events(session) == before, f"the refusal of {role} wrote an event"

@@ -1,0 +1,159 @@
+"""Issue 14, point 6: the pages driven in headless Chromium as people would use them.
+
+Debian's ``chromium`` (``.ci/run`` installs it) driven by playwright through ``executable_path``: nothing is
+downloaded. One browser for the module; each test opens its own context (cookies). Screenshots of every
+page land in ``screenshots/`` (git-ignored). Without a Chromium the module is skipped, saying why.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.app_api.pages.conftest import Site
+
+CHROMIUM = (
+    os.environ.get("SKILLSTUDIO_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+)
+SCREENSHOTS = Path(__file__).resolve().parents[3] / "screenshots"
+
+pytestmark = pytest.mark.skipif(
+    CHROMIUM is None,
+    reason="no Chromium on this machine (apt-get install chromium, or set SKILLSTUDIO_CHROMIUM): "
+    "the browser tests of the pages did not run",
+)
+
+# role -> the pages to open after signing in, by name (the first is where signing in lands).
+PAGES = {
+    "admin": [("home", "/app/admin"), ("health", "/app/admin/health"), ("courses", "/app/instructor")],
+    "instructor": [("home", "/app/instructor")],
+    "learner": [("home", "/app/learner")],
+}
+MARKS = "figure.chart svg g.role-mark > *"
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield launched
+        launched.close()
+
+
+class Visit:
+    """A browser context whose console errors, page errors and failed requests are collected."""
+
+    def __init__(self, browser: Any, site: Site) -> None:
+        self.site = site
+        self.context = browser.new_context(viewport={"width": 1280, "height": 900})
+        self.page = self.context.new_page()
+        self.problems: list[str] = []
+        self.page.on("console", lambda m: m.type == "error" and self.problems.append(f"console: {m.text}"))
+        self.page.on("pageerror", lambda error: self.problems.append(f"page error: {error}"))
+        self.page.on("requestfailed", lambda r: self.problems.append(f"request failed: {r.url}"))
+
+    def open(self, path: str) -> Any:
+        return self.page.goto(self.site.url + path)
+
+    def sign_in(self, role: str) -> None:
+        email, password, _ = self.site.accounts[role]
+        self.open("/app/sign-in")
+        self.page.fill("#email", email)
+        self.page.fill("#password", password)
+        self.page.click("form.sign-in button[type=submit]")
+        self.page.wait_for_load_state()
+
+    def figure(self, name: str) -> str:
+        return str(self.page.get_attribute(f'[data-figure="{name}"] .value', "data-value"))
+
+
+@pytest.fixture
+def visit(browser: Any, site: Site) -> Iterator[Visit]:
+    opened = Visit(browser, site)
+    yield opened
+    opened.context.close()
+
+
+@pytest.mark.parametrize("role", sorted(PAGES))
+def test_each_demo_role_signs_in_and_sees_its_pages(visit: Visit, role: str) -> None:
+    visit.sign_in(role)
+    assert visit.page.url == visit.site.url + PAGES[role][0][1] or visit.page.url.startswith(
+        f"{visit.site.url}/app/learners/"
+    )
+    SCREENSHOTS.mkdir(exist_ok=True)
+    for name, path in PAGES[role]:
+        response = visit.open(path)
+        assert response.status == 200, f"{path}: {response.status}"
+        charts = visit.page.locator("figure.chart")
+        for n in range(charts.count()):
+            chart = charts.nth(n)
+            title = chart.get_attribute("data-chart")
+            assert chart.locator("svg g.role-mark > *").count() > 0, f"{path}: chart {title!r} has no marks"
+            assert chart.locator("figcaption").inner_text() == title
+            assert chart.locator("table tbody tr").count() > 0, f"{path}: chart {title!r} has no table"
+        if name == "home" and role != "admin" or path == "/app/admin":
+            assert charts.count() >= 1, f"{path} shows no chart"
+        visit.page.screenshot(path=str(SCREENSHOTS / f"{role}-{name}.png"), full_page=True)
+    assert visit.problems == []
+
+
+def test_the_period_selector_changes_the_figures_to_the_marts(visit: Visit) -> None:
+    visit.sign_in("admin")
+    rows = visit.site.warehouse.rows
+    [(last,)] = rows("select max(activity_date) from analytics.fct_platform_daily")
+    seen = {}
+    for days in ("7", "30"):
+        visit.page.select_option("#days", days)
+        visit.page.click("form.period button[type=submit]")
+        visit.page.wait_for_load_state()
+        assert visit.page.url.endswith(f"days={days}")
+        [(expected,)] = rows(
+            "select sum(enrollments) from analytics.fct_platform_daily where activity_date > %s::date - %s",
+            last,
+            int(days),
+        )
+        seen[days] = int(visit.figure("enrollments"))
+        assert seen[days] == expected
+        assert visit.page.locator("figure.chart svg g.role-mark > *").count() > 0
+    assert seen["7"] != seen["30"]
+    assert visit.problems == []
+
+
+def test_a_learner_cannot_open_admin_or_another_learners_page(visit: Visit) -> None:
+    visit.sign_in("learner")
+    assert visit.page.locator("text=Not available yet").count() >= 2  # path and next steps, not landed
+    admin = visit.open("/app/admin")
+    assert admin.status == 403
+    assert "for admin accounts only" in visit.page.inner_text("main")
+    other = visit.open(f"/app/learners/{visit.site.accounts['admin'][2]}")
+    assert other.status == 403
+    course = visit.open(f"/app/instructor/courses/{visit.site.script_course}")
+    assert course.status in (403, 404)
+
+
+def test_a_form_without_its_csrf_token_is_refused(visit: Visit) -> None:
+    visit.open("/app/sign-in")
+    email, password, _ = visit.site.accounts["learner"]
+    visit.page.fill("#email", email)
+    visit.page.fill("#password", password)
+    # What a forged cross-site form would send: everything but this browser's token.
+    visit.page.eval_on_selector("input[name=csrf_token]", "field => field.remove()")
+    with visit.page.expect_navigation() as navigation:
+        visit.page.click("form.sign-in button[type=submit]")
+    assert navigation.value.status == 403
+    assert "security token" in visit.page.inner_text("main")
+    assert visit.page.url.startswith(f"{visit.site.url}/app/sign-in")
+
+
+def test_a_script_in_a_course_title_stays_text(visit: Visit) -> None:
+    visit.sign_in("instructor")
+    assert visit.page.title() != "pwned"
+    assert visit.page.locator("text=Escaped & shown").count() >= 1
+    assert visit.problems == []
