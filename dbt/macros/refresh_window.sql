@@ -140,20 +140,23 @@
     day d recomputes every row with `as_of_date >= d` (no upper bound: later rows include the window too),
     plus the grid's rows the model does not hold yet (a new or back-dated enrollment). Rows no longer on the
     grid are dropped. Without vars the window starts at the model's last `as_of_date`, like the daily marts.
+    The pre-hook deletes the window and the rows off the grid; the model then inserts the grid's rows it no
+    longer holds.
 
-      config(materialized='incremental', unique_key=['enrollment_id', 'day_k'],
-             pre_hook="{{ delete_accumulated_window(ref('int_enrollments_gridded')) }}", on_schema_change='fail')
+      config(materialized='incremental', on_schema_change='fail',
+             pre_hook="{{ delete_accumulated_window(ref('int_enrollments_gridded')) }}")
       grid as (select * from {{ ref('int_enrollments_gridded') }} as gridded
                where {{ in_accumulated_window('gridded') }})
 #}
 {% macro in_accumulated_window(grid_alias) -%}
     {{- declare_archive_dependency() -}}
     {%- if is_incremental() -%}
-        ({{ grid_alias }}.as_of_date >= {{ refresh_from('as_of_date') }}
-            or not exists (
-                select 1 from {{ this }} as held
-                where held.enrollment_id = {{ grid_alias }}.enrollment_id and held.day_k = {{ grid_alias }}.day_k
-            ))
+        {#- The pre-hook has deleted the window's rows: what is missing is exactly what to compute. An anti
+            join alone, with no OR beside it, so that PostgreSQL hashes it instead of probing per row. -#}
+        not exists (
+            select 1 from {{ this }} as held
+            where held.enrollment_id = {{ grid_alias }}.enrollment_id and held.day_k = {{ grid_alias }}.day_k
+        )
     {%- else -%}
         true
     {%- endif -%}
@@ -162,12 +165,12 @@
 
 {% macro delete_accumulated_window(grid) -%}
     {%- if is_incremental() -%}
+        delete from {{ this }} where as_of_date >= {{ refresh_from('as_of_date') }};
         delete from {{ this }} as held
-        where held.as_of_date >= {{ refresh_from('as_of_date') }}
-            or not exists (
-                select 1 from {{ grid }} as grid
-                where grid.enrollment_id = held.enrollment_id and grid.day_k = held.day_k
-            )
+        where not exists (
+            select 1 from {{ grid }} as grid
+            where grid.enrollment_id = held.enrollment_id and grid.day_k = held.day_k
+        )
     {%- else -%}
         select 1
     {%- endif -%}
