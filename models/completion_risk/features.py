@@ -41,6 +41,7 @@ _QUERY = """
 select
     features.enrollment_id::text as enrollment_id,
     features.learner_id::text as learner_id,
+    features.course_id::text as course_id,
     coalesce(features.course_run_id, features.course_id)::text as cohort_id,
     features.day_k,
     features.as_of_date - features.day_k as starts_on,
