@@ -11,6 +11,7 @@ from app_api.events.router import router as events_router
 from app_api.goals.router import router as goals_router
 from app_api.notifications.router import router as notifications_router
 from app_api.progress.router import router as progress_router
+from app_api.risk.router import router as risk_router
 from app_api.users.router import router as users_router
 
 api_router = APIRouter()
@@ -24,3 +25,4 @@ api_router.include_router(assessments_router)
 api_router.include_router(goals_router)
 api_router.include_router(analytics_router)
 api_router.include_router(notifications_router)
+api_router.include_router(risk_router)

@@ -19,6 +19,14 @@ from pipelines.defs.mastery.checks import skill_responses_reconcile_with_answers
 from pipelines.defs.recommendations.assets import course_recommender
 from pipelines.defs.recommendations.schedules import retrain_models, retrain_models_weekly
 from pipelines.defs.resources import build_resources
+from pipelines.defs.risk.assets import (
+    RiskInterventions,
+    completion_risk,
+    completion_risk_interventions,
+    completion_risk_scores,
+)
+from pipelines.defs.risk.resources import interventions_not_wired
+from pipelines.defs.risk.schedules import score_completion_risk, score_completion_risk_daily
 from skillstudio.settings import Settings, get_settings
 
 ALL_ASSETS = [
@@ -27,6 +35,9 @@ ALL_ASSETS = [
     skill_mastery,
     learner_event_partitions,
     learner_event_lake,
+    completion_risk,
+    completion_risk_scores,
+    completion_risk_interventions,
 ]
 
 # Maintenance runs on its own schedules: archiving inside "everything" would take imported history out of
@@ -38,15 +49,28 @@ refresh_everything = define_asset_job(
 )
 
 
-def build_definitions(settings: Settings | None = None) -> Definitions:
+def build_definitions(
+    settings: Settings | None = None, *, risk_interventions: RiskInterventions | None = None
+) -> Definitions:
+    """``risk_interventions``: the learning API's hook the composition root passes (``skillstudio.main``);
+    without it the interventions asset records that nothing was wired."""
     settings = settings or get_settings()
     return Definitions(
         assets=ALL_ASSETS,
         asset_checks=[*ANALYTICS_CHECKS, skill_responses_reconcile_with_answers],
-        jobs=[refresh_everything, refresh_analytics, retrain_models, *EVENT_JOBS],
-        schedules=[refresh_analytics_daily, retrain_models_weekly, *build_event_schedules(settings)],
+        jobs=[refresh_everything, refresh_analytics, retrain_models, score_completion_risk, *EVENT_JOBS],
+        schedules=[
+            refresh_analytics_daily,
+            retrain_models_weekly,
+            score_completion_risk_daily,
+            *build_event_schedules(settings),
+        ],
         sensors=[new_learner_events],
-        resources={**build_resources(settings), "event_lake": EventLakeResource.from_settings(settings)},
+        resources={
+            **build_resources(settings),
+            "event_lake": EventLakeResource.from_settings(settings),
+            "risk_interventions": risk_interventions or interventions_not_wired,
+        },
     )
 
 

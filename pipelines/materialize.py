@@ -7,16 +7,22 @@ from datetime import UTC, datetime
 from dagster import DagsterInstance, ExecuteInProcessResult
 
 from pipelines.definitions import build_definitions
+from pipelines.defs.risk.assets import RiskInterventions
 from skillstudio.settings import Settings
 
 
-def materialize_all(settings: Settings, instance: DagsterInstance | None = None) -> ExecuteInProcessResult:
+def materialize_all(
+    settings: Settings,
+    instance: DagsterInstance | None = None,
+    *,
+    risk_interventions: RiskInterventions | None = None,
+) -> ExecuteInProcessResult:
     """Run the ``refresh_everything`` job in this process; raises when any step fails.
 
     The run is today's partition with dbt choosing what to build (``DbtRefreshConfig.dbt_decides``): the
     whole history the first time, and from each incremental model's last day afterwards.
     """
-    definitions = build_definitions(settings)
+    definitions = build_definitions(settings, risk_interventions=risk_interventions)
     job = definitions.resolve_job_def("refresh_everything")
     run_config = {
         # INFO keeps one line per step and dbt node as progress; DEBUG would bury it.

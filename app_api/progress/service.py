@@ -17,6 +17,7 @@ admins) the course's aggregate and per-lesson funnel, which hold counts and mean
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from datetime import UTC, datetime
 from typing import Any
 
@@ -212,3 +213,29 @@ def lesson_funnel(
 ) -> LessonFunnelPage:
     _instructed_course(session, viewer, course_id)
     return summaries.lesson_funnel(session, course_id=course_id, cursor=cursor, limit=limit)
+
+
+def next_lessons(
+    session: Session, *, enrollment_ids: Collection[uuid.UUID]
+) -> dict[uuid.UUID, tuple[uuid.UUID, str]]:
+    """Per enrollment, the first lesson of its course (by position) it has not completed: ``(lesson_id,
+    title)``; enrollments that completed every lesson are left out. For the completion-risk nudges."""
+    if not enrollment_ids:
+        return {}
+    lesson = courses.lesson_rows().subquery("lesson")
+    enrollment = enrollments.enrollment_rows().subquery("enrollment")
+    rows = session.execute(
+        select(enrollment.c.enrollment_id, lesson.c.lesson_id, lesson.c.title)
+        .join(lesson, lesson.c.course_id == enrollment.c.course_id)
+        .outerjoin(
+            LessonProgress,
+            and_(
+                LessonProgress.enrollment_id == enrollment.c.enrollment_id,
+                LessonProgress.lesson_id == lesson.c.lesson_id,
+            ),
+        )
+        .where(enrollment.c.enrollment_id.in_(list(enrollment_ids)), LessonProgress.completed_at.is_(None))
+        .distinct(enrollment.c.enrollment_id)
+        .order_by(enrollment.c.enrollment_id, lesson.c.position, lesson.c.lesson_id)
+    )
+    return {row.enrollment_id: (row.lesson_id, row.title) for row in rows}

@@ -18,7 +18,7 @@ level: they are newer evidence. The assessments domain writes diagnostic levels 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -345,3 +345,11 @@ def write_skill_levels(
             .on_conflict_do_update(index_elements=["user_id", "skill_id"], set_=values)
         )
     return changes
+
+
+def display_names(session: Session, *, user_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, str]:
+    """``user_id -> display_name`` of the users that exist among ``user_ids``, in one query."""
+    if not user_ids:
+        return {}
+    rows = session.execute(select(User.user_id, User.display_name).where(User.user_id.in_(list(user_ids))))
+    return {user_id: name for user_id, name in rows}

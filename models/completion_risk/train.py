@@ -30,6 +30,10 @@ EVALUATION_PROTOCOL = (
 )
 
 
+class NotEnoughHistory(ValueError):
+    """The database does not hold the finished course runs a time split needs (yet)."""
+
+
 @dataclass
 class TrainingResult:
     """Outcome of one training run and where its model landed in the registry.
@@ -146,13 +150,17 @@ def train_completion_risk(
     """
     rows = labelled_open(frame)
     if rows.empty:
-        raise ValueError("no enrollment with a known outcome yet: nothing to learn completion from")
+        raise NotEnoughHistory("no enrollment with a known outcome yet: nothing to learn completion from")
     cutoff = test_runs_from or time_cutoff(rows)
     days = trainable_days(rows, cutoff, sorted(rows["day_k"].unique()) if days is None else days)
     if not days:
-        raise ValueError(f"no grid day has both outcomes before and after {cutoff}: cannot evaluate")
+        raise NotEnoughHistory(f"no grid day has both outcomes before and after {cutoff}: cannot evaluate")
     progress(f"test runs from {cutoff}, days {days}")
-    evaluation, _ = evaluate_completion_risk(frame, cutoff, days, params, progress=progress)
+    try:
+        evaluation, _ = evaluate_completion_risk(frame, cutoff, days, params, progress=progress)
+    except ValueError as error:
+        # Too few finished runs for the validation split inside training to hold both outcomes.
+        raise NotEnoughHistory(str(error)) from error
     chosen = RiskParams(**{**asdict(params), **evaluation["params"]})
     metrics = _flat(evaluation, days)
 

@@ -141,10 +141,13 @@ def _materialize(settings: Settings) -> None:
     from dagster import DagsterInstance
 
     from pipelines.materialize import materialize_all
+    from skillstudio.main.definitions import risk_interventions_for
 
     os.environ["DAGSTER_HOME"] = str(settings.dagster_home)
     console.log("materializing every asset (dbt build, then course_recommender and skill_mastery)...")
-    result = materialize_all(settings, instance=DagsterInstance.get())
+    result = materialize_all(
+        settings, instance=DagsterInstance.get(), risk_interventions=risk_interventions_for(settings)
+    )
     for event in result.get_asset_materialization_events():
         if event.asset_key is not None:
             console.log(f"materialized {event.asset_key.to_user_string()}")
@@ -298,8 +301,8 @@ def dagster(port: Annotated[int, typer.Option()] = 3000) -> None:
     _migrate(settings)
     bin_dir = Path(sys.executable).parent
     _run_ui(
-        [str(bin_dir / "dagster"), "dev", "-m", "pipelines.definitions", "-a", "defs", "-h", "127.0.0.1",
-         "-p", str(port)],
+        [str(bin_dir / "dagster"), "dev", "-m", "skillstudio.main.definitions", "-a", "defs",
+         "-h", "127.0.0.1", "-p", str(port)],
         {"DAGSTER_HOME": str(settings.dagster_home), "SKILLSTUDIO_HOME": str(settings.home_dir)},
     )  # fmt: skip
 
