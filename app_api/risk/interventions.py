@@ -106,7 +106,8 @@ def notify_new_high_risk(session: Session, *, now: datetime) -> InterventionSumm
                 "risk": round(score.risk, 4),
                 "actions": [action.model_dump() for action in actions],
             },
-            dedupe_key=f"completion_risk:{score.enrollment_id}:{score.high_since:%Y-%m-%d}",
+            # One nudge per entry into the band (a retry of the same run writes nothing twice).
+            dedupe_key=f"completion_risk:{score.enrollment_id}:{score.high_since:%Y-%m-%dT%H:%M:%S}",
         )
         score.notified_at = now
         if notification_id is not None:
@@ -152,6 +153,9 @@ def _digests(
             for title, score, user in entries
         ]
         enrollment_ids = sorted(str(score.enrollment_id) for _, score, _ in entries)
+        entered = sorted(
+            f"{score.enrollment_id}@{score.high_since:%Y-%m-%dT%H:%M:%S}" for _, score, _ in entries
+        )
         notification_id = notifications.notify(
             session,
             user_id=instructor_id,
@@ -163,8 +167,8 @@ def _digests(
                 "enrollments": enrollment_ids,
                 "courses": sorted({str(score.course_id) for _, score, _ in entries}),
             },
-            # The same learners are never digested twice; a later run with others makes a new digest.
-            dedupe_key=f"at_risk_digest:{uuid.uuid5(uuid.NAMESPACE_URL, ','.join(enrollment_ids))}",
+            # The same entries into the band are never digested twice; new ones make a new digest.
+            dedupe_key=f"at_risk_digest:{uuid.uuid5(uuid.NAMESPACE_URL, ','.join(entered))}",
         )
         if notification_id is not None:
             written += 1
