@@ -78,7 +78,7 @@ def trainable_days(rows: pd.DataFrame, cutoff: date, grid: Sequence[int]) -> lis
         at_day = rows["day_k"] == day_k
         train, test = rows.loc[at_day & before, "completed"], rows.loc[at_day & ~before, "completed"]
         if train.nunique() == 2 and test.nunique() == 2:
-            days.append(day_k)
+            days.append(int(day_k))
     return days
 
 

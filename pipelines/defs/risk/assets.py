@@ -116,4 +116,4 @@ def completion_risk_interventions(
     """Tell learners newly in the high band their next step, and their instructors in a digest."""
     summary = risk_interventions()
     context.log.info("completion-risk interventions: %s", summary)
-    return MaterializeResult(metadata={name: MetadataValue.json(value) for name, value in summary.items()})
+    return MaterializeResult(metadata=dict(summary))
