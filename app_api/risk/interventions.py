@@ -76,7 +76,7 @@ def notify_new_high_risk(session: Session, *, now: datetime) -> InterventionSumm
         .with_for_update(skip_locked=True)
     ).all()
     rows = enrollments.enrollment_rows().subquery("enrollment")
-    owners = dict(
+    owners: dict[uuid.UUID, uuid.UUID] = dict(
         session.execute(
             select(rows.c.enrollment_id, rows.c.user_id).where(
                 rows.c.enrollment_id.in_([score.enrollment_id for score in due]), rows.c.status == "active"

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -109,7 +109,7 @@ def enrollment_risk(*, session: Session, viewer: Principal, enrollment_id: uuid.
         course_id=score.course_id,
         probability=score.probability,
         risk=score.risk,
-        band=score.band,  # type: ignore[arg-type]
+        band=score.band,
         reasons=_reasons(score),
         suggested_actions=suggested_actions(
             session, score=score, user_id=enrollment.user_id, now=datetime.now(UTC)
@@ -144,9 +144,12 @@ def at_risk(
     tag = "at-risk"
     after = parse_cursor(cursor, tag=tag, kinds=(float, uuid.UUID))
     columns = (CompletionRiskScore.risk, CompletionRiskScore.enrollment_id)
-    found = session.execute(
-        keyset(statement, columns=columns, after=after, limit=limit, descending=True)
-    ).all()
+    found = [
+        (cast(CompletionRiskScore, score), cast(uuid.UUID, user_id))
+        for score, user_id in session.execute(
+            keyset(statement, columns=columns, after=after, limit=limit, descending=True)
+        )
+    ]
     items, next_cursor = page_of(
         found, limit=limit, tag=tag, key_of=lambda row: [row[0].risk, row[0].enrollment_id]
     )
@@ -161,7 +164,7 @@ def at_risk(
                 display_name=names.get(user_id),
                 probability=score.probability,
                 risk=score.risk,
-                band=score.band,  # type: ignore[arg-type]
+                band=score.band,
                 reasons=_reasons(score),
                 day_k=score.day_k,
                 scored_at=score.scored_at,
