@@ -68,7 +68,7 @@ def score_open(model: CompletionRiskModel, frame: pd.DataFrame, *, top: int = 3)
     out = pd.DataFrame(
         {
             "enrollment_id": rows["enrollment_id"].astype(str),
-            "course_id": rows["course_id"].astype(str) if "course_id" in rows else rows["cohort_id"],
+            "course_id": rows["course_id"].astype(str),
             "day_k": reached,
             "model_day": model_days,
             "probability": probability,
