@@ -72,7 +72,7 @@ def score_active_enrollments(url: str, *, tracking_uri: str, now: datetime) -> S
     timings["load_model"] = time.monotonic() - started
     with psycopg.connect(libpq_url(url)) as conn:
         started = time.monotonic()
-        frame = read_features(conn, ALL_DAYS)
+        frame = read_features(conn, ALL_DAYS, open_cohorts_only=True)
         timings["read_features"] = time.monotonic() - started
         started = time.monotonic()
         scores = score_open(model, frame)
