@@ -13,6 +13,7 @@ from app_api.mastery.router import router as mastery_router
 from app_api.notifications.router import router as notifications_router
 from app_api.paths.router import router as paths_router
 from app_api.progress.router import router as progress_router
+from app_api.risk.router import router as risk_router
 from app_api.users.router import router as users_router
 
 api_router = APIRouter()
@@ -28,3 +29,4 @@ api_router.include_router(analytics_router)
 api_router.include_router(notifications_router)
 api_router.include_router(paths_router)
 api_router.include_router(mastery_router)
+api_router.include_router(risk_router)

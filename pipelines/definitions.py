@@ -1,5 +1,6 @@
 """One Definitions object for the whole platform; `skillstudio.main.definitions` runs it with the
-learning-path adjustment wired in (`dagster dev -m skillstudio.main.definitions`)."""
+learning API's hooks wired in: the learning-path adjustment and the completion-risk interventions
+(`dagster dev -m skillstudio.main.definitions`)."""
 
 from __future__ import annotations
 
@@ -26,6 +27,14 @@ from pipelines.defs.paths.jobs import (
 from pipelines.defs.recommendations.assets import course_recommender
 from pipelines.defs.recommendations.schedules import retrain_models, retrain_models_weekly
 from pipelines.defs.resources import build_resources
+from pipelines.defs.risk.assets import (
+    RiskInterventions,
+    completion_risk,
+    completion_risk_interventions,
+    completion_risk_scores,
+)
+from pipelines.defs.risk.resources import interventions_not_wired
+from pipelines.defs.risk.schedules import score_completion_risk, score_completion_risk_daily
 from pipelines.defs.search.assets import course_embeddings, embed_courses
 from pipelines.defs.search.sensors import changed_courses
 from skillstudio.settings import Settings, get_settings
@@ -37,6 +46,9 @@ ALL_ASSETS = [
     learner_event_partitions,
     learner_event_lake,
     course_embeddings,
+    completion_risk,
+    completion_risk_scores,
+    completion_risk_interventions,
 ]
 
 # Maintenance runs on its own schedules: archiving inside "everything" would take imported history out of
@@ -49,9 +61,14 @@ refresh_everything = define_asset_job(
 
 
 def build_definitions(
-    settings: Settings | None = None, *, learning_path_adjuster: PathAdjuster | None = None
+    settings: Settings | None = None,
+    *,
+    learning_path_adjuster: PathAdjuster | None = None,
+    risk_interventions: RiskInterventions | None = None,
 ) -> Definitions:
-    """``learning_path_adjuster``: the weekly path adjustment, which only the composition root can give."""
+    """What only the composition root can give (``skillstudio.main.definitions``): ``learning_path_adjuster``,
+    the weekly path adjustment, and ``risk_interventions``, the learning API's hook after each risk scoring;
+    without the latter the interventions asset records that nothing was wired."""
     settings = settings or get_settings()
     adjuster = ResourceDefinition.hardcoded_resource(learning_path_adjuster or not_wired)
     return Definitions(
@@ -62,12 +79,14 @@ def build_definitions(
             refresh_analytics,
             retrain_models,
             embed_courses,
+            score_completion_risk,
             *EVENT_JOBS,
             adjust_learning_paths_job,
         ],
         schedules=[
             refresh_analytics_daily,
             retrain_models_weekly,
+            score_completion_risk_daily,
             *build_event_schedules(settings),
             adjust_learning_paths_weekly,
         ],  # fmt: skip
@@ -76,6 +95,7 @@ def build_definitions(
             **build_resources(settings),
             "event_lake": EventLakeResource.from_settings(settings),
             "learning_paths": adjuster,
+            "risk_interventions": risk_interventions or interventions_not_wired,
         },  # fmt: skip
     )
 

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from dagster import DagsterInstance, ExecuteInProcessResult
 
 from pipelines.definitions import build_definitions
+from pipelines.defs.risk.assets import RiskInterventions
 from skillstudio.settings import Settings
 
 
@@ -15,6 +16,8 @@ def materialize_all(
     settings: Settings,
     instance: DagsterInstance | None = None,
     ops: Mapping[str, object] | None = None,
+    *,
+    risk_interventions: RiskInterventions | None = None,
 ) -> ExecuteInProcessResult:
     """Run the ``refresh_everything`` job in this process; raises when any step fails.
 
@@ -22,7 +25,7 @@ def materialize_all(
     whole history the first time, and from each incremental model's last day afterwards. ``ops`` adds
     run config per op (tests shrink the models' training with it; the defaults are the served sizes).
     """
-    definitions = build_definitions(settings)
+    definitions = build_definitions(settings, risk_interventions=risk_interventions)
     job = definitions.resolve_job_def("refresh_everything")
     run_config = {
         # INFO keeps one line per step and dbt node as progress; DEBUG would bury it.

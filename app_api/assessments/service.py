@@ -271,3 +271,25 @@ def course_quizzes(session: Session, *, course_id: uuid.UUID, user_id: uuid.UUID
         QuizOutline(a.assessment_id, a.title, frozenset(skills[a.assessment_id]), a.assessment_id in done)
         for a in assessments
     ]
+
+
+def next_due(
+    session: Session, *, user_id: uuid.UUID, course_id: uuid.UUID, now: datetime
+) -> tuple[uuid.UUID, str, datetime] | None:
+    """The learner's next published assessment of the course due from ``now`` on that they have not
+    submitted: ``(assessment_id, title, due_at)``, the earliest due first. For the completion-risk nudges."""
+    submitted = select(AssessmentAttempt.assessment_id).where(
+        AssessmentAttempt.user_id == user_id, AssessmentAttempt.submitted_at.is_not(None)
+    )
+    row = session.execute(
+        select(Assessment.assessment_id, Assessment.title, Assessment.due_at)
+        .where(
+            Assessment.course_id == course_id,
+            Assessment.status == "published",
+            Assessment.due_at >= now,
+            Assessment.assessment_id.not_in(submitted),
+        )
+        .order_by(Assessment.due_at, Assessment.assessment_id)
+        .limit(1)
+    ).first()
+    return None if row is None or row.due_at is None else (row.assessment_id, row.title, row.due_at)

@@ -229,3 +229,29 @@ def completed_lessons(
         if completed_at is not None:  # filtered above; the column type cannot say so
             completed[lesson_id] = min(completed_at, completed.get(lesson_id, completed_at))
     return completed
+
+
+def next_lessons(
+    session: Session, *, enrollment_ids: Collection[uuid.UUID]
+) -> dict[uuid.UUID, tuple[uuid.UUID, str]]:
+    """Per enrollment, the first lesson of its course (by position) it has not completed: ``(lesson_id,
+    title)``; enrollments that completed every lesson are left out. For the completion-risk nudges."""
+    if not enrollment_ids:
+        return {}
+    lesson = courses.lesson_rows().subquery("lesson")
+    enrollment = enrollments.enrollment_rows().subquery("enrollment")
+    rows = session.execute(
+        select(enrollment.c.enrollment_id, lesson.c.lesson_id, lesson.c.title)
+        .join(lesson, lesson.c.course_id == enrollment.c.course_id)
+        .outerjoin(
+            LessonProgress,
+            and_(
+                LessonProgress.enrollment_id == enrollment.c.enrollment_id,
+                LessonProgress.lesson_id == lesson.c.lesson_id,
+            ),
+        )
+        .where(enrollment.c.enrollment_id.in_(list(enrollment_ids)), LessonProgress.completed_at.is_(None))
+        .distinct(enrollment.c.enrollment_id)
+        .order_by(enrollment.c.enrollment_id, lesson.c.position, lesson.c.lesson_id)
+    )
+    return {row.enrollment_id: (row.lesson_id, row.title) for row in rows}

@@ -19,7 +19,7 @@ every answer on a skill (so a profile level follows the learner's answers, the d
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -359,3 +359,11 @@ FOLLOW_MASTERY_SQL = (
     "on conflict (user_id, skill_id) do update set level = excluded.level, "
     "standard_error = excluded.standard_error, source = 'mastery', updated_at = excluded.updated_at"
 )
+
+
+def display_names(session: Session, *, user_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, str]:
+    """``user_id -> display_name`` of the users that exist among ``user_ids``, in one query."""
+    if not user_ids:
+        return {}
+    rows = session.execute(select(User.user_id, User.display_name).where(User.user_id.in_(list(user_ids))))
+    return {user_id: name for user_id, name in rows}

@@ -19,11 +19,14 @@ from models.completion_risk.model import (
     fit_risk,
 )
 from models.completion_risk.reasons import Reason, describe
+from models.completion_risk.scoring import HIGH_RISK, MEDIUM_RISK, band_of, open_latest, score_open
 
 __all__ = [
     "DEFAULT_DAYS",
     "DEFAULT_PARAMS",
     "FEATURES",
+    "HIGH_RISK",
+    "MEDIUM_RISK",
     "GROUPS",
     "MODEL_NAME",
     "CompletionRiskModel",
@@ -32,6 +35,7 @@ __all__ = [
     "RiskParams",
     "add_derived",
     "auc",
+    "band_of",
     "brier",
     "calibration_table",
     "describe",
@@ -39,6 +43,8 @@ __all__ = [
     "fit_day",
     "fit_risk",
     "labelled_open",
+    "open_latest",
     "read_features",
     "scorable",
+    "score_open",
 ]

@@ -41,6 +41,7 @@ _QUERY = """
 select
     features.enrollment_id::text as enrollment_id,
     features.learner_id::text as learner_id,
+    features.course_id::text as course_id,
     coalesce(features.course_run_id, features.course_id)::text as cohort_id,
     features.day_k,
     features.as_of_date - features.day_k as starts_on,
@@ -55,17 +56,41 @@ select
     case when learners.has_disability then 'yes' when not learners.has_disability then 'no' end
         as disability
 from analytics.fct_enrollment_features as features
+{scope}
 left join analytics.dim_learners as learners
     on learners.learner_id = features.learner_id
 where features.day_k <= %(up_to)s
 order by features.day_k, features.enrollment_id
 """
+# Scoring needs each open enrollment's latest grid day and, for the cohort-relative features, everyone in
+# its cohort at that same day: only those (cohort, day) pairs are read, not the whole history.
+_OPEN_COHORT_DAYS = """
+join (
+    select distinct coalesce(open_rows.course_run_id, open_rows.course_id) as cohort_id, open_rows.day_k
+    from analytics.fct_enrollment_features as open_rows
+    join (
+        select enrollment_id, max(day_k) as day_k
+        from analytics.fct_enrollment_features
+        where completed is null
+        group by enrollment_id
+    ) as latest using (enrollment_id, day_k)
+) as wanted
+    on wanted.cohort_id = coalesce(features.course_run_id, features.course_id)
+    and wanted.day_k = features.day_k
+"""
 
 
-def read_features(conn: psycopg.Connection, up_to: int) -> pd.DataFrame:
+def read_features(conn: psycopg.Connection, up_to: int, *, open_cohorts_only: bool = False) -> pd.DataFrame:
     """The mart's rows at grid days up to ``up_to`` with the learners' demographic groups (the model of day
-    k learns from every grid day up to k), from the current database."""
-    query = _QUERY.format(columns=", ".join(f"features.{name}" for name in MART_FEATURES))
+    k learns from every grid day up to k), from the current database.
+
+    ``open_cohorts_only``: only the rows scoring needs (``scoring.open_latest``): the cohorts and days at
+    which an open enrollment has its latest row, every enrollment of the cohort at that day included.
+    """
+    query = _QUERY.format(
+        columns=", ".join(f"features.{name}" for name in MART_FEATURES),
+        scope=_OPEN_COHORT_DAYS if open_cohorts_only else "",
+    )
     with conn.cursor() as cursor:
         cursor.execute(query, {"up_to": up_to})
         names = [column.name for column in cursor.description or ()]

@@ -141,10 +141,13 @@ def _materialize(settings: Settings) -> None:
     from dagster import DagsterInstance
 
     from pipelines.materialize import materialize_all
+    from skillstudio.main.definitions import risk_interventions_for
 
     os.environ["DAGSTER_HOME"] = str(settings.dagster_home)
     console.log("materializing every asset (dbt build, then course_recommender and skill_mastery)...")
-    result = materialize_all(settings, instance=DagsterInstance.get())
+    result = materialize_all(
+        settings, instance=DagsterInstance.get(), risk_interventions=risk_interventions_for(settings)
+    )
     for event in result.get_asset_materialization_events():
         if event.asset_key is not None:
             console.log(f"materialized {event.asset_key.to_user_string()}")

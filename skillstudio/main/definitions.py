@@ -1,25 +1,29 @@
-"""The Dagster definitions as run: ``pipelines.definitions`` with what only the composition root can give.
+"""The platform's Dagster definitions with the learning API's hooks wired in (``skillstudio dagster``).
 
-The weekly learning-path adjustment lives in the learning API, which pipelines may not import; here it is
-wrapped in a callable (its own session and transaction) and handed to the pipelines as a resource.
+Pipelines cannot import the learning API; the composition root can. Two of its jobs are handed to the
+pipelines from here, each as a callable with its own session and transaction: the weekly learning-path
+adjustment, and the interventions that follow each completion-risk scoring (notifications).
 ``skillstudio dagster`` loads ``skillstudio.main.definitions:defs``.
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from datetime import UTC, datetime
 from functools import partial
+from typing import Any
 
 from dagster import Definitions
 
-from app_api.paths import adjustment
-from pipelines import definitions as pipelines
+from pipelines.definitions import build_definitions
 from skillstudio.db import session_scope
 from skillstudio.settings import Settings, get_settings
 
 
 def adjust_learning_paths(settings: Settings) -> dict[str, int]:
     """Adjust every active learning path in one transaction; counts of what the review found."""
+    from app_api.paths import adjustment
+
     with session_scope(settings) as session:
         results = adjustment.adjust_all(session)
     counts = Counter(result.review["progress"] for result in results)
@@ -31,15 +35,30 @@ def adjust_learning_paths(settings: Settings) -> dict[str, int]:
     }
 
 
-def build_definitions(settings: Settings | None = None) -> Definitions:
+def risk_interventions_for(settings: Settings) -> Any:
+    """The hook the scoring calls: tell the newly at-risk learners and their instructors, in one commit."""
+
+    def intervene() -> dict[str, Any]:
+        from app_api.risk.interventions import notify_new_high_risk
+
+        with session_scope(settings) as session:
+            summary = notify_new_high_risk(session, now=datetime.now(UTC))
+        return {"learners_notified": summary.learners_notified, "digests": summary.digests}
+
+    return intervene
+
+
+def build_wired_definitions(settings: Settings | None = None) -> Definitions:
     settings = settings or get_settings()
-    return pipelines.build_definitions(
-        settings, learning_path_adjuster=partial(adjust_learning_paths, settings)
+    return build_definitions(
+        settings,
+        learning_path_adjuster=partial(adjust_learning_paths, settings),
+        risk_interventions=risk_interventions_for(settings),
     )
 
 
 def __getattr__(name: str) -> Definitions:
     # Built on first access so that importing this module never starts a database by itself.
     if name == "defs":
-        return build_definitions()
+        return build_wired_definitions()
     raise AttributeError(name)

@@ -221,6 +221,26 @@ def _read_notification(r: Resources, role: str) -> Request:
     return "POST", f"/me/notifications/{notification_id}/read", {}
 
 
+def _enrollment_risk(r: Resources, role: str) -> Request:
+    """A's enrollment with a score: A, the course's instructor X and admins read it."""
+    from tests.app_api.risk.scores import store_score
+
+    enrollment = r.enrollment
+    store_score(
+        r.session, enrollment_id=enrollment["enrollment_id"], course_id=r.published["course_id"], risk=0.7
+    )
+    return "GET", f"/enrollments/{enrollment['enrollment_id']}/risk", {}
+
+
+def _at_risk(r: Resources, role: str) -> Request:
+    _enrollment_risk(r, role)
+    return "GET", f"/courses/{r.published['course_id']}/at-risk", {}
+
+
+def _lists_a_s_enrollment(r: Resources, role: str, body: Any) -> None:
+    assert [item["enrollment_id"] for item in body["items"]] == [r.enrollment["enrollment_id"]]
+
+
 V = "/api/v1"
 LEARNER_A = frozenset({"learner"})
 ENROLLED = frozenset({"learner", "other_learner"})
@@ -416,6 +436,10 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", f"{V}/learners/{{learner_id}}/mastery"): Rule(
         ATTEMPT_READERS, with_rows(req("GET", "/learners/{learner}/mastery"), "enrollment")
     ),
+    # completion risk: an enrollment's for its learner, the course's instructor and admins; a course's
+    # at-risk list for its instructor and admins
+    ("GET", f"{V}/enrollments/{{enrollment_id}}/risk"): Rule(ATTEMPT_READERS, _enrollment_risk),
+    ("GET", f"{V}/courses/{{course_id}}/at-risk"): Rule(X_AND_ADMIN, _at_risk, check=_lists_a_s_enrollment),
     # serving and health
     ("GET", f"{V}/learners/{{learner_id}}/recommendations"): Rule(
         A_AND_ADMIN,

@@ -36,6 +36,7 @@ from sqlalchemy.orm import Session
 from app_api.demo import DemoAccounts, seed_demo
 from app_api.notifications import service as notifications
 from skillstudio.settings import Settings
+from tests.app_api.risk.scores import store_score
 from tests.warehouses import dbt_build
 
 MAX_EXAMPLES = 10
@@ -86,6 +87,12 @@ def target(database_factory: Callable[[], str], tmp_path_factory: pytest.TempPat
         notifications.notify(
             session, user_id=demo.learner.user_id, kind="level_up", title="Level up", body="SQL: level 5"
         )
+        # A completion-risk score for the enrollment the path parameters name, so its risk route answers.
+        enrollment_id = session.scalar(text(REAL_IDS["enrollment_id"]))
+        course_id = session.scalar(
+            text("select course_id from enrollments where enrollment_id = :id"), {"id": enrollment_id}
+        )
+        store_score(session, enrollment_id=enrollment_id, course_id=course_id, risk=0.7)
         session.commit()
     app = create_app(settings)
     with TestClient(app) as client:

@@ -21,6 +21,7 @@ from skillstudio.settings import Settings
 
 SOURCES_YAML = DBT_PROJECT_DIR / "models" / "staging" / "skillstudio" / "_skillstudio__sources.yml"
 EVENT_MAINTENANCE = {"learner_event_partitions", "learner_event_lake"}
+RISK = {"completion_risk", "completion_risk_scores", "completion_risk_interventions"}
 
 
 def test_definitions_hold_every_asset_and_dbt_check(shared_database: str, tmp_path: Path) -> None:
@@ -43,6 +44,7 @@ def test_definitions_hold_every_asset_and_dbt_check(shared_database: str, tmp_pa
         *models,
         "course_recommender",
         "skill_mastery",
+        *RISK,
         *EVENT_MAINTENANCE,
         "course_embeddings",
     }
@@ -101,15 +103,17 @@ def test_definitions_hold_every_asset_and_dbt_check(shared_database: str, tmp_pa
             "refresh_everything",
             "refresh_analytics",
             "retrain_models",
+            "score_completion_risk",
             "ensure_event_partitions",
             "archive_learner_events",
             "embed_courses",
         )
     }
     assert jobs == {
-        "refresh_everything": {*models, "course_recommender", "skill_mastery", "course_embeddings"},
+        "refresh_everything": {*models, "course_recommender", "skill_mastery", *RISK, "course_embeddings"},
         "refresh_analytics": models,
-        "retrain_models": {"course_recommender", "skill_mastery"},
+        "retrain_models": {"course_recommender", "skill_mastery", "completion_risk"},
+        "score_completion_risk": {"completion_risk_scores", "completion_risk_interventions"},
         "ensure_event_partitions": {"learner_event_partitions"},
         "archive_learner_events": {"learner_event_lake"},
         "embed_courses": {"course_embeddings"},
@@ -121,6 +125,7 @@ def test_definitions_hold_every_asset_and_dbt_check(shared_database: str, tmp_pa
     assert schedules == {
         "refresh_analytics_daily": ("refresh_analytics", "30 0 * * *", Status.RUNNING),
         "retrain_models_weekly": ("retrain_models", "0 3 * * 1", Status.RUNNING),
+        "score_completion_risk_daily": ("score_completion_risk", "30 4 * * *", Status.RUNNING),
         "ensure_event_partitions_daily": ("ensure_event_partitions", "10 0 * * *", Status.RUNNING),
         "archive_learner_events_daily": ("archive_learner_events", "40 2 * * *", Status.RUNNING),
         "adjust_learning_paths_weekly": ("adjust_learning_paths", "0 4 * * 1", Status.RUNNING),
@@ -137,7 +142,14 @@ def test_definitions_hold_every_asset_and_dbt_check(shared_database: str, tmp_pa
 
     # Resources are bound to this settings' database, MLflow store and lake.
     resources = definitions.resources or {}
-    assert set(resources) == {"postgres", "dbt", "mlflow", "event_lake", "learning_paths"}
+    assert set(resources) == {
+        "postgres",
+        "dbt",
+        "mlflow",
+        "event_lake",
+        "learning_paths",
+        "risk_interventions",
+    }
     postgres, dbt, mlflow, lake = (resources[name] for name in ("postgres", "dbt", "mlflow", "event_lake"))
     assert isinstance(postgres, PostgresResource) and postgres.url == shared_database
     assert isinstance(mlflow, MLflowResource) and mlflow.tracking_uri == settings.tracking_uri

@@ -15,7 +15,7 @@ from app_api.goals import service as goals
 from app_api.goals.schemas import GoalCreate, GoalSkillTarget
 from app_api.paths import service as paths
 from pipelines.definitions import build_definitions
-from skillstudio.main.definitions import build_definitions as build_wired_definitions
+from skillstudio.main.definitions import build_wired_definitions
 from skillstudio.settings import Settings
 from skillstudio.web.principals import Principal
 from tests.factories import make_user

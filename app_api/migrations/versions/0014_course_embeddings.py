@@ -1,7 +1,7 @@
 """course embeddings for semantic search, in pgvector where the server has it
 
 Revision ID: 0014
-Revises: 0012
+Revises: 0013
 Create Date: 2026-12-06
 
 ``course_embeddings`` holds one sentence embedding per course (384 floats from all-MiniLM-L6-v2), the
@@ -21,7 +21,7 @@ from alembic import op
 from sqlalchemy.dialects.postgresql import UUID
 
 revision: str = "0014"
-down_revision: str | None = "0012"
+down_revision: str | None = "0013"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

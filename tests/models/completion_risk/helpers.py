@@ -36,6 +36,7 @@ def simulate(
                 {
                     "enrollment_id": f"{prefix}{index:05d}",
                     "learner_id": f"{prefix}-learner-{index:05d}",
+                    "course_id": f"{prefix}-course",
                     "cohort_id": f"{prefix}-run-{index % cohorts}",
                     "day_k": day_k,
                     "starts_on": pd.Timestamp(starts_on),

@@ -1,0 +1,175 @@
+"""Completion risk as the learning API serves it: one enrollment's risk with reasons and suggested actions,
+and a course's learners above a risk threshold, riskiest first.
+
+The scores are the pipeline's daily scoring of every open enrollment (``completion_risk_scores``); this
+domain only reads them, decides who may see them and turns reasons into actions. Who may read: an
+enrollment's risk its learner, the course's instructor and admins; a course's at-risk list its instructor
+and admins. 404 for an unknown enrollment or course (before 403, as the enrollments domain does), 404
+too while an enrollment has no score (finished enrollments are not scored).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any, cast
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app_api.assessments import service as assessments
+from app_api.common.pagination import keyset, page_of, parse_cursor
+from app_api.courses import service as courses
+from app_api.enrollments import service as enrollments
+from app_api.progress import service as progress
+from app_api.risk.models import CompletionRiskScore
+from app_api.risk.schemas import AtRiskLearner, AtRiskPage, EnrollmentRiskRead, RiskReason, SuggestedAction
+from app_api.users import service as users
+from skillstudio.errors import Forbidden, NotFound
+from skillstudio.web.principals import Principal
+
+HIGH_RISK = 0.6  # the pipeline's high band (models.completion_risk.scoring.HIGH_RISK)
+# Reason features -> what helps, for the learner; the first matching reasons decide the actions.
+_INACTIVE = {
+    "days_since_last_activity", "events_last_7_days", "events_last_14_days", "active_days",
+    "active_days_vs_cohort", "current_streak_days", "longest_streak_days", "event_count", "click_count",
+    "clicks_vs_cohort", "lessons_completed", "progress_share",
+}  # fmt: skip
+_MISSED = {"assessments_missed", "missed_share", "assessments_submitted", "assessments_submitted_late"}
+_SCORES = {"mean_score", "last_score", "score_trend", "weighted_score", "score_vs_cohort"}
+
+
+def _enrollment(session: Session, enrollment_id: uuid.UUID) -> Any:
+    rows = enrollments.enrollment_rows().subquery("enrollment")
+    row = session.execute(select(rows).where(rows.c.enrollment_id == enrollment_id)).first()
+    if row is None:
+        raise NotFound(f"There is no enrollment {enrollment_id}.")
+    return row
+
+
+def _reasons(score: CompletionRiskScore) -> list[RiskReason]:
+    return [RiskReason.model_validate(reason) for reason in score.reasons]
+
+
+def suggested_actions(
+    session: Session, *, score: CompletionRiskScore, user_id: uuid.UUID, now: datetime
+) -> list[SuggestedAction]:
+    """What would help most, from the enrollment's reasons: the next lesson, an assessment due soon,
+    revision when scores pull it down; nothing but the next lesson for a low risk."""
+    features = {reason["feature"] for reason in score.reasons}
+    actions: list[SuggestedAction] = []
+    due = assessments.next_due(session, user_id=user_id, course_id=score.course_id, now=now)
+    if due is not None and (features & _MISSED or score.band == "high"):
+        assessment_id, title, due_at = due
+        actions.append(
+            SuggestedAction(
+                kind="assessment_due",
+                text=f"Submit {title!r}, due {due_at:%d %b}.",
+                link=f"/api/v1/assessments/{assessment_id}",
+            )
+        )
+    lesson = progress.next_lessons(session, enrollment_ids=[score.enrollment_id]).get(score.enrollment_id)
+    if lesson is not None:
+        lesson_id, title = lesson
+        kind = "resume_activity" if features & _INACTIVE else "next_lesson"
+        verb = "Pick up where you left off" if kind == "resume_activity" else "Continue"
+        actions.append(
+            SuggestedAction(
+                kind=kind,
+                text=f"{verb}: {title!r}.",
+                link=f"/api/v1/lessons/{lesson_id}",
+            )
+        )
+    if features & _SCORES and score.band != "low":
+        actions.append(
+            SuggestedAction(kind="revise", text="Revise the topics of your lowest-scored assessment.")
+        )
+    if score.band == "high":
+        actions.append(
+            SuggestedAction(kind="reach_out", text="Ask your instructor or the course forum for help.")
+        )
+    return actions
+
+
+def enrollment_risk(*, session: Session, viewer: Principal, enrollment_id: uuid.UUID) -> EnrollmentRiskRead:
+    enrollment = _enrollment(session, enrollment_id)
+    course = courses.course_facts(session, course_id=enrollment.course_id)
+    instructs = course is not None and course.instructor_id == viewer.user_id
+    if not (viewer.can_act_for(enrollment.user_id) or instructs):
+        raise Forbidden("An enrollment's risk is for its learner, the course's instructor and admins.")
+    score = session.get(CompletionRiskScore, enrollment_id)
+    if score is None:
+        raise NotFound(
+            f"Enrollment {enrollment_id} has no completion-risk score: only open enrollments are scored, "
+            "once a day, from the first grid day of their course run."
+        )
+    return EnrollmentRiskRead(
+        enrollment_id=score.enrollment_id,
+        user_id=enrollment.user_id,
+        course_id=score.course_id,
+        probability=score.probability,
+        risk=score.risk,
+        band=score.band,
+        reasons=_reasons(score),
+        suggested_actions=suggested_actions(
+            session, score=score, user_id=enrollment.user_id, now=datetime.now(UTC)
+        ),
+        day_k=score.day_k,
+        model_version=score.model_version,
+        scored_at=score.scored_at,
+    )
+
+
+def at_risk(
+    *,
+    session: Session,
+    viewer: Principal,
+    course_id: uuid.UUID,
+    min_risk: float,
+    cursor: str | None,
+    limit: int,
+) -> AtRiskPage:
+    """The course's scored enrollments with ``risk >= min_risk``, riskiest first (ties by enrollment id)."""
+    course = courses.course_facts(session, course_id=course_id)
+    if course is None:
+        raise NotFound(f"There is no course {course_id}.")
+    if not (viewer.is_admin or course.instructor_id == viewer.user_id):
+        raise Forbidden("A course's at-risk learners are for its instructor and admins only.")
+    rows = enrollments.enrollment_rows().subquery("enrollment")
+    statement = (
+        select(CompletionRiskScore, rows.c.user_id)
+        .join(rows, rows.c.enrollment_id == CompletionRiskScore.enrollment_id)
+        .where(CompletionRiskScore.course_id == course_id, CompletionRiskScore.risk >= min_risk)
+    )
+    tag = "at-risk"
+    after = parse_cursor(cursor, tag=tag, kinds=(float, uuid.UUID))
+    columns = (CompletionRiskScore.risk, CompletionRiskScore.enrollment_id)
+    found = [
+        (cast(CompletionRiskScore, score), cast(uuid.UUID, user_id))
+        for score, user_id in session.execute(
+            keyset(statement, columns=columns, after=after, limit=limit, descending=True)
+        )
+    ]
+    items, next_cursor = page_of(
+        found, limit=limit, tag=tag, key_of=lambda row: [row[0].risk, row[0].enrollment_id]
+    )
+    names = users.display_names(session, user_ids={user_id for _, user_id in items})
+    return AtRiskPage(
+        course_id=course_id,
+        min_risk=min_risk,
+        items=[
+            AtRiskLearner(
+                enrollment_id=score.enrollment_id,
+                user_id=user_id,
+                display_name=names.get(user_id),
+                probability=score.probability,
+                risk=score.risk,
+                band=score.band,
+                reasons=_reasons(score),
+                day_k=score.day_k,
+                scored_at=score.scored_at,
+            )
+            for score, user_id in items
+        ],
+        next_cursor=next_cursor,
+    )
