@@ -33,7 +33,15 @@ class ModelStore:
         self._checked_at = float("-inf")
         self._lock = threading.Lock()
 
+    def fresh(self) -> LoadedModel | None:
+        """The loaded model when the alias was checked within the refresh interval; never blocks."""
+        loaded = self._loaded
+        if loaded is not None and time.monotonic() - self._checked_at < self.refresh_seconds:
+            return loaded
+        return None
+
     def get(self) -> LoadedModel:
+        """The champion, checking the alias (MLflow, blocking) when the refresh interval has passed."""
         loaded = self._loaded
         if loaded is not None and time.monotonic() - self._checked_at < self.refresh_seconds:
             return loaded

@@ -23,6 +23,7 @@ from skillstudio.web.problems import install_problem_handlers
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     from app_api.router import api_router
+    from serving.answers import RecommendationCache
     from serving.model_store import ModelStore
     from serving.router import router as serving_router
 
@@ -62,11 +63,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         registry_name=settings.recommender_name,
         refresh_seconds=settings.model_refresh_seconds,
     )
+    app.state.recommendation_cache = RecommendationCache(ttl_seconds=settings.recommendation_cache_seconds)
+    # Serving's reads, replaceable like the event writer (tests read inside their own transaction).
+    app.state.serving_reads = app.state.session_factory.begin
     install_problem_handlers(app)
     install_method_not_allowed(app)
     install_openapi(app)
-    app.include_router(api_router, prefix="/api/v1")
+    # Serving first: Starlette tries routes in order, and matching the learning API's hundred routes before
+    # reaching a serving route cost more CPU than answering it (benchmarks/serving.py).
     app.include_router(serving_router, prefix="/api/v1")
+    app.include_router(api_router, prefix="/api/v1")
 
     @app.get("/health", tags=["health"])
     async def health() -> dict[str, str]:
