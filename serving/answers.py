@@ -63,7 +63,7 @@ def read_snapshot(reads: Reads, generation: int, learner_id: uuid.UUID | None = 
             )
         )
         for user_id, course_id in rows:
-            enrolled[user_id].add(str(course_id))
+            enrolled[uuid.UUID(str(user_id))].add(str(course_id))
     return Snapshot(
         titles, {user: frozenset(courses) for user, courses in enrolled.items()}, time.monotonic(), generation
     )

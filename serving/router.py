@@ -70,7 +70,7 @@ async def recommendations(
 ) -> Response:
     store: ModelStore = request.app.state.model_store
     cache: RecommendationCache = request.app.state.recommendation_cache
-    model, snapshot = store.fresh(), cache.snapshot()
+    model, snapshot = store.current(), cache.snapshot()
     if model is None or snapshot is None:
         body = await anyio.to_thread.run_sync(_blocking_answer, request, store, learner_id, k)
         return Response(body, media_type="application/json")
