@@ -5,7 +5,8 @@ title and the learner's enrolments (several round trips in a worker thread), the
 pydantic. Here a snapshot of the published titles and of every learner's enrolled courses is read with two
 queries, and re-read every ``ttl_seconds`` in a worker thread while requests keep answering from the
 previous one (only the very first request of a process waits for it). Encoded pages are kept per
-(learner, k, model version, snapshot), so a new champion or a new snapshot is served at once.
+(learner, k, model version) and re-ranked when the catalogue or the learner's enrolments in a new snapshot
+differ from those they were ranked with, so a new champion or a new snapshot is served at once.
 
 The price, documented in the route: a course the learner enrolled in, or one unpublished, within the last
 ``ttl_seconds`` may still be offered. Each process keeps its own snapshot (nothing assumes one process).
@@ -70,12 +71,13 @@ def read_snapshot(reads: Reads, generation: int, learner_id: uuid.UUID | None = 
 
 
 class RecommendationCache:
-    """The snapshot, and encoded pages per (learner, k, model version, snapshot generation)."""
+    """The snapshot, and encoded pages per (learner, k, model version) with what they were ranked from."""
 
     def __init__(self, *, ttl_seconds: float, max_pages: int = 100_000) -> None:
         self.ttl_seconds = ttl_seconds
         self.max_pages = max_pages
-        self._pages: dict[tuple[uuid.UUID, int, str, int], bytes] = {}
+        # Per (learner, k, model version): the titles and enrolments the page was ranked with, and its JSON.
+        self._pages: dict[tuple[uuid.UUID, int, str], tuple[dict[str, str], frozenset[str], bytes]] = {}
         self._snapshot: Snapshot | None = None
         self._refreshing = threading.Lock()
 
@@ -104,9 +106,11 @@ class RecommendationCache:
                 return self._snapshot
             generation = 0 if seen is None else seen.generation + 1
             snapshot = read_snapshot(reads, generation)
+            if seen is not None and snapshot.titles == seen.titles:
+                # Same catalogue: keep the old dict, whose identity tells pages they are still valid.
+                snapshot = Snapshot(seen.titles, snapshot.enrolled, snapshot.loaded_at, generation)
             if self.ttl_seconds > 0:
                 self._snapshot = snapshot
-                self._pages = {}  # pages of the old snapshot can never be asked for again
             return snapshot
 
     def refresh_in_background(self, reads: Reads) -> None:
@@ -127,14 +131,14 @@ class RecommendationCache:
         self, *, snapshot: Snapshot, model: LoadedModel, model_name: str, learner_id: uuid.UUID, k: int
     ) -> bytes:
         """The encoded page for the learner, from the cache or ranked now (CPU only, no IO)."""
-        key = (learner_id, k, model.version, snapshot.generation)
-        body = self._pages.get(key)
-        if body is not None:
-            return body
+        key = (learner_id, k, model.version)
+        enrolled = snapshot.enrolled.get(learner_id, _NONE)
+        page = self._pages.get(key)
+        # Still valid when neither the catalogue nor this learner's enrolments changed since it was ranked.
+        if page is not None and page[0] is snapshot.titles and page[1] == enrolled:
+            return page[2]
         recommender = model.recommender
-        unavailable = snapshot.enrolled.get(learner_id, _NONE) | (
-            set(recommender.course_ids.tolist()) - snapshot.titles.keys()
-        )
+        unavailable = enrolled | (set(recommender.course_ids.tolist()) - snapshot.titles.keys())
         ranked, fallback = recommender.recommend(str(learner_id), exclude=unavailable, k=k)
         body = (
             RecommendationPage(
@@ -158,5 +162,5 @@ class RecommendationCache:
         if self.ttl_seconds > 0 and self._snapshot is snapshot:
             if len(self._pages) >= self.max_pages:
                 self._pages = {}  # a full cache is rare (max_pages learners within one snapshot): start over
-            self._pages[key] = body
+            self._pages[key] = (snapshot.titles, enrolled, body)
         return body
