@@ -6,12 +6,15 @@ interval checks the alias, and while it loads a new version every other request 
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from dataclasses import dataclass
 
 from models.recommender.model import CourseRecommender
 from models.recommender.registry import champion_version, load_champion
+
+logger = logging.getLogger(__name__)
 
 
 class NoChampionError(LookupError):
@@ -33,7 +36,31 @@ class ModelStore:
         self._checked_at = float("-inf")
         self._lock = threading.Lock()
 
+    def current(self) -> LoadedModel | None:
+        """The loaded model, if any; when the alias is due for a check, the check starts in a thread.
+
+        Never blocks, so the event loop may call it: requests keep the loaded model while MLflow is asked
+        (and while a new version loads), so a moving alias never fails or stalls a request.
+        """
+        loaded = self._loaded
+        due = loaded is not None and time.monotonic() - self._checked_at >= self.refresh_seconds
+        if due and not self._lock.locked():
+            threading.Thread(target=self._check_in_background, daemon=True, name="model-alias").start()
+        return loaded
+
+    def _check_in_background(self) -> None:
+        if not self._lock.acquire(blocking=False):
+            return
+        try:
+            self._refresh()
+        except Exception:  # MLflow unreachable: keep serving the loaded model, try again at the next check
+            self._checked_at = time.monotonic()
+            logger.exception("could not check the %s champion alias", self.registry_name)
+        finally:
+            self._lock.release()
+
     def get(self) -> LoadedModel:
+        """The champion, checking the alias (MLflow, blocking) when the refresh interval has passed."""
         loaded = self._loaded
         if loaded is not None and time.monotonic() - self._checked_at < self.refresh_seconds:
             return loaded

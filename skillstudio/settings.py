@@ -50,6 +50,11 @@ class Settings(BaseSettings):
     model_refresh_seconds: float = Field(
         default=30.0, description="How often serving checks whether the champion alias moved."
     )
+    recommendation_cache_seconds: float = Field(
+        default=10.0,
+        ge=0,
+        description="How long serving reuses its snapshot of published titles and enrolments (0: never).",
+    )
     jwt_secret: SecretStr | None = Field(
         default=None, description="Signs access tokens; unset means a random secret kept under home/secrets."
     )

@@ -141,5 +141,6 @@ def client(
 
     app.dependency_overrides[get_session] = _session
     app.state.event_writer = event_writer
+    app.state.serving_reads = _SavepointsOf(session).begin
     with TestClient(app) as test_client:
         yield test_client

@@ -25,6 +25,7 @@ from skillstudio.web.problems import install_problem_handlers
 def create_app(settings: Settings | None = None) -> FastAPI:
     from app_api.pages.install import install_pages, warm_up_pages
     from app_api.router import api_router
+    from serving.answers import RecommendationCache
     from serving.model_store import ModelStore
     from serving.router import router as serving_router
     from serving.search.engine import VectorIndex
@@ -74,11 +75,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.search_encoder = search_encoder()
     app.state.vector_index = VectorIndex(refresh_seconds=settings.model_refresh_seconds)
     app.state.mastery_version = install_mastery_updater(settings)
+    app.state.recommendation_cache = RecommendationCache(ttl_seconds=settings.recommendation_cache_seconds)
+    # Serving's reads, replaceable like the event writer (tests read inside their own transaction).
+    app.state.serving_reads = app.state.session_factory.begin
     install_problem_handlers(app)
     install_method_not_allowed(app)
     install_openapi(app)
-    app.include_router(api_router, prefix="/api/v1")
+    # Serving first: Starlette tries routes in order, and matching the learning API's hundred routes before
+    # reaching a serving route cost more CPU than answering it (benchmarks/serving.py).
     app.include_router(serving_router, prefix="/api/v1")
+    app.include_router(api_router, prefix="/api/v1")
     app.include_router(search_router, prefix="/api/v1")
     # Pages under /app, after the problem handlers (they render those problems for people).
     from skillstudio.main.page_sources import page_sources
