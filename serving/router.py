@@ -80,3 +80,10 @@ async def recommendations(
         snapshot=snapshot, model=model, model_name=store.registry_name, learner_id=learner_id, k=k
     )
     return Response(body, media_type="application/json")
+
+
+def recommendation_page(request: Request, learner_id: uuid.UUID, k: int) -> RecommendationPage:
+    """The route's answer as a model, for the server-rendered pages. Blocking: call it from a worker thread
+    (the pages' sync handlers run in one). Raises ``Unavailable`` without a champion."""
+    store: ModelStore = request.app.state.model_store
+    return RecommendationPage.model_validate_json(_blocking_answer(request, store, learner_id, k))

@@ -52,7 +52,7 @@ _NO_CHAMPION_UNTIL: dict[int, float] = {}
 
 
 def recommendations(request: Any, session: Session, learner_id: uuid.UUID) -> RecommendationList | None:
-    from serving.router import recommendations as serve
+    from serving.router import recommendation_page
 
     store = request.app.state.model_store
     if time.monotonic() < _NO_CHAMPION_UNTIL.get(id(store), float("-inf")):
@@ -60,7 +60,8 @@ def recommendations(request: Any, session: Session, learner_id: uuid.UUID) -> Re
     if _no_tracking_store(request.app.state.settings):
         return None  # nothing trained yet; asking would create the store (seconds) to find it empty
     try:
-        page = serve(learner_id, request, session, k=RECOMMENDED)
+        # The session is the page's own; serving reads through its snapshot (request.app.state).
+        page = recommendation_page(request, learner_id, k=RECOMMENDED)
     except Unavailable:
         _NO_CHAMPION_UNTIL[id(store)] = time.monotonic() + store.refresh_seconds
         return None
