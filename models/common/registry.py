@@ -58,7 +58,7 @@ def log_and_register(
     tags: dict[str, str],
     pip_requirements: list[str],
     signature: ModelSignature,
-    input_example: pd.DataFrame,
+    input_example: pd.DataFrame | None = None,
 ) -> tuple[str, str]:
     """Log one training run with ``python_model`` as its pyfunc and register it as a new version.
 

@@ -1,14 +1,12 @@
 """The completion-risk model in MLflow: log a training run, register its model, move aliases, load a version.
 
 With ``train`` the only completion-risk module that talks to MLflow; the pipeline's scoring loads the
-champion through this module and never imports the training code.
+champion through this module and never imports the training code. The plumbing is models.common.registry.
 """
 
 from __future__ import annotations
 
-import os
 import pickle
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -16,17 +14,15 @@ import mlflow
 import numpy as np
 import pandas as pd
 import sklearn
-from mlflow import MlflowClient
-from mlflow.exceptions import MlflowException
 from mlflow.models import ModelSignature
-from mlflow.protos.databricks_pb2 import RESOURCE_DOES_NOT_EXIST, ErrorCode
 from mlflow.pyfunc.model import PythonModel, PythonModelContext
 from mlflow.types import ColSpec, Schema
 
+from models.common import registry as common
+from models.common.registry import set_alias
 from models.completion_risk.model import INPUTS, CompletionRiskModel
 
-# Telemetry is checked when MLflow is used, not when it is imported; setdefault keeps an explicit opt-in.
-os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+__all__ = ["champion_version", "load_champion", "load_version", "log_and_register", "set_alias"]
 
 DEFAULT_REGISTRY_NAME = "completion_risk"
 SIGNATURE = ModelSignature(
@@ -57,25 +53,6 @@ class CompletionRiskPyfunc(PythonModel):
         return pd.DataFrame({"probability": self.model.predict(rows.reset_index(drop=True))})
 
 
-def _client(tracking_uri: str) -> MlflowClient:
-    # The fluent API (start_run, log_model, load_model) reads the global URIs, so set them as well.
-    mlflow.set_tracking_uri(tracking_uri)
-    mlflow.set_registry_uri(tracking_uri)
-    return MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
-
-
-def _experiment_id(client: MlflowClient, name: str, tracking_uri: str) -> str:
-    experiment = client.get_experiment_by_name(name)
-    if experiment is not None:
-        return str(experiment.experiment_id)
-    database = tracking_uri.removeprefix("sqlite:///").split("?")[0]
-    if tracking_uri.startswith("sqlite:///") and database not in ("", ":memory:"):
-        # Without this MLflow would write artifacts under ./mlruns of whatever the working directory is.
-        artifacts = (Path(database).resolve().parent / "artifacts").as_uri()
-        return client.create_experiment(name, artifact_location=artifacts)
-    return client.create_experiment(name)
-
-
 def _pip_requirements() -> list[str]:
     return [
         f"mlflow=={mlflow.__version__}",
@@ -102,53 +79,38 @@ def log_and_register(
     run_id, version : str
         The MLflow run and the new version of ``registry_name``; no alias is set.
     """
-    client = _client(tracking_uri)
-    experiment_id = _experiment_id(client, experiment_name, tracking_uri)
-    with mlflow.start_run(experiment_id=experiment_id) as run, tempfile.TemporaryDirectory() as workdir:
-        mlflow.log_params(params)
-        mlflow.log_metrics(metrics)
-        mlflow.set_tags(tags)
-        artifact = Path(workdir) / "completion_risk.pkl"
-        with artifact.open("wb") as file:
+
+    def write(folder: Path) -> dict[str, Path]:
+        with (folder / "completion_risk.pkl").open("wb") as file:
             pickle.dump(model, file)
-        model_info = mlflow.pyfunc.log_model(
-            name="model",
-            python_model=CompletionRiskPyfunc(),
-            artifacts={"completion_risk": str(artifact)},
-            pip_requirements=_pip_requirements(),
-            signature=SIGNATURE,
-            registered_model_name=registry_name,
-        )
-    return run.info.run_id, str(model_info.registered_model_version)
+        return {"completion_risk": folder / "completion_risk.pkl"}
 
-
-def set_alias(*, tracking_uri: str, registry_name: str, alias: str, version: str) -> None:
-    """Point ``alias`` of ``registry_name`` at ``version`` (moving it if it pointed elsewhere)."""
-    _client(tracking_uri).set_registered_model_alias(registry_name, alias, version)
+    return common.log_and_register(
+        CompletionRiskPyfunc(),
+        write,
+        tracking_uri=tracking_uri,
+        registry_name=registry_name,
+        experiment_name=experiment_name,
+        params=params,
+        metrics=metrics,
+        tags=tags,
+        pip_requirements=_pip_requirements(),
+        signature=SIGNATURE,
+    )
 
 
 def champion_version(
     *, tracking_uri: str, registry_name: str = DEFAULT_REGISTRY_NAME, alias: str = "champion"
 ) -> str | None:
     """Version currently behind ``alias``, or None when the model or the alias does not exist."""
-    client = MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
-    try:
-        registered = client.get_registered_model(registry_name)
-    except MlflowException as error:
-        if error.error_code == ErrorCode.Name(RESOURCE_DOES_NOT_EXIST):
-            return None
-        raise
-    version = registered.aliases.get(alias)
-    return None if version is None else str(version)
+    return common.alias_version(tracking_uri=tracking_uri, registry_name=registry_name, alias=alias)
 
 
 def load_version(*, tracking_uri: str, registry_name: str, version: str) -> CompletionRiskModel:
     """Load one registered version of the completion-risk model."""
-    _client(tracking_uri)
-    wrapper = mlflow.pyfunc.load_model(f"models:/{registry_name}/{version}").unwrap_python_model()
-    if not isinstance(wrapper, CompletionRiskPyfunc):
-        raise TypeError(f"{registry_name} version {version} is not a CompletionRiskPyfunc")
-    return wrapper.model
+    return common.load_wrapper(
+        CompletionRiskPyfunc, tracking_uri=tracking_uri, registry_name=registry_name, version=version
+    ).model
 
 
 def load_champion(
@@ -161,7 +123,5 @@ def load_champion(
     LookupError
         If the registered model or the alias does not exist.
     """
-    version = champion_version(tracking_uri=tracking_uri, registry_name=registry_name, alias=alias)
-    if version is None:
-        raise LookupError(f"registered model {registry_name!r} has no {alias!r} alias at {tracking_uri}")
+    version = common.resolve_alias(tracking_uri=tracking_uri, registry_name=registry_name, alias=alias)
     return load_version(tracking_uri=tracking_uri, registry_name=registry_name, version=version), version
