@@ -55,6 +55,7 @@ from app_api.goals.schemas import GoalCreate, GoalSkillTarget
 from app_api.paths import service as paths
 from app_api.progress import service as progress
 from app_api.progress.schemas import LessonProgressUpdate
+from app_api.reactions import install_reactions
 from app_api.users import service as users
 from app_api.users.models import User
 from skillstudio.settings import Settings
@@ -98,6 +99,7 @@ class DemoAccounts:
 
 def seed_demo(session: Session, *, settings: Settings) -> DemoAccounts:
     """Create the demo accounts and catalogue (or find them when present); the caller commits."""
+    install_reactions()  # the demo's own activity earns what a learner's would
     existing = {
         role: users.find_by_email(session=session, email=email)
         for role, (email, _, _) in DEMO_PASSWORDS.items()

@@ -31,6 +31,14 @@ from skillstudio.settings import Settings  # noqa: E402
 pytest_plugins = ["tests.warehouses"]
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _reactions_installed() -> None:
+    """Tests that call services without an app still get the reactions every entry point installs."""
+    from app_api.reactions import install_reactions
+
+    install_reactions()
+
+
 def _admin_url(url: str) -> str:
     return libpq_url(make_url(url).set(database="postgres").render_as_string(hide_password=False))
 

@@ -24,6 +24,7 @@ from skillstudio.web.problems import install_problem_handlers
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     from app_api.pages.install import install_pages, warm_up_pages
+    from app_api.reactions import install_reactions
     from app_api.router import api_router
     from serving.answers import RecommendationCache
     from serving.model_store import ModelStore
@@ -35,6 +36,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     settings = settings or get_settings()
     engine = engine_for(database_url(settings))
+    install_reactions()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -1,0 +1,23 @@
+"""The learning API's reactions to its own events, installed as event listeners.
+
+A domain that reacts to what learners do (XP and badges for a completed lesson, a certificate for a
+completed course) exposes a listener ``(session, row) -> None`` and is added to ``_REACTIONS`` below. Each
+listener runs in the transaction of the change whose event it receives, and only when that event was
+newly stored (``skillstudio.events.recording``), so a retried request never reacts twice. Every entry point
+that changes state installs them: the app factory, the demo seeding and the test suite.
+"""
+
+from __future__ import annotations
+
+from skillstudio.events.recording import EventListener, listen
+
+
+def _reactions() -> tuple[EventListener, ...]:
+    # Imported here so a domain's reaction module is loaded only by those that install reactions.
+    return ()
+
+
+def install_reactions() -> None:
+    """Install every domain's listener (idempotent: installing again keeps one of each)."""
+    for listener in _reactions():
+        listen(listener)
