@@ -39,7 +39,7 @@ import psycopg
 
 from benchmarks.generate import fresh_database
 from benchmarks.ingest import free_port, running_server
-from pipelines.analytics import dbt_resource
+from pipelines.analytics import build_arguments, dbt_resource
 from skillstudio.db import database_url
 from skillstudio.events import ensure_month_partitions
 from skillstudio.sources.synthetic import GenerationProgress, GeneratorConfig, generate
@@ -234,9 +234,9 @@ def main() -> None:
         print(f"full build: {full_build_s:.1f} s = {full_build_s / scan_s:.1f} scans", flush=True)
 
         day, added = repeat_last_day(url)
-        window = json.dumps({"refresh_from": str(day), "refresh_to": str(day)})
-        print(f"one new day ({day}, {added:,} events): dbt build --vars {window}...", flush=True)
-        incremental_day_s = dbt_build(url, workdir, "--vars", window)
+        arguments = build_arguments({"refresh_from": str(day), "refresh_to": str(day)})
+        print(f"one new day ({day}, {added:,} events): dbt {' '.join(arguments)}...", flush=True)
+        incremental_day_s = dbt_build(url, workdir, *arguments[1:])
         for node, seconds in slowest_nodes(workdir):
             print(f"  {seconds:6.1f} s  {node}", flush=True)
         print(

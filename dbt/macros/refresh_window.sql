@@ -175,3 +175,29 @@
         select 1
     {%- endif -%}
 {%- endmacro %}
+
+
+{#
+    A grid accumulation's inputs, narrowed on a refresh to the enrollments whose rows it recomputes (the
+    `grid` CTE): a hashed semi join, so a day's refresh aggregates a few thousand enrollments' rows rather
+    than the history's. A full build reads everything.
+#}
+{% macro of_accumulated_enrollments(grid_cte='grid') -%}
+    {%- if is_incremental() -%}
+        enrollment_id in (select enrollment_id from {{ grid_cte }})
+    {%- else -%}
+        true
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#
+    A pre-hook for a model that joins several aggregates of one CTE back together. PostgreSQL cannot know
+    how many groups an aggregate of a CTE has (it guesses 200) and, from a guess of one row, plans nested
+    loops that compare every row with every other: measured on a day's refresh at 5 million events, 16
+    million comparisons and 1.4 s of the model's 2.8 s. The marts have no indexes for a nested loop to use,
+    so hash joins are never the worse plan here. `set local` ends with the model's transaction.
+#}
+{% macro without_nested_loops() -%}
+    set local enable_nestloop = off
+{%- endmacro %}

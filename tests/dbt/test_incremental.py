@@ -43,12 +43,17 @@ INCREMENTAL_MODELS = (
     # Accumulated as of grid days (refresh_window.sql's in_accumulated_window): read from the daily ones.
     "int_enrollment_grid_activity_accumulated",
     "int_enrollment_grid_assessments_accumulated",
+    "fct_enrollment_features",
+    # Incremental by learner or enrollment: the keys active in the window are recomputed whole.
+    "int_enrollment_streaks_identified",
+    "int_learner_lessons_aggregated",
+    "fct_skill_responses",
 )
 # Models read from those: views and tables rebuilt whole, compared too.
-DERIVED_MODELS = ("int_learner_lessons_aggregated", "fct_course_summary", "fct_course_lesson_funnel")
+DERIVED_MODELS = ("fct_course_summary", "fct_course_lesson_funnel")
 # What a day's refresh runs here: the daily models, and the accumulated ones with the tables they read
 # (the pipeline's refresh builds every model; this is the part these tests compare).
-DAILY = "tag:daily +int_enrollment_grid_activity_accumulated +int_enrollment_grid_assessments_accumulated"
+DAILY = "tag:daily +fct_enrollment_features +fct_skill_responses"
 
 
 @dataclass(frozen=True)

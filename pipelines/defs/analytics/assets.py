@@ -7,7 +7,6 @@ full build the first time, each incremental model from its last day afterwards).
 """
 # No "from __future__ import annotations": Dagster inspects the context annotation at definition time.
 
-import json
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
@@ -15,7 +14,7 @@ from typing import Any
 from dagster import AssetExecutionContext, BackfillPolicy, Config, DailyPartitionsDefinition
 from dagster_dbt import DbtCliResource, dbt_assets
 
-from pipelines.defs.analytics.project import DBT_PROJECT, load_manifest
+from pipelines.defs.analytics.project import DBT_PROJECT, build_arguments, load_manifest
 
 # Early enough for imported history (OULAD runs from 2013); end_offset=1 makes today a partition, so the
 # sensor can refresh the day that is still filling.
@@ -52,5 +51,4 @@ def analytics_dbt_assets(
 ) -> Iterator[Any]:
     """Build every dbt model and run its data tests; incremental models refresh the partitions' days."""
     window = refresh_vars(context, config)
-    arguments = ["build", *(["--vars", json.dumps(window)] if window else [])]
-    yield from dbt.cli(arguments, context=context).stream()
+    yield from dbt.cli(build_arguments(window), context=context).stream()

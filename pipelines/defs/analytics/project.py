@@ -119,3 +119,15 @@ def load_manifest(project: DbtProject = DBT_PROJECT) -> dict[str, Any]:
             project.preparer.prepare(project)
         manifest: dict[str, Any] = json.loads(project.manifest_path.read_text())
     return manifest
+
+
+def build_arguments(window: dict[str, str]) -> list[str]:
+    """The ``dbt build`` arguments of a run over ``window`` (refresh vars; empty: dbt decides).
+
+    A window's run is a day's refresh: its data tests read the refreshed rows only (dbt/macros/
+    test_window.sql), and dbt's unit tests, which check the models' SQL rather than the data, are left to
+    full builds and the test suite, where the SQL changes.
+    """
+    if not window:
+        return ["build"]
+    return ["build", "--vars", json.dumps(window), "--exclude-resource-type", "unit_test"]

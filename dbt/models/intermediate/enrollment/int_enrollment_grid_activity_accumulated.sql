@@ -1,6 +1,10 @@
 {{ config(
     materialized='incremental',
-    pre_hook="{{ delete_accumulated_window(ref('int_enrollments_gridded')) }}",
+    meta={'refresh_column': 'as_of_date'},
+    pre_hook=[
+        "{{ delete_accumulated_window(ref('int_enrollments_gridded')) }}",
+        "{{ without_nested_loops() }}",
+    ],
     post_hook='analyze {{ this }}',
     on_schema_change='fail',
 ) }}
@@ -32,17 +36,23 @@ enrollment_days as (
 
     select * from {{ ref('int_enrollment_days_aggregated') }}
 
+    where {{ of_accumulated_enrollments() }}
+
 ),
 
 streaks as (
 
     select * from {{ ref('int_enrollment_streaks_identified') }}
 
+    where {{ of_accumulated_enrollments() }}
+
 ),
 
 learner_lessons as (
 
     select * from {{ ref('int_learner_lessons_aggregated') }}
+
+    where {{ of_accumulated_enrollments() }}
 
 ),
 

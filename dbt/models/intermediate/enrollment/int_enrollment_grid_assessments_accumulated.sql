@@ -1,6 +1,10 @@
 {{ config(
     materialized='incremental',
-    pre_hook="{{ delete_accumulated_window(ref('int_enrollments_gridded')) }}",
+    meta={'refresh_column': 'as_of_date'},
+    pre_hook=[
+        "{{ delete_accumulated_window(ref('int_enrollments_gridded')) }}",
+        "{{ without_nested_loops() }}",
+    ],
     post_hook='analyze {{ this }}',
     on_schema_change='fail',
 ) }}
@@ -34,11 +38,15 @@ enrollment_assessments as (
 
     select * from {{ ref('int_enrollment_assessments_joined') }}
 
+    where {{ of_accumulated_enrollments() }}
+
 ),
 
 attempts as (
 
     select * from {{ ref('stg_skillstudio__assessment_attempts') }}
+
+    where {{ of_accumulated_enrollments() }}
 
 ),
 

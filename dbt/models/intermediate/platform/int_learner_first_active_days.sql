@@ -1,5 +1,6 @@
 {{ config(
     materialized='incremental',
+    meta={'refresh_column': 'first_active_on'},
     tags=['daily'],
     unique_key='learner_id',
     incremental_strategy='delete+insert',

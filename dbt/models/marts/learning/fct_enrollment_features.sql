@@ -1,4 +1,15 @@
-{{ config(materialized='table', tags=['events']) }}
+{{ config(
+    materialized='incremental',
+    tags=['events'],
+    meta={'refresh_column': 'as_of_date'},
+    pre_hook=[
+        "{{ delete_accumulated_window(ref('int_enrollments_gridded')) }}",
+        "{{ delete_relabelled_enrollments(ref('int_enrollments_summarised')) }}",
+        "{{ without_nested_loops() }}",
+    ],
+    post_hook='analyze {{ this }}',
+    on_schema_change='fail',
+) }}
 
 {#
     The completion-risk model's input: each enrollment's features at each grid day k, from what was known
@@ -11,14 +22,21 @@
     change it.
 
     The label: `completed` is true for a pass or a distinction, and for a completion the learning API
-    records without a graded outcome; false for a fail or a withdrawal; null while the enrollment is open.
+    records without a graded outcome; false for a fail or a withdrawal; null while the enrollment is open
+    (dbt/macros/enrollment_labels.sql).
+
+    Incremental as of a grid day like the accumulations it joins (`in_accumulated_window`): a refresh from
+    day d writes the rows with `as_of_date >= d`, the grid's new rows, and every row of an enrollment whose
+    label changed since it was written (finished or dropped: its pre-hook compares the labels held).
 #}
 
 with
 
 grid as (
 
-    select * from {{ ref('int_enrollments_gridded') }}
+    select * from {{ ref('int_enrollments_gridded') }} as gridded
+
+    where {{ in_accumulated_window('gridded') }}
 
 ),
 
@@ -26,11 +44,15 @@ activity as (
 
     select * from {{ ref('int_enrollment_grid_activity_accumulated') }}
 
+    where {{ of_accumulated_enrollments() }}
+
 ),
 
 assessments as (
 
     select * from {{ ref('int_enrollment_grid_assessments_accumulated') }}
+
+    where {{ of_accumulated_enrollments() }}
 
 ),
 
@@ -79,15 +101,8 @@ labelled as (
 
     select
         enrollment_id,
-        case
-            when enrollment_outcome is not null then enrollment_outcome in ('pass', 'distinction')
-            when enrollment_status = 'completed' then true
-            when enrollment_status = 'dropped' then false
-        end as completed,
-        coalesce(
-            enrollment_outcome,
-            case enrollment_status when 'completed' then 'completed' when 'dropped' then 'withdrawn' end
-        ) as outcome
+        {{ enrollment_completed_label() }} as completed,
+        {{ enrollment_outcome_label() }} as outcome
 
     from enrollments
 

@@ -1,5 +1,6 @@
 {{ config(
     materialized='incremental',
+    meta={'refresh_column': '(last_at at time zone \'UTC\')::date'},
     tags=['daily'],
     unique_key=['learner_id', 'course_id'],
     incremental_strategy='delete+insert',

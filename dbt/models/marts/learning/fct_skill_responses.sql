@@ -1,8 +1,22 @@
+{{ config(
+    materialized='incremental',
+    meta={'refresh_column': "(answered_at at time zone 'UTC')::date"},
+    unique_key='learner_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='fail',
+) }}
+
 {#
     Graded answers come from the attempt items the learning API (and the generator) write with their
     server-side grade, not from `answered` events: an event names neither the attempt nor, reliably, the
     question's skill. Unanswered items (served, never answered) are not responses.
+
+    Incremental by learner: the answer numbers (`seq`, `learner_seq`) count a learner's whole history, so
+    a refresh renumbers, from all their answers, the learners who answered in the window and replaces
+    their rows; everyone else's rows cannot have changed. Without vars the window starts on the UTC day
+    of the latest answer already held.
 #}
+{{ declare_archive_dependency() }}
 
 with
 
@@ -24,6 +38,23 @@ questions as (
 
 ),
 
+{% if is_incremental() -%}
+refreshed_learners as (
+
+    select distinct attempts.user_id as learner_id
+
+    from attempt_items
+    inner join attempts
+        on attempts.attempt_id = attempt_items.attempt_id
+
+    where {{ in_refresh_window_utc(
+        'attempt_items.answered_at', target_day_column="(answered_at at time zone 'UTC')::date"
+    ) }}
+
+),
+
+{% endif -%}
+
 answered as (
 
     select
@@ -44,6 +75,9 @@ answered as (
         on questions.question_id = attempt_items.question_id
 
     where attempt_items.answered_at is not null
+        {% if is_incremental() -%}
+        and attempts.user_id in (select learner_id from refreshed_learners)
+        {%- endif %}
 
 ),
 

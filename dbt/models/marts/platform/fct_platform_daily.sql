@@ -1,5 +1,6 @@
 {{ config(
     materialized='incremental',
+    meta={'refresh_column': 'activity_date'},
     tags=['daily'],
     pre_hook="{{ delete_refresh_window('activity_date') }}",
     on_schema_change='fail',

@@ -1,3 +1,6 @@
+{# Events are append-only: a day's refresh tests the window's events only (macros/test_window.sql). #}
+{{ config(meta={'refresh_column': 'occurred_at'}) }}
+
 with
 
 source as (
