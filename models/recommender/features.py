@@ -17,6 +17,17 @@ import scipy.sparse as sp
 
 INTERACTION_COLUMNS = ("learner_id", "course_id", "event_count", "first_at")
 
+# What training reads: the interactions mart, and the catalogue's content for the hybrid's content signal.
+INTERACTIONS_QUERY = (
+    "select learner_id::text as learner_id, course_id::text as course_id, event_count, first_at "
+    "from analytics.fct_learner_course_interactions"
+)
+COURSES_QUERY = "select course_id::text as course_id, title, subject, level from courses order by course_id"
+COURSE_SKILLS_QUERY = (
+    "select cs.course_id::text as course_id, cs.skill_id::text as skill_id, s.name as skill_name "
+    "from course_skills cs join skills s on s.skill_id = cs.skill_id order by cs.course_id, s.name"
+)
+
 
 @dataclass(frozen=True)
 class InteractionMatrix:

@@ -42,13 +42,19 @@ DEFAULT_PARAMS = ALSParams()
 # eq=False: the generated __eq__ would compare numpy arrays element-wise and fail on truthiness.
 @dataclass(eq=False)
 class CourseRecommender:
-    """Learner and course embeddings plus the popularity used for learners the model has not seen."""
+    """Learner and course embeddings plus the popularity used for learners the model has not seen.
+
+    ``blend`` holds the hybrid's signal weights chosen at training time
+    (:class:`models.recommender.hybrid.Weights` as an array); ``None`` for a model trained before the
+    hybrid, which serving then blends with the default weights.
+    """
 
     learner_ids: np.ndarray
     course_ids: np.ndarray
     learner_factors: np.ndarray
     course_factors: np.ndarray
     popularity: np.ndarray
+    blend: np.ndarray | None = None
     _row_of: dict[str, int] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -58,6 +64,10 @@ class CourseRecommender:
         if self.course_factors.shape[0] != n_courses or len(self.popularity) != n_courses:
             raise ValueError("course_factors and popularity must have one row per course id")
         self._row_of = {learner_id: row for row, learner_id in enumerate(self.learner_ids.tolist())}
+
+    def row_of(self, learner_id: str) -> int | None:
+        """The learner's row of ``learner_factors``, or None for a learner the model has not seen."""
+        return self._row_of.get(learner_id)
 
     def recommend(
         self, learner_id: str, *, exclude: Collection[str] = (), k: int = DEFAULT_K
@@ -137,19 +147,22 @@ class CourseRecommender:
             learner_factors=learner_factors,
             course_factors=self.course_factors,
             popularity=self.popularity,
+            blend=self.blend,
         )
 
     def save(self, path: Path) -> None:
         """Write the model to one ``.npz`` file at exactly ``path`` (no pickled objects)."""
+        arrays = {
+            "learner_ids": self.learner_ids.astype(str),
+            "course_ids": self.course_ids.astype(str),
+            "learner_factors": self.learner_factors,
+            "course_factors": self.course_factors,
+            "popularity": self.popularity,
+        }
+        if self.blend is not None:
+            arrays["blend"] = self.blend
         with Path(path).open("wb") as handle:
-            np.savez(
-                handle,
-                learner_ids=self.learner_ids.astype(str),
-                course_ids=self.course_ids.astype(str),
-                learner_factors=self.learner_factors,
-                course_factors=self.course_factors,
-                popularity=self.popularity,
-            )
+            np.savez(handle, **arrays)  # type: ignore[arg-type]
 
     @classmethod
     def load(cls, path: Path) -> CourseRecommender:
@@ -161,6 +174,7 @@ class CourseRecommender:
                 learner_factors=arrays["learner_factors"],
                 course_factors=arrays["course_factors"],
                 popularity=arrays["popularity"],
+                blend=arrays["blend"] if "blend" in arrays.files else None,
             )
 
 
