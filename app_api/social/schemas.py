@@ -10,7 +10,17 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Literal, Self
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StringConstraints,
+    model_validator,
+)
+from pydantic.json_schema import SkipJsonSchema
 
 from app_api.common.pagination import Page
 
@@ -36,7 +46,20 @@ def _no_nul(value: str) -> str:
 Title = Annotated[str, StringConstraints(min_length=1, max_length=MAX_TITLE), AfterValidator(_no_nul)]
 Text = Annotated[str, StringConstraints(min_length=1, max_length=MAX_TEXT), AfterValidator(_no_nul)]
 Details = Annotated[str, StringConstraints(min_length=1, max_length=MAX_DETAILS), AfterValidator(_no_nul)]
-Stars = Annotated[int, Field(ge=1, le=5, description="1 (poor) to 5 (excellent).", examples=[4])]
+
+
+def _a_number(value: object) -> object:
+    """JSON numbers only (4 or 4.0, as JSON Schema's integer allows); never a string or a boolean."""
+    if isinstance(value, str | bool):
+        raise ValueError("must be a whole number from 1 to 5, not a string or a boolean")
+    return value
+
+
+Stars = Annotated[
+    int, Field(ge=1, le=5, description="1 (poor) to 5 (excellent).", examples=[4]), BeforeValidator(_a_number)
+]
+# An update's fields are optional, never null: the schema does not offer null (left out = unchanged).
+Unset = SkipJsonSchema[None]
 
 
 class _Input(BaseModel):
@@ -44,6 +67,9 @@ class _Input(BaseModel):
 
 
 class _Update(_Input):
+    # At least one field: the schema says so (minProperties), and the validator below enforces it.
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"minProperties": 1})
+
     @model_validator(mode="after")
     def _no_nulls(self) -> Self:
         if not self.model_fields_set:
@@ -66,15 +92,15 @@ class ThreadCreate(_Input):
 
 
 class ThreadUpdate(_Update):
-    title: Title | None = None
-    body: Text | None = None
+    title: Title | Unset = None
+    body: Text | Unset = None
 
 
 class ThreadModeration(_Update):
     """Pin (shown first) or lock (no new comments) a thread: the course's instructor or an admin."""
 
-    pinned: bool | None = None
-    locked: bool | None = None
+    pinned: StrictBool | Unset = None
+    locked: StrictBool | Unset = None
 
 
 class ThreadRead(BaseModel):
@@ -87,7 +113,9 @@ class ThreadRead(BaseModel):
     body: str
     pinned: bool
     locked: bool
-    hidden: bool = Field(description="Hidden by a moderator: shown only to its author and the moderators.")
+    hidden: StrictBool = Field(
+        description="Hidden by a moderator: shown only to its author and the moderators."
+    )
     comment_count: int = Field(description="Comments and replies at any depth, tombstones included.")
     created_at: datetime
     edited_at: datetime | None
@@ -160,8 +188,8 @@ class ReviewCreate(_Input):
 
 
 class ReviewUpdate(_Update):
-    stars: Stars | None = None
-    body: Text | None = None
+    stars: Stars | Unset = None
+    body: Text | Unset = None
 
 
 class ResponseWrite(_Input):
@@ -231,7 +259,9 @@ class ReportPage(Page[ReportRead]):
 
 
 class Visibility(_Input):
-    hidden: bool = Field(description="true hides the post from everyone but its author and the moderators.")
+    hidden: StrictBool = Field(
+        description="true hides the post from everyone but its author and the moderators."
+    )
 
 
 class VisibilityRead(BaseModel):
