@@ -39,9 +39,9 @@ Post = DiscussionThread | DiscussionComment | CourseReview
 def _report_read(report: PostReport) -> ReportRead:
     return ReportRead(
         report_id=report.report_id, course_id=report.course_id,
-        post_type=report.post_type,  # type: ignore[arg-type]
+        post_type=report.post_type,
         post_id=report.post_id, reporter_id=report.reporter_id,
-        reason=report.reason,  # type: ignore[arg-type]
+        reason=report.reason,
         details=report.details, created_at=report.created_at, resolved_at=report.resolved_at,
     )  # fmt: skip
 

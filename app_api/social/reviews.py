@@ -17,7 +17,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session
 
 from app_api.common.loading import load
@@ -157,7 +157,7 @@ def list_reviews(
     standing = access.standing(session, viewer=viewer, course_id=course_id)
     statement = select(CourseReview).where(CourseReview.course_id == course_id)
     if not standing.moderator:
-        shown = CourseReview.hidden_at.is_(None)
+        shown: ColumnElement[bool] = CourseReview.hidden_at.is_(None)
         if viewer is not None:
             shown = or_(shown, CourseReview.author_id == viewer.user_id)
         statement = statement.where(shown)

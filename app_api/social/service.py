@@ -63,7 +63,7 @@ def _missing_thread(thread_id: uuid.UUID) -> str:
 def thread_reads(session: Session, threads: list[DiscussionThread]) -> list[ThreadRead]:
     ids = [thread.thread_id for thread in threads]
     counts: dict[uuid.UUID, int] = dict(
-        session.execute(  # type: ignore[arg-type]
+        session.execute(
             select(DiscussionComment.thread_id, func.count())
             .where(DiscussionComment.thread_id.in_(ids))
             .group_by(DiscussionComment.thread_id)
@@ -242,7 +242,7 @@ def comment_read(comment: DiscussionComment, *, shown: bool = True) -> CommentRe
     return CommentRead(
         comment_id=comment.comment_id, thread_id=comment.thread_id,
         parent_comment_id=comment.parent_comment_id,
-        depth=comment.depth, status=status,  # type: ignore[arg-type]
+        depth=comment.depth, status=status,
         author_id=comment.author_id if content else None, body=comment.body if content else None,
         created_at=comment.created_at, edited_at=comment.edited_at,
     )  # fmt: skip

@@ -102,7 +102,7 @@ def _forest(
         return CommentNode(
             comment_id=comment.comment_id, thread_id=comment.thread_id,
             parent_comment_id=comment.parent_comment_id, depth=comment.depth,
-            status=status,  # type: ignore[arg-type]
+            status=status,
             author_id=comment.author_id if shown else None,
             author_name=names.get(comment.author_id) if shown else None,
             body=comment.body if shown else None, created_at=comment.created_at, edited_at=comment.edited_at,
