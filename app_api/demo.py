@@ -56,6 +56,7 @@ from app_api.paths import service as paths
 from app_api.progress import service as progress
 from app_api.progress.schemas import LessonProgressUpdate
 from app_api.reactions import install_reactions
+from app_api.social.demo import seed_social
 from app_api.users import service as users
 from app_api.users.models import User
 from skillstudio.settings import Settings
@@ -67,6 +68,12 @@ DEMO_PASSWORDS: dict[str, tuple[str, str, str]] = {
     "instructor": ("instructor@demo.skillstudio.test", "demo-instructor-password", "Ivan Instructor"),
     "learner": ("learner@demo.skillstudio.test", "demo-learner-password", "Lea Learner"),
 }
+# Classmates of the demo learner, who discuss and review the SQL course (issue 15): learners like the learner.
+DEMO_CLASSMATES: dict[str, tuple[str, str]] = {
+    "classmate-carl": ("carl@demo.skillstudio.test", "Carl Classmate"),
+    "classmate-dana": ("dana@demo.skillstudio.test", "Dana Classmate"),
+}
+CLASSMATE_PASSWORD = "demo-classmate-password"
 QUIZ_TITLES = {SQL_COURSE: "SQL Foundations check-up", STATS_COURSE: "Statistics check-up"}
 DIAGNOSTIC_TITLE = "Where do you stand in SQL and statistics?"
 
@@ -144,6 +151,7 @@ def seed_demo(session: Session, *, settings: Settings) -> DemoAccounts:
     )  # fmt: skip
     enrollment_id = _learner_progress(session, learner, course_ids[SQL_COURSE])
     goal_id = _learner_goal(session, learner, skill_ids)
+    _discussion_and_reviews(session, settings, instructor, learner, course_ids[SQL_COURSE], now)
     credentials = _credentials(accounts)
     return DemoAccounts(
         learner=credentials["learner"],
@@ -300,6 +308,24 @@ def _learner_goal(session: Session, learner: Principal, skill_ids: dict[str, uui
     )  # fmt: skip
     paths.generate_path(session, principal=learner, goal_id=goal.goal_id)
     return goal.goal_id
+
+
+def _discussion_and_reviews(
+    session: Session, settings: Settings, instructor: Principal, learner: Principal, course_id: uuid.UUID,
+    now: datetime,
+) -> None:  # fmt: skip
+    """Two classmates, then the SQL course's discussion and reviews (``app_api.social.demo``)."""
+    password_hash = passwords.hash_password(settings, CLASSMATE_PASSWORD)
+    classmates = [
+        Principal(
+            user_id=users.create_user(
+                session=session, email=email, display_name=name, password_hash=password_hash, now=now
+            ).user_id,
+            role="learner",
+        )
+        for email, name in DEMO_CLASSMATES.values()
+    ]
+    seed_social(session, course_id=course_id, instructor=instructor, learner=learner, classmates=classmates)
 
 
 def _found(session: Session, accounts: dict[str, User]) -> DemoAccounts:

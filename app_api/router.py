@@ -14,6 +14,7 @@ from app_api.notifications.router import router as notifications_router
 from app_api.paths.router import router as paths_router
 from app_api.progress.router import router as progress_router
 from app_api.risk.router import router as risk_router
+from app_api.social.router import router as social_router
 from app_api.users.router import router as users_router
 
 api_router = APIRouter()
@@ -30,3 +31,4 @@ api_router.include_router(notifications_router)
 api_router.include_router(paths_router)
 api_router.include_router(mastery_router)
 api_router.include_router(risk_router)
+api_router.include_router(social_router)

@@ -78,6 +78,24 @@ def assign_instructors(conn: psycopg.Connection) -> None:
     )
 
 
+def add_reviews(conn: psycopg.Connection) -> None:
+    """Reviews of the generated courses (the generator writes none): one per learner and course for every
+    third enrollment, stars cycling 1-5, every seventh review hidden by a moderator."""
+    pairs = conn.execute(
+        "select distinct on (user_id, course_id) user_id, course_id from enrollments "
+        "order by user_id, course_id, enrollment_id"
+    ).fetchall()
+    conn.cursor().executemany(
+        "insert into course_reviews (review_id, course_id, author_id, stars, body, created_at, updated_at, "
+        "hidden_at) values (gen_random_uuid(), %s, %s, %s, 'Generated review', '2026-06-01T00:00:00Z', "
+        "'2026-06-01T00:00:00Z', %s)",
+        [
+            (course_id, user_id, n % 5 + 1, "2026-06-02T00:00:00Z" if n % 7 == 6 else None)
+            for n, (user_id, course_id) in enumerate(pairs[::3])
+        ],
+    )
+
+
 def dbt_build(url: str, workdir: Path, *args: str) -> Warehouse:
     """``dbt build`` in a session whose time zone is not UTC; fails the caller on any failed node."""
     with pytest.MonkeyPatch.context() as monkeypatch:
@@ -101,6 +119,7 @@ def generated_warehouse(
     with psycopg.connect(libpq_url(url)) as conn:
         generate(conn, GENERATED)
         assign_instructors(conn)
+        add_reviews(conn)
         conn.commit()
     return dbt_build(url, tmp_path_factory.mktemp("dbt-generated"))
 

@@ -61,6 +61,9 @@ VERB_BY_IRI = {iri: name for name, iri in VERBS.items()}
 ObjectType = Literal[
     "course", "module", "lesson", "question", "assessment", "video", "discussion", "badge", "recommendation",
     "account", "profile", "skill", "goal",
+    # Discussions and reviews (issue 15 point 4): a thread, a comment at any depth, a course review, the
+    # instructor's response to one, a report of a post.
+    "discussion_thread", "comment", "review", "review_response", "report",
 ]  # fmt: skip
 
 # Object type -> the xAPI activity type IRI that exports use (registry IRIs where one exists).
@@ -78,6 +81,11 @@ ACTIVITY_TYPES: dict[str, str] = {
     "profile": "http://id.tincanapi.com/activitytype/user-profile",
     "skill": f"{PLATFORM_IRI}/xapi/activity-types/skill",
     "goal": f"{PLATFORM_IRI}/xapi/activity-types/goal",
+    "discussion_thread": "http://id.tincanapi.com/activitytype/discussion",
+    "comment": "http://activitystrea.ms/schema/1.0/comment",
+    "review": "http://activitystrea.ms/schema/1.0/review",
+    "review_response": f"{PLATFORM_IRI}/xapi/activity-types/review-response",
+    "report": f"{PLATFORM_IRI}/xapi/activity-types/report",
 }
 # Accepted on input besides the IRIs above: common alternatives LRS tools send for the same thing.
 OBJECT_TYPE_BY_IRI: dict[str, str] = {

@@ -488,3 +488,13 @@ PAGE_RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/app/learner"): Rule(SIGNED_IN, req("GET", "/app/learner"), success=frozenset({303})),
     ("GET", "/app/learners/{learner_id}"): Rule(A_AND_ADMIN, req("GET", "/app/learners/{learner}")),
 }
+
+
+# discussions and reviews (issue 15 point 4): participants, the public, authors and moderators
+def _social_rules() -> dict[tuple[str, str], Rule]:
+    from tests.app_api.social.access import rules
+
+    return rules(Rule)
+
+
+RULES.update(_social_rules())

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import tests.app_api.event_scenarios_social  # noqa: F401  (registers its scenarios)
 from tests.app_api import event_scenarios_notifications  # noqa: F401  (registers its scenarios)
 from tests.app_api.event_scenarios import SCENARIOS, STALE, Call, Scenario, if_match, scenario
 from tests.app_api.integration_world import World, etag_of

@@ -267,3 +267,32 @@ def test_learner_has_a_goal_with_a_path_and_a_next_step(client: TestClient, sess
     step = client.get(f"{API}/enrollments/{demo.enrollment_id}/next", headers=headers).json()
     assert (step["kind"], step["title"]) == ("lesson", "Sorting and limiting")
     assert _seed(client, session).goal_id == demo.goal_id  # found again, not re-created
+
+
+def test_the_sql_course_has_a_discussion_and_reviews(client: TestClient, session: Session) -> None:
+    """Issue 15: the demo course has a discussion (a pinned thread with nested replies) and reviews."""
+    demo = _seed(client, session)
+    headers = _bearer(_login(client, demo.learner.email, demo.learner.password))
+    course_id = demo.course_ids[SQL_COURSE]
+    (thread,) = client.get(f"{API}/courses/{course_id}/threads", headers=headers).json()["items"]
+    assert (thread["author_id"], thread["pinned"], thread["comment_count"]) == (
+        str(demo.learner.user_id),
+        True,
+        4,
+    )
+    tree = client.get(f"{API}/threads/{thread['thread_id']}/comments", headers=headers).json()["items"]
+    assert [node["author_name"] for node in tree] == ["Carl Classmate", "Ivan Instructor"]
+    reply = tree[0]["replies"][0]
+    assert (reply["author_id"], reply["depth"]) == (str(demo.learner.user_id), 1)
+    assert reply["replies"][0]["author_name"] == "Dana Classmate"
+
+    reviews = client.get(f"{API}/courses/{course_id}/reviews").json()["items"]
+    assert sorted(review["stars"] for review in reviews) == [4, 5]
+    assert [review["response"] is not None for review in reviews] == [True, False]  # Dana's, newest, answered
+    rating = client.get(f"{API}/courses/{course_id}/rating").json()
+    assert (rating["review_count"], rating["average_stars"]) == (2, 4.5)
+    # The learner has done a quarter of the course: their own review is theirs to write.
+    mine = client.post(
+        f"{API}/courses/{course_id}/reviews", json={"stars": 5, "body": "Great"}, headers=headers
+    )
+    assert mine.status_code == 201, mine.text

@@ -43,6 +43,8 @@ MAX_EXAMPLES = 10
 SEED = 4
 # schemathesis' default expectations, which some operations extend (see ``_config``).
 POSITIVE = ["2xx", "3xx", "401", "403", "404", "409", "429", "5xx"]
+# schemathesis' default statuses for a schema-violating request.
+NEGATIVE = ["400", "401", "403", "404", "405", "406", "409", "415", "422", "428", "429", "5xx"]
 MISSING_HEADER = ["400", "401", "403", "406", "415", "422"]
 # Path parameters -> the query that finds a real row's id for them.
 REAL_IDS = {
@@ -58,6 +60,10 @@ REAL_IDS = {
     "event_id": "select event_id from learner_events limit 1",
     "quarantine_id": "select quarantine_id from event_quarantine limit 1",
     "notification_id": "select notification_id from notifications limit 1",
+    # The demo's discussion and reviews (issue 15 point 4).
+    "thread_id": "select thread_id from discussion_threads order by created_at limit 1",
+    "comment_id": "select comment_id from discussion_comments order by created_at limit 1",
+    "review_id": "select review_id from course_reviews order by created_at limit 1",
 }
 
 
@@ -162,6 +168,9 @@ REFUSED_THOUGH_VALID = {
     "GET /api/v1/analytics/platform": DAYS_THE_MARTS_HOLD,
     "GET /api/v1/analytics/courses/{course_id}": DAYS_THE_MARTS_HOLD,
     "GET /api/v1/analytics/learners/{learner_id}": DAYS_THE_MARTS_HOLD,
+    "POST /api/v1/courses/{course_id}/threads": "the lesson must be one of the course's",
+    "POST /api/v1/threads/{thread_id}/comments": "the parent comment must be one of the thread's",
+    "POST /api/v1/reports": "the reported post must exist and be visible to the caller",
 }
 # Operations that accept what the schema calls invalid, and why; negative_data_rejection is off there only.
 ACCEPTED_THOUGH_INVALID = {
@@ -219,6 +228,9 @@ def _config(aimed: Target, role: str, schema: dict[str, Any]) -> schemathesis.Co
                 checks["positive_data_acceptance"] = {"expected-statuses": positive}
             if label in ACCEPTED_THOUGH_INVALID:
                 checks["negative_data_rejection"] = {"enabled": False}
+            elif "413" in operation.get("responses", {}):
+                # A body past the route's documented size is refused unread (413) before it is validated.
+                checks["negative_data_rejection"] = {"expected-statuses": [*NEGATIVE, "413"]}
             if path.endswith("/recommendations"):
                 # Serving answers 503 (documented) until the pipeline, which this test does not run,
                 # registers a champion model.

@@ -391,6 +391,20 @@ def fct_course_summary(warehouse: Warehouse) -> dict[tuple[uuid.UUID, uuid.UUID 
         for scope in scopes_of(course_of[assessment_id], run_of.get(enrollment_id)):
             scores[scope].append(as_numeric(score))
 
+    stars: dict[uuid.UUID, list[int]] = defaultdict(list)
+    for course_id, given in warehouse.rows(
+        "select course_id, stars from public.course_reviews where hidden_at is null"
+    ):
+        stars[course_id].append(given)
+
+    def ratings(course_id: uuid.UUID, run_id: uuid.UUID | None) -> tuple[Any, ...]:
+        """review_count, average_rating and the count per star: the course's row only."""
+        if run_id is not None:
+            return (None,) * 7
+        given = stars[course_id]
+        average = rounded(Decimal(sum(given)) / len(given), TWO_PLACES) if given else None
+        return (len(given), average, *(given.count(n) for n in range(1, 6)))
+
     expected = {}
     for scope in scopes:
         group = enrolled[scope]
@@ -410,6 +424,7 @@ def fct_course_summary(warehouse: Warehouse) -> dict[tuple[uuid.UUID, uuid.UUID 
             ratio(drops, len(group)),
             len(scores[scope]),
             mean(scores[scope]),
+            *ratings(*scope),
         )
     return expected
 

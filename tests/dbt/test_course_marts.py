@@ -63,7 +63,9 @@ MARTS: dict[str, tuple[Callable[[Warehouse], dict[Any, tuple[Any, ...]]], str, s
         expect.fct_course_summary,
         "course_id, course_run_id",
         "as_of_date, enrollments, learners, active_learners_last_30_days, completions, completion_rate, "
-        "median_days_to_complete, drops, dropout_rate, graded_attempts, average_assessment_score",
+        "median_days_to_complete, drops, dropout_rate, graded_attempts, average_assessment_score, "
+        "review_count, average_rating, rating_1_count, rating_2_count, rating_3_count, rating_4_count, "
+        "rating_5_count",
     ),
     "fct_course_lesson_funnel": (
         expect.fct_course_lesson_funnel,
@@ -114,6 +116,19 @@ def test_generated_history_exercises_every_figure(generated_warehouse: Warehouse
     assert len(courses) == 10
     assert all(row[5] > 0 and row[6] > 0 and row[8] is not None and row[12] is not None for row in courses)
     assert sum(row[9] for row in courses) > 0 and len({row[7] for row in courses}) > 1
+    # Ratings: every star count occurs, averages differ, and a hidden review counts in none of them.
+    assert all(sum(row[15 + stars] for row in courses) > 0 for stars in range(5))
+    assert len({row[14] for row in courses}) > 1
+    hidden = generated_warehouse.rows(
+        "select count(*) from public.course_reviews where hidden_at is not null"
+    )
+    assert hidden[0][0] > 0
+    assert (
+        sum(row[13] for row in courses)
+        == generated_warehouse.rows("select count(*) from public.course_reviews where hidden_at is null")[0][
+            0
+        ]
+    )
     platform = expect.fct_platform_daily(generated_warehouse).values()
     assert all(sum(row[column] for row in platform) > 0 for column in range(5, 12))
     assert any(row[13] > 1 for row in platform)

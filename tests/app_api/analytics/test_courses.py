@@ -39,9 +39,9 @@ def _json(value: Any) -> Any:
 
 
 def _summaries(analytics: Analytics) -> dict[tuple[uuid.UUID, uuid.UUID | None], dict[str, Any]]:
-    """fct_course_summary recomputed from raw rows, as the API spells it."""
+    """fct_course_summary recomputed from raw rows, as the API spells it (the API serves no ratings yet)."""
     return {
-        key: dict(zip(SUMMARY, (_json(value) for value in row[2:]), strict=True))
+        key: dict(zip(SUMMARY, (_json(value) for value in row[2 : 2 + len(SUMMARY)]), strict=True))
         for key, row in expect.fct_course_summary(analytics.warehouse).items()
     }
 

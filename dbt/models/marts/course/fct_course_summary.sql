@@ -3,6 +3,8 @@
     (course_run_id null), and a row per run of the course over the run's enrollments. Active learners are
     counted over the 30 UTC days ending on as_of_date, the last day any course had an event; only those
     days' learner course days are read (never events), and the run of an event is that of its registration.
+    Ratings come from the visible (not hidden) reviews of the course; a review is of the course, not of a
+    run, so a run's row has no rating figures.
 #}
 
 with
@@ -56,6 +58,14 @@ attempts as (
 assessments as (
 
     select * from {{ ref('stg_skillstudio__assessments') }}
+
+),
+
+reviews as (
+
+    select * from {{ ref('stg_skillstudio__reviews') }}
+
+    where not is_hidden
 
 ),
 
@@ -204,6 +214,25 @@ score_figures as (
 
 ),
 
+rating_figures as (
+
+    select
+        course_id,
+        null::uuid as course_run_id,
+        count(*) as review_count,
+        avg(stars::numeric) as average_rating,
+        count(*) filter (where stars = 1) as rating_1_count,
+        count(*) filter (where stars = 2) as rating_2_count,
+        count(*) filter (where stars = 3) as rating_3_count,
+        count(*) filter (where stars = 4) as rating_4_count,
+        count(*) filter (where stars = 5) as rating_5_count
+
+    from reviews
+
+    group by course_id
+
+),
+
 final as (
 
     select
@@ -221,7 +250,20 @@ final as (
         round(enrollment_figures.drops::numeric / nullif(enrollment_figures.enrollments, 0), 4)
             as dropout_rate,
         coalesce(score_figures.graded_attempts, 0) as graded_attempts,
-        round(score_figures.average_assessment_score, 4) as average_assessment_score
+        round(score_figures.average_assessment_score, 4) as average_assessment_score,
+        case when scopes.course_run_id is null then coalesce(rating_figures.review_count, 0) end
+            as review_count,
+        round(rating_figures.average_rating, 2) as average_rating,
+        case when scopes.course_run_id is null then coalesce(rating_figures.rating_1_count, 0) end
+            as rating_1_count,
+        case when scopes.course_run_id is null then coalesce(rating_figures.rating_2_count, 0) end
+            as rating_2_count,
+        case when scopes.course_run_id is null then coalesce(rating_figures.rating_3_count, 0) end
+            as rating_3_count,
+        case when scopes.course_run_id is null then coalesce(rating_figures.rating_4_count, 0) end
+            as rating_4_count,
+        case when scopes.course_run_id is null then coalesce(rating_figures.rating_5_count, 0) end
+            as rating_5_count
 
     from scopes
     cross join as_of
@@ -234,6 +276,9 @@ final as (
     left join score_figures
         on score_figures.course_id = scopes.course_id
         and score_figures.course_run_id is not distinct from scopes.course_run_id
+    left join rating_figures
+        on rating_figures.course_id = scopes.course_id
+        and rating_figures.course_run_id is not distinct from scopes.course_run_id
 
 )
 
