@@ -60,7 +60,8 @@ VERB_BY_IRI = {iri: name for name, iri in VERBS.items()}
 
 ObjectType = Literal[
     "course", "module", "lesson", "question", "assessment", "video", "discussion", "badge", "recommendation",
-    "account", "profile", "skill", "goal",
+    "account", "profile", "skill", "goal", "learning_path", "notification", "notifications",
+    "notification_preferences",
 ]  # fmt: skip
 
 # Object type -> the xAPI activity type IRI that exports use (registry IRIs where one exists).
@@ -78,6 +79,11 @@ ACTIVITY_TYPES: dict[str, str] = {
     "profile": "http://id.tincanapi.com/activitytype/user-profile",
     "skill": f"{PLATFORM_IRI}/xapi/activity-types/skill",
     "goal": f"{PLATFORM_IRI}/xapi/activity-types/goal",
+    # Recorded by the learning API itself (paths, notifications): the dbt staging model must accept them too.
+    "learning_path": f"{PLATFORM_IRI}/xapi/activity-types/learning-path",
+    "notification": f"{PLATFORM_IRI}/xapi/activity-types/notification",
+    "notifications": f"{PLATFORM_IRI}/xapi/activity-types/notifications",
+    "notification_preferences": f"{PLATFORM_IRI}/xapi/activity-types/notification-preferences",
 }
 # Accepted on input besides the IRIs above: common alternatives LRS tools send for the same thing.
 OBJECT_TYPE_BY_IRI: dict[str, str] = {
