@@ -216,3 +216,26 @@ def test_an_instructor_sees_at_risk_learners_with_reasons(visit: Visit) -> None:
     SCREENSHOTS.mkdir(exist_ok=True)
     visit.page.screenshot(path=str(SCREENSHOTS / "instructor-course.png"), full_page=True)
     assert visit.problems == []
+
+
+def test_an_instructor_edits_a_question_and_sees_it_saved(visit: Visit) -> None:
+    # The redirect's page reads the question right away: the edit is committed before the redirect (the
+    # request session's own commit comes after the response is sent).
+    [(question_id, version)] = visit.site.warehouse.rows(
+        "select q.question_id, q.version from questions q join courses c using (course_id) "
+        "where c.instructor_id = %s order by q.question_id desc limit 1",
+        visit.site.accounts["instructor"][2],
+    )
+    visit.sign_in("instructor")
+    assert visit.open(f"/app/instructor/questions/{question_id}").status == 200
+    visit.page.fill("#prompt", "Which clause filters groups after GROUP BY?")
+    visit.page.fill("#difficulty", "0.25")
+    with visit.page.expect_navigation():
+        visit.page.click("form.edit-question button[type=submit]")
+    assert visit.page.url.endswith("?saved=true")
+    assert visit.page.inner_text("p.saved") == f"Saved: this is version {version + 1}."
+    assert visit.page.input_value("#prompt") == "Which clause filters groups after GROUP BY?"
+    assert visit.page.input_value("#difficulty") == "0.25"
+    SCREENSHOTS.mkdir(exist_ok=True)
+    visit.page.screenshot(path=str(SCREENSHOTS / "instructor-question.png"), full_page=True)
+    assert visit.problems == []
