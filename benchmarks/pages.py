@@ -142,6 +142,31 @@ def targets(url: str, instructor_email: str) -> tuple[str, str]:
     return str(course[0]), str(learner[0])
 
 
+# What the pipeline's daily scoring stores for every open enrollment (a spread of risks, two reasons), so that
+# the course page's at-risk list and the learner page's risk are read at scale as in production.
+SCORE_OPEN_ENROLLMENTS = """
+insert into completion_risk_scores
+    (enrollment_id, course_id, model_version, day_k, probability, risk, band, reasons, scored_at)
+select enrollment_id, course_id, 'benchmark', 30, 1 - risk, risk,
+    case when risk >= 0.6 then 'high' when risk >= 0.35 then 'medium' else 'low' end,
+    '[{"feature": "days_since_last_activity", "text": "no activity for 12 days", "value": 12,
+       "contribution": -0.8},
+      {"feature": "assessments_missed", "text": "2 of 3 assessments due not submitted", "value": 2,
+       "contribution": -0.5}]'::jsonb,
+    now()
+from (select enrollment_id, course_id, (abs(hashtext(enrollment_id::text)) % 1000) / 1000.0 as risk
+      from enrollments where status = 'active') as open
+on conflict (enrollment_id) do nothing
+"""
+
+
+def score_open_enrollments(url: str) -> int:
+    with psycopg.connect(url) as conn:
+        scored = conn.execute(SCORE_OPEN_ENROLLMENTS).rowcount
+        conn.commit()
+    return scored
+
+
 def last_year(url: str) -> str:
     """The query of the JSON call matching the year view: the last 365 days the marts hold, by week."""
     with psycopg.connect(url) as conn:
@@ -176,8 +201,11 @@ def main() -> None:
             conn.commit()
         assign_instructors(url, max(1, args.courses // 10))
         with session_scope(Settings(home=home, database_url=url, jwt_secret=secret)) as session:
-            seed_demo(session, settings=Settings(home=home, database_url=url, jwt_secret=secret))
+            demo_learner = seed_demo(
+                session, settings=Settings(home=home, database_url=url, jwt_secret=secret)
+            ).learner.user_id
         course, learner = targets(url, DEMO_PASSWORDS["instructor"][0])
+        print(f"open enrollments scored: {score_open_enrollments(url):,}", flush=True)
         with psycopg.connect(url, autocommit=True) as conn:
             conn.execute("vacuum analyze")
         print(f"events: {events:,}; dbt build...", flush=True)
@@ -196,10 +224,16 @@ def main() -> None:
                 f"{api}/courses/{course}",
             ),
             "learner_page": ("admin", f"/app/learners/{learner}", f"{api}/learners/{learner}"),
+            # The demo learner's own page: a goal's path week by week, next steps, risk with reasons.
+            "learner_own_page": (
+                "learner",
+                f"/app/learners/{demo_learner}",
+                f"{api}/learners/{demo_learner}",
+            ),
         }
         figures: dict[str, Any] = {}
         with page_server(url, home, secret, free_port()) as base:
-            sessions = {role: signed_in(base, role) for role in ("admin", "instructor")}
+            sessions = {role: signed_in(base, role) for role in ("admin", "instructor", "learner")}
             for name, (role, page, baseline) in pages.items():
                 cookies, headers = sessions[role]
                 run = {"requests": args.requests, "concurrency": args.concurrency}

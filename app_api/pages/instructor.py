@@ -17,6 +17,7 @@ from app_api.analytics import service as analytics
 from app_api.pages.charts import Chart, bar_chart, line_chart
 from app_api.pages.dependencies import AuthorViewer, MartsDep
 from app_api.pages.rendering import render
+from app_api.risk import service as risk
 from skillstudio.errors import Forbidden, NotFound
 from skillstudio.web.dependencies import SessionDep
 from skillstudio.web.principals import Principal
@@ -27,7 +28,7 @@ CourseId = Annotated[uuid.UUID, Path(description="The course.")]
 CHARTED_COURSES = 5
 DAYS = 30
 LISTED_COURSES = 50
-NOT_YET = "Not available yet: completion risk has not landed."
+AT_RISK_LISTED = 50
 
 
 def _enrollments_over_time(
@@ -121,6 +122,11 @@ def course_page(
     questions = analytics.course_questions(
         session=session, marts=marts, viewer=viewer, course_id=course_id, flagged=True, cursor=None, limit=100
     ).items
+    # The stored daily scores, riskiest first (one query, names in one more): the high band, as the API.
+    at_risk = risk.at_risk(
+        session=session, viewer=viewer, course_id=course_id, min_risk=risk.HIGH_RISK, cursor=None,
+        limit=AT_RISK_LISTED,
+    )  # fmt: skip
     series_rows = [{**period.model_dump(), "start": period.start.isoformat()} for period in detail.periods]
     funnel_rows = [
         {
@@ -153,6 +159,7 @@ def course_page(
         if funnel_rows
         else None,
         "questions": questions,
-        "not_yet": NOT_YET,
+        "at_risk": at_risk,
+        "high_risk": risk.HIGH_RISK,
     }
     return render(request, "course.html", context)

@@ -1,5 +1,6 @@
-"""The learner's page: courses and progress, skill levels against goals, activity, recommendations and
-notifications. The learner themselves and admins may open it (the API's rule for a learner's data)."""
+"""The learner's page: courses and progress with completion risk, skill levels against goals, the goal's
+learning path week by week, next steps, activity, recommendations and notifications. The learner themselves
+and admins may open it (the API's rule for a learner's data)."""
 
 from __future__ import annotations
 
@@ -11,12 +12,19 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from app_api.analytics import service as analytics
+from app_api.courses import service as catalogue
 from app_api.goals import service as goals
+from app_api.goals.schemas import GoalRead
 from app_api.notifications import service as notifications
 from app_api.pages.charts import Chart, bar_chart, line_chart
 from app_api.pages.dependencies import MartsDep, SourcesDep, Viewer
 from app_api.pages.rendering import render
+from app_api.paths import next_step as next_steps
+from app_api.paths import service as paths
+from app_api.paths.schemas import NextStepRead, PathRead
 from app_api.progress import service as progress
+from app_api.progress.schemas import CourseProgressRead
+from app_api.risk import service as risk
 from app_api.users import service as users
 from skillstudio.errors import Forbidden, Unavailable
 from skillstudio.web.dependencies import SessionDep
@@ -25,21 +33,26 @@ from skillstudio.web.principals import Principal
 router = APIRouter(prefix="/app", include_in_schema=False)
 
 LearnerId = Annotated[uuid.UUID, Path(description="The learner's user id.")]
-NOT_YET = "Not available yet: this part of SkillStudio has not landed."
+# Next steps are computed per enrollment (the API's GET /enrollments/{id}/next); a page shows the first few.
+NEXT_STEPS = 5
+PATHS = 3
+NO_REASON = "Recommended by the model for you; it gave no reason for this one."
+PROGRESS = {"ahead": "Ahead of plan", "on_track": "On track", "behind": "Behind plan"}
+
+
+def _active_goals(session: Session, viewer: Principal, learner_id: uuid.UUID) -> list[GoalRead]:
+    page = goals.list_goals(session, principal=viewer, user_id=learner_id, status=None, cursor=None, limit=50)
+    return [goal for goal in page.items if goal.status == "active"]
 
 
 def _skills(
-    session: Session, viewer: Principal, learner_id: uuid.UUID
+    session: Session, learner_id: uuid.UUID, active: list[GoalRead]
 ) -> tuple[list[dict[str, Any]], Chart | None]:
     profile = users.get_profile(session=session, learner_id=learner_id)
     targets: dict[uuid.UUID, float] = {}
-    active = goals.list_goals(
-        session, principal=viewer, user_id=learner_id, status=None, cursor=None, limit=50
-    )
-    for goal in active.items:
-        if goal.status == "active":
-            for target in goal.skills:
-                targets[target.skill_id] = max(targets.get(target.skill_id, 0.0), target.target_level)
+    for goal in active:
+        for target in goal.skills:
+            targets[target.skill_id] = max(targets.get(target.skill_id, 0.0), target.target_level)
     rows = [
         {
             "skill": level.skill_name,
@@ -49,6 +62,13 @@ def _skills(
         }
         for level in profile.skill_levels
     ]
+    # A goal's skill with no level yet is shown all the same: its target is what the learner aims for.
+    unmeasured = set(targets) - {level.skill_id for level in profile.skill_levels}
+    if unmeasured:
+        rows += [
+            {"skill": skill.name, "level": None, "target": targets[skill.skill_id], "source": None}
+            for skill in catalogue.skills_by_id(session, skill_ids=unmeasured).values()
+        ]
     if not rows:
         return rows, None
     series = [("level", "Level")] + ([("target", "Goal target")] if targets else [])
@@ -61,6 +81,50 @@ def _skills(
         value_title="Level",
     )
     return rows, chart
+
+
+def _learning_paths(session: Session, active: list[GoalRead]) -> list[dict[str, Any]]:
+    """The latest path version of each active goal (newest goals first), laid out week by week."""
+    shown: list[dict[str, Any]] = []
+    for goal in sorted(active, key=lambda g: g.created_at, reverse=True)[:PATHS]:
+        snapshot = paths.latest_snapshot(session, goal.goal_id)
+        if snapshot is None:
+            shown.append({"goal": goal, "path": None})
+            continue
+        path: PathRead = paths.path_read(snapshot)
+        by_position = {step.position: step for step in path.steps}
+        weeks = [
+            {"week": week, "steps": [by_position[p] for p in week.steps if p in by_position]}
+            for week in path.timeline
+        ]
+        status = PROGRESS[path.review.progress] if path.review is not None else None
+        chart = (
+            bar_chart(
+                title=f"Planned study per week: {goal.title or 'your goal'}",
+                rows=[
+                    {"week": f"Week {w.week} ({w.starts_on:%d %b})", "minutes": w.minutes}
+                    for w in path.timeline
+                ],
+                category="week",
+                category_title="Week",
+                series=[("minutes", "Planned minutes")],
+                value_title="Minutes",
+            )
+            if path.timeline
+            else None
+        )
+        shown.append({"goal": goal, "path": path, "weeks": weeks, "status": status, "chart": chart})
+    return shown
+
+
+def _next_steps(
+    session: Session, viewer: Principal, courses: list[CourseProgressRead]
+) -> list[tuple[CourseProgressRead, NextStepRead]]:
+    active = [course for course in courses if course.status == "active"][:NEXT_STEPS]
+    return [
+        (course, next_steps.next_step(session, principal=viewer, enrollment_id=course.enrollment_id))
+        for course in active
+    ]
 
 
 def _activity(session: Session, marts: Any, viewer: Principal, learner_id: uuid.UUID) -> Chart | str:
@@ -108,7 +172,12 @@ def learner_page(
     courses = progress.learner_progress(
         session=session, viewer=viewer, user_id=learner_id, cursor=None, limit=50
     )
-    skills, skill_chart = _skills(session, viewer, learner_id)
+    active = _active_goals(session, viewer, learner_id)
+    skills, skill_chart = _skills(session, learner_id, active)
+    risks = {
+        score.enrollment_id: score
+        for score in risk.learner_risks(session=session, viewer=viewer, user_id=learner_id)
+    }
     items, _ = notifications.list_notifications(session, learner_id, unread_only=False, cursor=None, limit=10)
     recommended = (
         sources.recommendations(request, session, learner_id) if sources.recommendations is not None else None
@@ -118,10 +187,14 @@ def learner_page(
         "progress": courses,
         "skills": skills,
         "skill_chart": skill_chart,
+        "targets": any(row["target"] is not None for row in skills),
+        "paths": _learning_paths(session, active),
+        "next_steps": _next_steps(session, viewer, courses.courses),
+        "risks": risks,
+        "no_reason": NO_REASON,
         "activity": _activity(session, marts, viewer, learner_id),
         "notifications": items,
         "unread": notifications.unread_count(session, learner_id),
         "recommendations": recommended,
-        "not_yet": NOT_YET,
     }
     return render(request, "learner.html", context)

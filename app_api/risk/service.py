@@ -173,3 +173,30 @@ def at_risk(
         ],
         next_cursor=next_cursor,
     )
+
+
+def learner_risks(*, session: Session, viewer: Principal, user_id: uuid.UUID) -> list[AtRiskLearner]:
+    """The learner's scored (open) enrollments, riskiest first, in one query: for the learner and admins."""
+    if not viewer.can_act_for(user_id):
+        raise Forbidden("A learner's completion risk is for them and admins only.")
+    rows = enrollments.enrollment_rows().subquery("enrollment")
+    found = session.scalars(
+        select(CompletionRiskScore)
+        .join(rows, rows.c.enrollment_id == CompletionRiskScore.enrollment_id)
+        .where(rows.c.user_id == user_id)
+        .order_by(CompletionRiskScore.risk.desc(), CompletionRiskScore.enrollment_id)
+    ).all()
+    return [
+        AtRiskLearner(
+            enrollment_id=score.enrollment_id,
+            user_id=user_id,
+            display_name=None,
+            probability=score.probability,
+            risk=score.risk,
+            band=score.band,
+            reasons=_reasons(score),
+            day_k=score.day_k,
+            scored_at=score.scored_at,
+        )
+        for score in found
+    ]

@@ -60,7 +60,8 @@ VERB_BY_IRI = {iri: name for name, iri in VERBS.items()}
 
 ObjectType = Literal[
     "course", "module", "lesson", "question", "assessment", "video", "discussion", "badge", "recommendation",
-    "account", "profile", "skill", "goal",
+    "account", "profile", "skill", "goal", "learning_path", "notification", "notifications",
+    "notification_preferences",
     # Discussions and reviews (issue 15 point 4): a thread, a comment at any depth, a course review, the
     # instructor's response to one, a report of a post.
     "discussion_thread", "comment", "review", "review_response", "report",
@@ -86,6 +87,11 @@ ACTIVITY_TYPES: dict[str, str] = {
     "review": "http://activitystrea.ms/schema/1.0/review",
     "review_response": f"{PLATFORM_IRI}/xapi/activity-types/review-response",
     "report": f"{PLATFORM_IRI}/xapi/activity-types/report",
+    # Recorded by the learning API itself (paths, notifications): the dbt staging model must accept them too.
+    "learning_path": f"{PLATFORM_IRI}/xapi/activity-types/learning-path",
+    "notification": f"{PLATFORM_IRI}/xapi/activity-types/notification",
+    "notifications": f"{PLATFORM_IRI}/xapi/activity-types/notifications",
+    "notification_preferences": f"{PLATFORM_IRI}/xapi/activity-types/notification-preferences",
 }
 # Accepted on input besides the IRIs above: common alternatives LRS tools send for the same thing.
 OBJECT_TYPE_BY_IRI: dict[str, str] = {

@@ -469,6 +469,17 @@ def _page_form(path: str) -> Callable[[Resources, str], Request]:
     return build
 
 
+def _question_form(r: Resources, role: str) -> Request:
+    """The question edit page's form for a new question of the course X teaches, read at its version."""
+    question = r.w.question(r.published, r.skill)
+    form = {"csrf_token": CSRF, "prompt": "Edited on its page", "difficulty": "1.5", "discrimination": "1"}
+    return (
+        "POST",
+        f"/app/instructor/questions/{question['question_id']}",
+        {"data": form | {"version": str(question["version"])}},
+    )
+
+
 PAGE_RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/app"): Rule(EVERYONE, req("GET", "/app"), success=frozenset({303})),
     ("GET", "/app/sign-in"): Rule(EVERYONE, req("GET", "/app/sign-in")),
@@ -487,6 +498,13 @@ PAGE_RULES: dict[tuple[str, str], Rule] = {
     ),
     ("GET", "/app/learner"): Rule(SIGNED_IN, req("GET", "/app/learner"), success=frozenset({303})),
     ("GET", "/app/learners/{learner_id}"): Rule(A_AND_ADMIN, req("GET", "/app/learners/{learner}")),
+    # A question's edit page: the API's question rules (the course's instructor and admins)
+    ("GET", "/app/instructor/questions/{question_id}"): Rule(
+        X_AND_ADMIN, req("GET", "/app/instructor/questions/{question}")
+    ),
+    ("POST", "/app/instructor/questions/{question_id}"): Rule(
+        X_AND_ADMIN, _question_form, success=frozenset({303})
+    ),
 }
 
 

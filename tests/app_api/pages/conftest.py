@@ -112,7 +112,51 @@ def _prepare(
             (other, f"{other}@staff.test", "Other Instructor", "instructor", datetime.now(UTC)),
         )
         conn.commit()
+    _score_risks(settings, script_course, accounts["learner"][2])
     return script_course, draft[0], other, accounts
+
+
+# What the pipeline's daily scoring would store: the script course's first active enrollments, riskiest
+# first, and the demo learner's active enrollments.
+COURSE_RISKS = [0.91, 0.74, 0.62, 0.4]
+LEARNER_RISK = 0.66
+STRUGGLING = {
+    "feature": "score_vs_cohort",
+    "value": -0.3,
+    "contribution": -0.6,
+    "text": "quiz scores 30% below the course's learners",
+}
+
+
+def _score_risks(settings: Settings, course_id: uuid.UUID, learner_id: uuid.UUID) -> None:
+    from sqlalchemy import text
+
+    from tests.app_api.risk.scores import MISSED, NO_ACTIVITY, store_score
+
+    with session_scope(settings) as session:
+        open_in_course = session.scalars(
+            text(
+                "select enrollment_id from enrollments where course_id = :course and status = 'active' "
+                "order by enrollment_id limit :n"
+            ),
+            {"course": course_id, "n": len(COURSE_RISKS)},
+        ).all()
+        assert len(open_in_course) == len(COURSE_RISKS)
+        reasons = [[NO_ACTIVITY, MISSED], [STRUGGLING], [MISSED], [NO_ACTIVITY]]
+        for enrollment_id, risk, why in zip(open_in_course, COURSE_RISKS, reasons, strict=True):
+            store_score(session, enrollment_id=enrollment_id, course_id=course_id, risk=risk, reasons=why)
+        learner_open = session.execute(
+            text(
+                "select enrollment_id, course_id from enrollments where user_id = :user and status = 'active'"
+            ),
+            {"user": learner_id},
+        ).all()
+        assert learner_open
+        for enrollment_id, learner_course in learner_open[:1]:
+            store_score(
+                session, enrollment_id=enrollment_id, course_id=learner_course, risk=LEARNER_RISK,
+                reasons=[STRUGGLING, NO_ACTIVITY],
+            )  # fmt: skip
 
 
 def _dbt_run(url: str, workdir: Path) -> Warehouse:

@@ -128,7 +128,6 @@ def test_the_period_selector_changes_the_figures_to_the_marts(visit: Visit) -> N
 
 def test_a_learner_cannot_open_admin_or_another_learners_page(visit: Visit) -> None:
     visit.sign_in("learner")
-    assert visit.page.locator("text=Not available yet").count() >= 2  # path and next steps, not landed
     admin = visit.open("/app/admin")
     assert admin.status == 403
     assert "for admin accounts only" in visit.page.inner_text("main")
@@ -156,4 +155,87 @@ def test_a_script_in_a_course_title_stays_text(visit: Visit) -> None:
     visit.sign_in("instructor")
     assert visit.page.title() != "pwned"
     assert visit.page.locator("text=Escaped & shown").count() >= 1
+    assert visit.problems == []
+
+
+def test_a_learner_sees_the_path_next_steps_and_risk_the_services_give(visit: Visit) -> None:
+    from app_api.goals import service as goals
+    from app_api.paths import next_step as next_steps
+    from app_api.paths import service as paths
+    from app_api.risk import service as risk
+    from skillstudio.db import session_scope
+    from skillstudio.web.principals import Principal
+
+    learner = Principal(user_id=visit.site.accounts["learner"][2], role="learner")
+    with session_scope(visit.site.settings) as session:
+        goal = next(
+            g
+            for g in goals.list_goals(
+                session, principal=learner, user_id=None, status=None, cursor=None, limit=50
+            ).items
+            if g.status == "active"
+        )
+        path = paths.get_path(session, principal=learner, goal_id=goal.goal_id)
+        (score,) = risk.learner_risks(session=session, viewer=learner, user_id=learner.user_id)
+        step = next_steps.next_step(session, principal=learner, enrollment_id=score.enrollment_id)
+    visit.sign_in("learner")
+    page = visit.page
+    assert page.locator("text=Not available yet").count() <= 1  # only recommendations: no model trained
+    weeks = page.locator("ol.timeline > li")
+    assert weeks.count() == len(path.timeline)
+    for n, week in enumerate(path.timeline):
+        assert weeks.nth(n).get_attribute("data-minutes") == str(week.minutes)
+        assert f"Week {week.week}" in weeks.nth(n).inner_text()
+    steps = page.locator('table[data-table="path-steps"] tbody tr')
+    assert steps.count() == len(path.steps)
+    assert path.steps[0].reasons[0] in steps.nth(0).inner_text()
+    chart = page.locator(f'figure.chart[data-chart="Planned study per week: {goal.title}"]')
+    assert chart.locator("svg g.role-mark > *").count() == len(path.timeline)
+    next_item = page.locator(f'ul.next-steps li[data-enrollment="{score.enrollment_id}"]')
+    assert next_item.get_attribute("data-kind") == step.kind and step.reason in next_item.inner_text()
+    risk_item = page.locator(f'ul.risks li[data-enrollment="{score.enrollment_id}"]')
+    assert f"{round(score.probability * 100)}% chance of completing" in risk_item.inner_text()
+    assert [r.text for r in score.reasons] == risk_item.locator("ul.reasons li").all_inner_texts()
+    SCREENSHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "learner-sections.png"), full_page=True)
+    assert visit.problems == []
+
+
+def test_an_instructor_sees_at_risk_learners_with_reasons(visit: Visit) -> None:
+    from tests.app_api.pages.conftest import COURSE_RISKS
+
+    visit.sign_in("instructor")
+    response = visit.open(f"/app/instructor/courses/{visit.site.script_course}")
+    assert response.status == 200
+    rows = visit.page.locator('table[data-table="at-risk"] tbody tr')
+    high = [r for r in COURSE_RISKS if r >= 0.6]
+    assert [float(str(rows.nth(n).get_attribute("data-risk"))) for n in range(rows.count())] == high
+    assert "no activity for 12 days" in rows.nth(0).inner_text()
+    assert rows.locator("ul.reasons li").count() >= len(high)
+    assert rows.locator("a").count() == 0  # a learner's page is theirs and admins': no link it would refuse
+    SCREENSHOTS.mkdir(exist_ok=True)
+    visit.page.screenshot(path=str(SCREENSHOTS / "instructor-course.png"), full_page=True)
+    assert visit.problems == []
+
+
+def test_an_instructor_edits_a_question_and_sees_it_saved(visit: Visit) -> None:
+    # The redirect's page reads the question right away: the edit is committed before the redirect (the
+    # request session's own commit comes after the response is sent).
+    [(question_id, version)] = visit.site.warehouse.rows(
+        "select q.question_id, q.version from questions q join courses c using (course_id) "
+        "where c.instructor_id = %s order by q.question_id desc limit 1",
+        visit.site.accounts["instructor"][2],
+    )
+    visit.sign_in("instructor")
+    assert visit.open(f"/app/instructor/questions/{question_id}").status == 200
+    visit.page.fill("#prompt", "Which clause filters groups after GROUP BY?")
+    visit.page.fill("#difficulty", "0.25")
+    with visit.page.expect_navigation():
+        visit.page.click("form.edit-question button[type=submit]")
+    assert visit.page.url.endswith("?saved=true")
+    assert visit.page.inner_text("p.saved") == f"Saved: this is version {version + 1}."
+    assert visit.page.input_value("#prompt") == "Which clause filters groups after GROUP BY?"
+    assert visit.page.input_value("#difficulty") == "0.25"
+    SCREENSHOTS.mkdir(exist_ok=True)
+    visit.page.screenshot(path=str(SCREENSHOTS / "instructor-question.png"), full_page=True)
     assert visit.problems == []
