@@ -14,7 +14,9 @@ from skillstudio.events.recording import EventListener, listen
 
 def _reactions() -> tuple[EventListener, ...]:
     # Imported here so a domain's reaction module is loaded only by those that install reactions.
-    return ()
+    from app_api.certificates.reactions import issue_on_course_completion
+
+    return (issue_on_course_completion,)
 
 
 def install_reactions() -> None:

@@ -280,6 +280,7 @@ def get_profile(*, session: Session, learner_id: uuid.UUID) -> ProfileRead:
         preferences=PreferencesRead(
             weekly_hours=preferences.get("weekly_hours"),
             preferred_difficulty=preferences.get("preferred_difficulty"),
+            display_name=preferences.get("display_name"),
         ),
         attributes=profile.attributes if profile else {},
         skill_levels=[_level_read(levels[skill.skill_id], skill) for skill in skills.values()],  # slug order
@@ -367,3 +368,12 @@ def display_names(session: Session, *, user_ids: Collection[uuid.UUID]) -> dict[
         return {}
     rows = session.execute(select(User.user_id, User.display_name).where(User.user_id.in_(list(user_ids))))
     return {user_id: name for user_id, name in rows}
+
+
+def preferred_name(session: Session, *, user_id: uuid.UUID) -> str:
+    """The name a learner chose for their certificates (profile preference ``display_name``), or their
+    account's display name when they chose none."""
+    user = get_user(session=session, user_id=user_id)
+    profile = session.get(LearnerProfile, user_id)
+    chosen = (profile.preferences if profile else {}).get("display_name")
+    return chosen if isinstance(chosen, str) and chosen.strip() else user.display_name
