@@ -159,24 +159,39 @@ def _draw(session: Session, certificate: Certificate, store: ObjectStore, public
     return data
 
 
-def render_pending(
-    session_factory: sessionmaker[Session], *, store: ObjectStore, public_url: str, batch: int = 20
-) -> int:
-    """Draw up to ``batch`` certificates still without a PDF, in one transaction; how many were drawn.
+def render_pending_in(session: Session, *, store: ObjectStore, public_url: str, batch: int = 20) -> int:
+    """Draw up to ``batch`` certificates still without a PDF in the caller's transaction; how many.
 
     Rows are claimed ``for update skip locked``, so several workers (and downloads) never draw one twice.
     """
+    pending = session.scalars(
+        select(Certificate)
+        .where(Certificate.pdf_key.is_(None), Certificate.revoked_at.is_(None))
+        .order_by(Certificate.issued_at, Certificate.certificate_id)
+        .limit(batch)
+        .with_for_update(skip_locked=True)
+    ).all()
+    for certificate in pending:
+        _draw(session, certificate, store, public_url)
+    return len(pending)
+
+
+def render_pending(
+    session_factory: sessionmaker[Session], *, store: ObjectStore, public_url: str, batch: int = 20
+) -> int:
+    """The worker's pass: one batch of pending certificates drawn and committed in its own transaction."""
     with session_factory.begin() as session:
-        pending = session.scalars(
-            select(Certificate)
-            .where(Certificate.pdf_key.is_(None), Certificate.revoked_at.is_(None))
-            .order_by(Certificate.issued_at, Certificate.certificate_id)
-            .limit(batch)
-            .with_for_update(skip_locked=True)
-        ).all()
-        for certificate in pending:
-            _draw(session, certificate, store, public_url)
-        return len(pending)
+        return render_pending_in(session, store=store, public_url=public_url, batch=batch)
+
+
+def verification_code(session: Session, *, user_id: uuid.UUID, course_id: uuid.UUID) -> str | None:
+    """The code of the learner's newest certificate of the course, if they have one."""
+    return session.scalar(
+        select(Certificate.verification_code)
+        .where(Certificate.user_id == user_id, Certificate.course_id == course_id)
+        .order_by(Certificate.issued_at.desc())
+        .limit(1)
+    )
 
 
 # ---- the learner's and admins' routes

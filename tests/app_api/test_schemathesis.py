@@ -58,6 +58,8 @@ REAL_IDS = {
     "event_id": "select event_id from learner_events limit 1",
     "quarantine_id": "select quarantine_id from event_quarantine limit 1",
     "notification_id": "select notification_id from notifications limit 1",
+    "certificate_id": "select certificate_id from certificates order by issued_at limit 1",
+    "code": "select verification_code from certificates order by issued_at limit 1",
 }
 
 
