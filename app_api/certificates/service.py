@@ -1,11 +1,14 @@
 """Certificates of completion: issued with the course's completion, drawn later, verified by anyone.
 
 Issuing is a reaction to the ``completed`` course event (``reactions.issue_on_course_completion``): the
-certificate row, its ``earned`` event and the learner's notification (with an email through the outbox)
-are written in the transaction that completes the enrollment, so a completion never lacks its
-certificate and a retried request never issues two (one per enrollment; the reaction runs once per
-event). Drawing the PDF is slow next to that, so it is not done there: ``render_pending`` (the worker,
-``skillstudio certificates render``) draws the pending ones, and a download draws one still pending.
+certificate row and its ``earned`` event are written in the transaction that completes the enrollment,
+so a completion never lacks its certificate and a retried request never issues two (one per
+enrollment; the reaction runs once per event). Drawing the PDF is slow next to that (50-75 ms against
+the completion's 25, ``benchmarks/certificate_completion.py``), so it is not done there:
+``render_pending`` (the worker, ``skillstudio certificates render``) draws the pending ones, and a
+download draws one still pending. The learner is told (in-app, and by email through the outbox, with the
+verification link) when the PDF is drawn, so the message never points at a certificate not yet there;
+that also keeps the notification's writes out of the completing request.
 
 The names on a certificate are those at issue: the learner's chosen display name (profile preference
 ``display_name``, else the account's name), the course's title and its instructor's name. The
@@ -38,7 +41,6 @@ from app_api.users import service as users
 from skillstudio.errors import Conflict, Forbidden, NotFound
 from skillstudio.events.recording import record_event
 from skillstudio.object_storage import ObjectStore
-from skillstudio.settings import get_settings
 from skillstudio.web.principals import Principal
 
 PDF_TYPE = "application/pdf"
@@ -83,14 +85,16 @@ def issue(session: Session, *, enrollment_id: uuid.UUID, issued_at: datetime) ->
     """Issue the certificate of a completed enrollment (None when it is not completed or already has one)."""
     rows = enrollments.enrollment_rows().subquery()
     found = session.execute(
-        select(rows.c.user_id, rows.c.course_id, rows.c.status).where(rows.c.enrollment_id == enrollment_id)
+        select(rows.c.user_id, rows.c.course_id)
+        .outerjoin(Certificate, Certificate.enrollment_id == rows.c.enrollment_id)
+        .where(
+            rows.c.enrollment_id == enrollment_id,
+            rows.c.status == "completed",
+            Certificate.certificate_id.is_(None),
+        )
     ).first()
-    if found is None or found.status != "completed":
-        return None
-    if session.scalar(select(Certificate.certificate_id).where(Certificate.enrollment_id == enrollment_id)):
-        return None
-    course = courses.course_facts(session, course_id=found.course_id)
-    if course is None:
+    course = courses.course_facts(session, course_id=found.course_id) if found else None
+    if found is None or course is None:
         return None
     instructor = (
         users.display_names(session, user_ids=[course.instructor_id]).get(course.instructor_id)
@@ -110,21 +114,25 @@ def issue(session: Session, *, enrollment_id: uuid.UUID, issued_at: datetime) ->
         object_id=certificate.certificate_id, course_id=found.course_id, registration=enrollment_id,
         occurred_at=issued_at, extensions={"course_title": course.title},
     )  # fmt: skip
-    link = verification_url(get_settings().public_url, certificate.verification_code)
+    return certificate
+
+
+def _tell_the_learner(session: Session, certificate: Certificate, public_url: str) -> None:
+    """The learner's notification, and its email through the outbox, once the PDF is there to download."""
+    title = certificate.course_title
     notifications.notify(
         session,
-        user_id=found.user_id,
+        user_id=certificate.user_id,
         kind="certificate_issued",
-        title=f"Your certificate for {course.title}",
+        title=f"Your certificate for {title}",
         body=(
-            f"Congratulations on completing {course.title}. Your certificate is ready: anyone can check "
-            f"it at the link below, and you can download the PDF from your certificates."
+            f"Congratulations on completing {title}. Your certificate is ready: anyone can check it at "
+            "the link below, and you can download the PDF from your certificates."
         ),
-        link=link,
-        data={"certificate_id": str(certificate.certificate_id), "course_id": str(found.course_id)},
+        link=verification_url(public_url, certificate.verification_code),
+        data={"certificate_id": str(certificate.certificate_id), "course_id": str(certificate.course_id)},
         dedupe_key=str(certificate.certificate_id),
     )
-    return certificate
 
 
 # ---- drawing the PDF
@@ -156,6 +164,7 @@ def _draw(session: Session, certificate: Certificate, store: ObjectStore, public
             registration=certificate.enrollment_id, occurred_at=certificate.rendered_at,
             extensions={"fields": ["pdf"]},
         )  # fmt: skip
+        _tell_the_learner(session, certificate, public_url)
     return data
 
 

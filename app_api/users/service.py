@@ -373,7 +373,12 @@ def display_names(session: Session, *, user_ids: Collection[uuid.UUID]) -> dict[
 def preferred_name(session: Session, *, user_id: uuid.UUID) -> str:
     """The name a learner chose for their certificates (profile preference ``display_name``), or their
     account's display name when they chose none."""
-    user = get_user(session=session, user_id=user_id)
-    profile = session.get(LearnerProfile, user_id)
-    chosen = (profile.preferences if profile else {}).get("display_name")
-    return chosen if isinstance(chosen, str) and chosen.strip() else user.display_name
+    found = session.execute(
+        select(User.display_name, LearnerProfile.preferences["display_name"].astext)
+        .outerjoin(LearnerProfile, LearnerProfile.user_id == User.user_id)
+        .where(User.user_id == user_id)
+    ).first()
+    if found is None:
+        raise UserNotFoundError(user_id)
+    name, chosen = str(found[0]), found[1]
+    return chosen if isinstance(chosen, str) and chosen.strip() else name
