@@ -4,8 +4,9 @@
 the learner, instructor or admin (``POST /api/v1/auth/login``), press "Authorize" with the access token,
 and every route has something to act on: three published courses owned by the instructor (modules,
 lessons, skill tags, the third requiring the first two), a question bank of every question type per
-course, a fixed quiz per introductory course, an adaptive diagnostic over SQL and statistics, and the
-learner enrolled in the SQL course with one lesson done and one under way.
+course, a fixed quiz per introductory course, an adaptive diagnostic over SQL and statistics, the
+learner enrolled in the SQL course with one lesson done and one under way, and the statistics course
+completed (after the goal's path was made), with its certificate drawn and verifiable.
 
 Everything is written through the domain services, so each row comes with the learner event a user's
 action would have written; the whole seed is one transaction of the caller's session (the caller
@@ -33,6 +34,7 @@ from app_api.assessments import service as assessments
 from app_api.assessments.models import Assessment
 from app_api.assessments.schemas import AssessmentCreate, QuestionCreate
 from app_api.auth import passwords
+from app_api.certificates import service as certificates
 from app_api.courses import content_service as content
 from app_api.courses import service as courses
 from app_api.courses import skill_service as skills
@@ -59,6 +61,7 @@ from app_api.reactions import install_reactions
 from app_api.social.demo import seed_social
 from app_api.users import service as users
 from app_api.users.models import User
+from skillstudio.object_storage import store_from_settings
 from skillstudio.settings import Settings
 from skillstudio.web.principals import Principal
 
@@ -99,6 +102,8 @@ class DemoAccounts:
     enrollment_id: uuid.UUID | None = None
     created: bool = False
     goal_id: uuid.UUID | None = None
+    certificate_code: str | None = None
+    """The verification code of the learner's certificate of the statistics course."""
 
     def all(self) -> list[DemoAccount]:
         return [self.learner, self.instructor, self.admin]
@@ -152,6 +157,7 @@ def seed_demo(session: Session, *, settings: Settings) -> DemoAccounts:
     enrollment_id = _learner_progress(session, learner, course_ids[SQL_COURSE])
     goal_id = _learner_goal(session, learner, skill_ids)
     _discussion_and_reviews(session, settings, instructor, learner, course_ids[SQL_COURSE], now)
+    certificate_code = _learner_completes(session, learner, course_ids[STATS_COURSE], settings)
     credentials = _credentials(accounts)
     return DemoAccounts(
         learner=credentials["learner"],
@@ -163,6 +169,7 @@ def seed_demo(session: Session, *, settings: Settings) -> DemoAccounts:
         enrollment_id=enrollment_id,
         created=True,
         goal_id=goal_id,
+        certificate_code=certificate_code,
     )
 
 
@@ -296,6 +303,29 @@ def _learner_progress(session: Session, learner: Principal, course_id: uuid.UUID
     return enrollment.enrollment_id
 
 
+def _learner_completes(
+    session: Session, learner: Principal, course_id: uuid.UUID, settings: Settings
+) -> str | None:
+    """Enroll the learner and finish every lesson, which issues the course's certificate; then draw its PDF
+    (the worker's step, done here so that the demo's certificate downloads at once)."""
+    enrollment, _ = enrollments.enroll(session=session, actor=learner, course_id=course_id)
+    lesson_ids = session.scalars(
+        select(Lesson.lesson_id).where(Lesson.course_id == course_id).order_by(Lesson.position)
+    ).all()
+    for lesson_id in lesson_ids:
+        progress.report(
+            session=session,
+            actor=learner,
+            enrollment_id=enrollment.enrollment_id,
+            lesson_id=lesson_id,
+            data=LessonProgressUpdate(completed=True, time_spent_s=1200),
+        )
+    certificates.render_pending_in(
+        session, store=store_from_settings(settings), public_url=settings.public_url
+    )
+    return certificates.verification_code(session, user_id=learner.user_id, course_id=course_id)
+
+
 def _learner_goal(session: Session, learner: Principal, skill_ids: dict[str, uuid.UUID]) -> uuid.UUID:
     """A goal of SQL 9 and statistics 8 in twelve weeks at 3 h/week, with its generated learning path."""
     goal = goals.create_goal(
@@ -374,4 +404,9 @@ def _found(session: Session, accounts: dict[str, User]) -> DemoAccounts:
             .order_by(LearningGoal.created_at)
             .limit(1)
         ),
+        certificate_code=certificates.verification_code(
+            session, user_id=accounts["learner"].user_id, course_id=course_ids[STATS_COURSE]
+        )
+        if STATS_COURSE in course_ids
+        else None,
     )

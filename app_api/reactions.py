@@ -9,15 +9,23 @@ that changes state installs them: the app factory, the demo seeding and the test
 
 from __future__ import annotations
 
-from skillstudio.events.recording import EventListener, listen
+from skillstudio.events.recording import EventListener, listen, unlisten
 
 
 def _reactions() -> tuple[EventListener, ...]:
     # Imported here so a domain's reaction module is loaded only by those that install reactions.
-    return ()
+    from app_api.certificates.reactions import issue_on_course_completion
+
+    return (issue_on_course_completion,)
 
 
 def install_reactions() -> None:
     """Install every domain's listener (idempotent: installing again keeps one of each)."""
     for listener in _reactions():
         listen(listener)
+
+
+def uninstall_reactions() -> None:
+    """Remove every domain's listener (benchmarks measure a route without its reactions)."""
+    for listener in _reactions():
+        unlisten(listener)

@@ -5,6 +5,7 @@ from fastapi import APIRouter
 from app_api.analytics.router import router as analytics_router
 from app_api.assessments.router import router as assessments_router
 from app_api.auth.router import router as auth_router
+from app_api.certificates.router import router as certificates_router
 from app_api.courses.router import router as courses_router
 from app_api.enrollments.router import router as enrollments_router
 from app_api.events.router import router as events_router
@@ -32,3 +33,4 @@ api_router.include_router(paths_router)
 api_router.include_router(mastery_router)
 api_router.include_router(risk_router)
 api_router.include_router(social_router)
+api_router.include_router(certificates_router)

@@ -111,6 +111,18 @@ class Settings(BaseSettings):
     public_url: str = Field(
         default="http://127.0.0.1:8000", description="Where links in emails point (no trailing slash)."
     )
+    # Object storage of produced files (certificates' PDFs): a folder by default, S3 with a bucket.
+    object_storage_path: Path | None = Field(
+        default=None, description="Folder of stored objects; unset means home/objects. Ignored with a bucket."
+    )
+    object_storage_s3_bucket: str | None = Field(
+        default=None, description="S3 bucket for stored objects; unset means the local folder."
+    )
+    object_storage_s3_prefix: str = Field(default="objects", description="Key prefix inside the bucket.")
+    object_storage_s3_endpoint_url: str | None = Field(
+        default=None, description="S3-compatible endpoint (MinIO, Ceph...); unset means AWS."
+    )
+    object_storage_s3_region: str | None = None
 
     @property
     def home_dir(self) -> Path:
@@ -121,6 +133,10 @@ class Settings(BaseSettings):
     @property
     def lake_dir(self) -> Path:
         return (self.lake_path or self.home / "lake").expanduser().resolve()
+
+    @property
+    def object_storage_dir(self) -> Path:
+        return (self.object_storage_path or self.home / "objects").expanduser().resolve()
 
     @property
     def mlflow_dir(self) -> Path:

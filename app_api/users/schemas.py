@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from app_api.common.pagination import Page
 from app_api.users.emails import MAX_EMAIL_LENGTH, normalise_email
@@ -18,6 +18,7 @@ EmailAddress = Annotated[str, Field(max_length=MAX_EMAIL_LENGTH), AfterValidator
 """An email as typed, validated to its stored form (``app_api.users.emails``) or refused with a 422."""
 
 MAX_WEEKLY_HOURS = 80
+MAX_DISPLAY_NAME_LENGTH = 100
 MAX_SKILL_LEVELS_PER_UPDATE = 100
 
 
@@ -45,9 +46,27 @@ class RoleUpdate(_Input):
     role: Role = Field(description="The new role.", examples=["instructor"])
 
 
+def _printable(value: str) -> str:
+    # PostgreSQL text cannot hold NUL, and a name on a certificate has no use for control characters.
+    if any(ord(character) < 32 or ord(character) == 127 for character in value):
+        raise ValueError("must not contain control characters")
+    return value
+
+
+DisplayName = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_DISPLAY_NAME_LENGTH),
+    AfterValidator(_printable),
+]
+
+
 class PreferencesRead(BaseModel):
     weekly_hours: float | None = Field(description="Hours per week the learner means to study.")
     preferred_difficulty: Difficulty | None
+    display_name: str | None = Field(
+        default=None,
+        description="The name the learner chose for their certificates; null means the account's name.",
+    )
 
 
 class PreferencesUpdate(_Input):
@@ -57,6 +76,11 @@ class PreferencesUpdate(_Input):
         default=None, ge=0, le=MAX_WEEKLY_HOURS, allow_inf_nan=False, examples=[6]
     )
     preferred_difficulty: Difficulty | None = Field(default=None, examples=["intermediate"])
+    display_name: DisplayName | None = Field(
+        default=None,
+        description="The name printed on certificates (null: the account's name).",
+        examples=["Ada King"],
+    )
 
 
 class SkillLevelRead(BaseModel):

@@ -280,6 +280,7 @@ def get_profile(*, session: Session, learner_id: uuid.UUID) -> ProfileRead:
         preferences=PreferencesRead(
             weekly_hours=preferences.get("weekly_hours"),
             preferred_difficulty=preferences.get("preferred_difficulty"),
+            display_name=preferences.get("display_name"),
         ),
         attributes=profile.attributes if profile else {},
         skill_levels=[_level_read(levels[skill.skill_id], skill) for skill in skills.values()],  # slug order
@@ -367,3 +368,17 @@ def display_names(session: Session, *, user_ids: Collection[uuid.UUID]) -> dict[
         return {}
     rows = session.execute(select(User.user_id, User.display_name).where(User.user_id.in_(list(user_ids))))
     return {user_id: name for user_id, name in rows}
+
+
+def preferred_name(session: Session, *, user_id: uuid.UUID) -> str:
+    """The name a learner chose for their certificates (profile preference ``display_name``), or their
+    account's display name when they chose none."""
+    found = session.execute(
+        select(User.display_name, LearnerProfile.preferences["display_name"].astext)
+        .outerjoin(LearnerProfile, LearnerProfile.user_id == User.user_id)
+        .where(User.user_id == user_id)
+    ).first()
+    if found is None:
+        raise UserNotFoundError(user_id)
+    name, chosen = str(found[0]), found[1]
+    return chosen if isinstance(chosen, str) and chosen.strip() else name

@@ -65,6 +65,8 @@ ObjectType = Literal[
     # Discussions and reviews (issue 15 point 4): a thread, a comment at any depth, a course review, the
     # instructor's response to one, a report of a post.
     "discussion_thread", "comment", "review", "review_response", "report",
+    # Certificates of completion (issue 15 point 5).
+    "certificate",
 ]  # fmt: skip
 
 # Object type -> the xAPI activity type IRI that exports use (registry IRIs where one exists).
@@ -87,6 +89,7 @@ ACTIVITY_TYPES: dict[str, str] = {
     "review": "http://activitystrea.ms/schema/1.0/review",
     "review_response": f"{PLATFORM_IRI}/xapi/activity-types/review-response",
     "report": f"{PLATFORM_IRI}/xapi/activity-types/report",
+    "certificate": f"{PLATFORM_IRI}/xapi/activity-types/certificate",
     # Recorded by the learning API itself (paths, notifications): the dbt staging model must accept them too.
     "learning_path": f"{PLATFORM_IRI}/xapi/activity-types/learning-path",
     "notification": f"{PLATFORM_IRI}/xapi/activity-types/notification",

@@ -18,6 +18,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Protocol
 
+from skillstudio.object_storage import s3_client_options
 from skillstudio.settings import Settings
 
 TABLE = "learner_events"
@@ -177,13 +178,6 @@ class S3LakeStore:
 def store_from_settings(settings: Settings) -> LakeStore:
     """S3 when a bucket is configured, else the folder under ``SKILLSTUDIO_HOME``."""
     if settings.lake_s3_bucket:
-        options = {
-            key: value
-            for key, value in (
-                ("endpoint_url", settings.lake_s3_endpoint_url),
-                ("region_name", settings.lake_s3_region),
-            )
-            if value
-        }
+        options = s3_client_options(settings.lake_s3_endpoint_url, settings.lake_s3_region)
         return S3LakeStore(settings.lake_s3_bucket, settings.lake_s3_prefix, **options)
     return LocalLakeStore(settings.lake_dir)

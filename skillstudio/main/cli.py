@@ -19,6 +19,7 @@ import typer
 from rich.console import Console
 
 from skillstudio.db import database_url, libpq_url
+from skillstudio.main.cli_certificates import certificates_app
 from skillstudio.main.cli_events import events_app
 from skillstudio.main.cli_import import import_app
 from skillstudio.main.cli_learners import learners_app
@@ -37,6 +38,7 @@ app.add_typer(learners_app, name="learners")
 app.add_typer(import_app, name="import")
 app.add_typer(models_app, name="models")
 app.add_typer(notifications_app, name="notifications")
+app.add_typer(certificates_app, name="certificates")
 console = Console(stderr=True)
 
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")

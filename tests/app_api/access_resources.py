@@ -93,6 +93,13 @@ class Resources:
         return self.w.goal(self.skill)
 
     @cached_property
+    def certificate(self) -> dict[str, Any]:
+        """A's certificate of a course A completed."""
+        from tests.app_api.certificates.helpers import complete_course
+
+        return complete_course(self.w)
+
+    @cached_property
     def event_id(self) -> str:
         _ = self.enrollment
         return str(
@@ -135,6 +142,8 @@ def req(method: str, path: str, **kwargs: Any) -> Callable[[Resources, str], Req
             "attempt": lambda: r.attempt["attempt_id"],
             "open_attempt": lambda: r.open_attempt["attempt_id"],
             "goal": lambda: r.goal["goal_id"],
+            "certificate": lambda: r.certificate["certificate_id"],
+            "code": lambda: r.certificate["verification_code"],
             "skill": lambda: r.skill["skill_id"],
             "event": lambda: r.event_id,
             "quarantined": lambda: r.quarantined,

@@ -241,6 +241,14 @@ def _lists_a_s_enrollment(r: Resources, role: str, body: Any) -> None:
     assert [item["enrollment_id"] for item in body["items"]] == [r.enrollment["enrollment_id"]]
 
 
+def _revoke_certificate(r: Resources, role: str) -> Request:
+    """A fresh certificate of A's for each caller: only admins revoke it."""
+    from tests.app_api.certificates.helpers import complete_course
+
+    certificate = complete_course(r.w)
+    return "POST", f"/certificates/{certificate['certificate_id']}/revoke", {"json": {"reason": "Test"}}
+
+
 V = "/api/v1"
 LEARNER_A = frozenset({"learner"})
 ENROLLED = frozenset({"learner", "other_learner"})
@@ -410,6 +418,20 @@ RULES: dict[tuple[str, str], Rule] = {
             json={"preferences": [{"kind": "level_up", "in_app": True, "email": True}]},
         ),
     ),
+    # certificates: A's own (and admins'); verification is public; only admins revoke
+    ("GET", f"{V}/me/certificates"): Rule(
+        SIGNED_IN,
+        with_rows(req("GET", "/me/certificates"), "certificate"),
+        check=_never_lists_a_s("certificate.certificate_id", LEARNER_A),
+    ),
+    ("GET", f"{V}/certificates/{{certificate_id}}"): Rule(
+        A_AND_ADMIN, req("GET", "/certificates/{certificate}")
+    ),
+    ("GET", f"{V}/certificates/{{certificate_id}}/pdf"): Rule(
+        A_AND_ADMIN, req("GET", "/certificates/{certificate}/pdf")
+    ),
+    ("GET", f"{V}/certificates/verify/{{code}}"): Rule(EVERYONE, req("GET", "/certificates/verify/{code}")),
+    ("POST", f"{V}/certificates/{{certificate_id}}/revoke"): Rule(ADMIN, _revoke_certificate),
     # analytics read the dbt marts, which this test's database lacks: allowed callers get past the access
     # checks to the marts' (503 until the pipeline runs); refused ones never reach it
     ("GET", f"{V}/analytics/platform"): Rule(ADMIN, req("GET", "/analytics/platform"), success=MARTS),
@@ -505,6 +527,8 @@ PAGE_RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/app/instructor/questions/{question_id}"): Rule(
         X_AND_ADMIN, _question_form, success=frozenset({303})
     ),
+    # the public verification page of a certificate (issue 15, point 5): anyone with the code
+    ("GET", "/app/verify/{code}"): Rule(EVERYONE, req("GET", "/app/verify/{code}")),
 }
 
 

@@ -10,7 +10,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import tests.app_api.event_scenarios_social  # noqa: F401  (registers its scenarios)
-from tests.app_api import event_scenarios_notifications  # noqa: F401  (registers its scenarios)
+from tests.app_api import (
+    event_scenarios_certificates,  # noqa: F401  (registers its scenarios)
+    event_scenarios_notifications,  # noqa: F401  (registers its scenarios)
+)
+from tests.app_api.certificates.helpers import certificate_of
 from tests.app_api.event_scenarios import SCENARIOS, STALE, Call, Scenario, if_match, scenario
 from tests.app_api.integration_world import World, etag_of
 
@@ -58,14 +62,16 @@ def _progress(w: World) -> Scenario:
     learner = w.id("learner")
     return Scenario(
         success=Call("learner", "POST", path, json={"percent": 100, "time_spent_s": 600}),
-        # The first report starts the lesson; 100 % completes it, and with it the one-lesson course.
+        # The first report starts the lesson; 100 % completes it, and with it the one-lesson course, which
+        # issues its certificate (the learner is told when the worker has drawn it).
         events=lambda r: [
             ("initialized", "lesson", lesson["lesson_id"], learner),
             ("progressed", "lesson", lesson["lesson_id"], learner),
             ("completed", "lesson", lesson["lesson_id"], learner),
             ("completed", "course", course["course_id"], learner),
+            ("earned", "certificate", certificate_of(w, course["course_id"])["certificate_id"], learner),
         ],
-        tables=frozenset({"lesson_progress", "enrollments"}),
+        tables=frozenset({"lesson_progress", "enrollments", "certificates"}),
         failure=Call("other_learner", "POST", path, json={"percent": 100}),
         failure_status=403,
     )

@@ -62,8 +62,10 @@ def test_seed_is_idempotent(client: TestClient, session: Session) -> None:
     assert events["created lesson"] == 9
     assert events["created question"] == 24  # 6 + 6 for the quizzes, 12 for the diagnostic's bank
     assert events["created assessment"] == 3
-    assert events["registered course"] == 1
-    assert events["completed lesson"] == 1
+    assert events["registered course"] == 2
+    assert events["completed lesson"] == 1 + 3  # one SQL lesson, the three statistics ones
+    assert events["completed course"] == 1
+    assert events["earned certificate"] == 1
 
 
 def test_catalogue_is_published_and_complete(client: TestClient, session: Session) -> None:
@@ -141,7 +143,7 @@ def test_learner_has_progress_and_misses_the_capstone_prerequisites(
     refused = client.post(f"{API}/courses/{demo.course_ids[CAPSTONE_COURSE]}/enrollments", headers=headers)
     assert refused.status_code == 409
     missing = {item["title"] for item in refused.json()["missing_prerequisites"]}
-    assert missing == {SQL_COURSE, STATS_COURSE}
+    assert missing == {SQL_COURSE}  # the statistics course is completed
 
 
 SPECS = {spec["prompt"]: spec for spec in SQL_QUESTIONS + STATS_QUESTIONS}
@@ -296,3 +298,25 @@ def test_the_sql_course_has_a_discussion_and_reviews(client: TestClient, session
         f"{API}/courses/{course_id}/reviews", json={"stars": 5, "body": "Great"}, headers=headers
     )
     assert mine.status_code == 201, mine.text
+
+
+def test_learner_has_a_certificate_that_verifies_and_downloads(client: TestClient, session: Session) -> None:
+    demo = _seed(client, session)
+    assert demo.certificate_code is not None
+    verified = client.get(f"{API}/certificates/verify/{demo.certificate_code}")
+    assert verified.status_code == 200, verified.text
+    body = verified.json()
+    assert (body["status"], body["course_title"], body["learner_name"]) == (
+        "valid",
+        STATS_COURSE,
+        DEMO_PASSWORDS["learner"][2],
+    )
+    assert body["instructor_name"] == DEMO_PASSWORDS["instructor"][2]
+    headers = _bearer(_login(client, demo.learner.email, demo.learner.password))
+    (certificate,) = client.get(f"{API}/me/certificates", headers=headers).json()["items"]
+    assert certificate["rendered"] is True, "the seed draws the demo's certificate"
+    pdf = client.get(f"{API}/certificates/{certificate['certificate_id']}/pdf", headers=headers)
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    page = client.get(f"/app/verify/{demo.certificate_code}")
+    assert 'data-status="valid"' in page.text and STATS_COURSE in page.text
+    assert _seed(client, session).certificate_code == demo.certificate_code  # found again

@@ -64,6 +64,8 @@ REAL_IDS = {
     "thread_id": "select thread_id from discussion_threads order by created_at limit 1",
     "comment_id": "select comment_id from discussion_comments order by created_at limit 1",
     "review_id": "select review_id from course_reviews order by created_at limit 1",
+    "certificate_id": "select certificate_id from certificates order by issued_at limit 1",
+    "code": "select verification_code from certificates order by issued_at limit 1",
 }
 
 

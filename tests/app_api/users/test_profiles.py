@@ -65,7 +65,11 @@ def test_profile_shows_imported_attributes_read_only(client: TestClient, session
     session.flush()
     profile = client.get(url(learner), headers=headers(client, learner)).json()
     assert profile["attributes"] == {"gender": "F", "region": "Scotland"}
-    assert profile["preferences"] == {"weekly_hours": None, "preferred_difficulty": None}
+    assert profile["preferences"] == {
+        "weekly_hours": None,
+        "preferred_difficulty": None,
+        "display_name": None,
+    }
     refused = client.patch(
         url(learner), json={"attributes": {"region": "Wales"}}, headers=headers(client, learner)
     )
@@ -84,9 +88,17 @@ def test_preferences_merge_validate_and_write_one_event(client: TestClient, sess
         json={"preferences": {"weekly_hours": 7.5, "preferred_difficulty": "advanced"}},
         headers=mine,
     ).json()
-    assert first["preferences"] == {"weekly_hours": 7.5, "preferred_difficulty": "advanced"}
+    assert first["preferences"] == {
+        "weekly_hours": 7.5,
+        "preferred_difficulty": "advanced",
+        "display_name": None,
+    }
     second = client.patch(url(learner), json={"preferences": {"weekly_hours": None}}, headers=mine).json()
-    assert second["preferences"] == {"weekly_hours": None, "preferred_difficulty": "advanced"}
+    assert second["preferences"] == {
+        "weekly_hours": None,
+        "preferred_difficulty": "advanced",
+        "display_name": None,
+    }
     assert datetime.fromisoformat(second["updated_at"]) <= datetime.now(UTC)
     # Sending what is already stored changes nothing.
     client.patch(url(learner), json={"preferences": {"preferred_difficulty": "advanced"}}, headers=mine)
