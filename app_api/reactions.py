@@ -14,7 +14,9 @@ from skillstudio.events.recording import EventListener, listen
 
 def _reactions() -> tuple[EventListener, ...]:
     # Imported here so a domain's reaction module is loaded only by those that install reactions.
-    return ()
+    from app_api.gamification.awards import on_event as gamification
+
+    return (gamification,)
 
 
 def install_reactions() -> None:

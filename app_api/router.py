@@ -8,6 +8,7 @@ from app_api.auth.router import router as auth_router
 from app_api.courses.router import router as courses_router
 from app_api.enrollments.router import router as enrollments_router
 from app_api.events.router import router as events_router
+from app_api.gamification.router import router as gamification_router
 from app_api.goals.router import router as goals_router
 from app_api.mastery.router import router as mastery_router
 from app_api.notifications.router import router as notifications_router
@@ -30,3 +31,4 @@ api_router.include_router(notifications_router)
 api_router.include_router(paths_router)
 api_router.include_router(mastery_router)
 api_router.include_router(risk_router)
+api_router.include_router(gamification_router)

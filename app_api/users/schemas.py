@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import uuid
+import zoneinfo
 from datetime import datetime
+from functools import lru_cache
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
@@ -45,9 +47,33 @@ class RoleUpdate(_Input):
     role: Role = Field(description="The new role.", examples=["instructor"])
 
 
+def _iana_time_zone(value: str) -> str:
+    """An IANA zone name (``Europe/Paris``) the zone database knows; daily streaks follow its days."""
+    if value not in _time_zones():
+        raise ValueError("must be an IANA time zone name such as 'Europe/Paris' or 'UTC'")
+    return value
+
+
+@lru_cache(maxsize=1)
+def _time_zones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+TimeZoneName = Annotated[
+    str, Field(max_length=64, examples=["Europe/Paris"]), AfterValidator(_iana_time_zone)
+]
+
+
 class PreferencesRead(BaseModel):
     weekly_hours: float | None = Field(description="Hours per week the learner means to study.")
     preferred_difficulty: Difficulty | None
+    time_zone: str = Field(
+        default="UTC",
+        description="IANA time zone whose days count the learner's daily streak; UTC unless set.",
+    )
+    leaderboard_opt_out: bool = Field(
+        default=False, description="True: the learner is shown on no leaderboard, not even to themselves."
+    )
 
 
 class PreferencesUpdate(_Input):
@@ -57,6 +83,12 @@ class PreferencesUpdate(_Input):
         default=None, ge=0, le=MAX_WEEKLY_HOURS, allow_inf_nan=False, examples=[6]
     )
     preferred_difficulty: Difficulty | None = Field(default=None, examples=["intermediate"])
+    time_zone: TimeZoneName | None = Field(
+        default=None, description="IANA time zone name for daily streaks; null resets it to UTC."
+    )
+    leaderboard_opt_out: bool | None = Field(
+        default=None, description="True hides the learner from every leaderboard; null resets it to false."
+    )
 
 
 class SkillLevelRead(BaseModel):

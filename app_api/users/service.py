@@ -280,6 +280,8 @@ def get_profile(*, session: Session, learner_id: uuid.UUID) -> ProfileRead:
         preferences=PreferencesRead(
             weekly_hours=preferences.get("weekly_hours"),
             preferred_difficulty=preferences.get("preferred_difficulty"),
+            time_zone=preferences.get("time_zone") or "UTC",
+            leaderboard_opt_out=bool(preferences.get("leaderboard_opt_out")),
         ),
         attributes=profile.attributes if profile else {},
         skill_levels=[_level_read(levels[skill.skill_id], skill) for skill in skills.values()],  # slug order
@@ -367,3 +369,14 @@ def display_names(session: Session, *, user_ids: Collection[uuid.UUID]) -> dict[
         return {}
     rows = session.execute(select(User.user_id, User.display_name).where(User.user_id.in_(list(user_ids))))
     return {user_id: name for user_id, name in rows}
+
+
+def max_measured_level(session: Session, *, user_id: uuid.UUID) -> int | None:
+    """The learner's highest measured level on any skill, floored (self-assessments do not count); None
+    without one."""
+    level = session.scalar(
+        select(func.max(LearnerSkillLevel.level)).where(
+            LearnerSkillLevel.user_id == user_id, LearnerSkillLevel.source != "self"
+        )
+    )
+    return None if level is None else int(level)

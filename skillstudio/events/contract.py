@@ -60,7 +60,7 @@ VERB_BY_IRI = {iri: name for name, iri in VERBS.items()}
 
 ObjectType = Literal[
     "course", "module", "lesson", "question", "assessment", "video", "discussion", "badge", "recommendation",
-    "account", "profile", "skill", "goal",
+    "account", "profile", "skill", "goal", "level",
 ]  # fmt: skip
 
 # Object type -> the xAPI activity type IRI that exports use (registry IRIs where one exists).
@@ -78,6 +78,8 @@ ACTIVITY_TYPES: dict[str, str] = {
     "profile": "http://id.tincanapi.com/activitytype/user-profile",
     "skill": f"{PLATFORM_IRI}/xapi/activity-types/skill",
     "goal": f"{PLATFORM_IRI}/xapi/activity-types/goal",
+    # Issue 15: a learner reaching a level of the game (object id: the level, "3").
+    "level": f"{PLATFORM_IRI}/xapi/activity-types/level",
 }
 # Accepted on input besides the IRIs above: common alternatives LRS tools send for the same thing.
 OBJECT_TYPE_BY_IRI: dict[str, str] = {

@@ -36,6 +36,11 @@ def listen(listener: EventListener) -> None:
     _listeners[f"{listener.__module__}.{listener.__qualname__}"] = listener
 
 
+def unlisten(listener: EventListener) -> None:
+    """Stop calling ``listener`` (benchmarks measure a route without a reaction; a no-op when absent)."""
+    _listeners.pop(f"{listener.__module__}.{listener.__qualname__}", None)
+
+
 def listeners() -> tuple[EventListener, ...]:
     """The installed listeners, in the order they were first installed."""
     return tuple(_listeners.values())
