@@ -32,7 +32,6 @@ from app_api.gamification.rules import (
     level_for,
 )
 from app_api.notifications import service as notifications
-from app_api.notifications.kinds import NotificationKind
 from app_api.users import service as users
 from skillstudio.events.contract import EventRow
 from skillstudio.events.recording import record_event
@@ -44,18 +43,22 @@ _NEXT_STREAK = (
     f"when {_LOCAL_DAY} = s.last_active_date + 1 then s.current_streak + 1 "
     "else s.current_streak end"
 )
-# ``previous_active_date`` keeps the last active day as it was before this event: the caller tells a new
-# day from the same one by the returned row alone, under the row's lock, in one statement.
+# Only the first event of a later local day changes the row (the ``where``): the many events of a day
+# write nothing here, and an empty answer means "no new day". ``previous_active_date`` keeps the last
+# active day as it was before, so a continued streak is told from the returned row, under its lock.
 _STREAK_SQL = text(
     "insert into learner_stats as s (user_id, current_streak, longest_streak, last_active_date, updated_at) "
-    "values (:user_id, 1, 1, (cast(:at as timestamptz) at time zone 'UTC')::date, :now) "
+    "select :user_id, 1, 1, (cast(:at as timestamptz) at time zone 'UTC')::date, :now "
+    # Events may name actors without an account (imported history): they earn nothing.
+    "where exists (select from users where user_id = :user_id) "
     "on conflict (user_id) do update set"
     f" current_streak = {_NEXT_STREAK},"
     f" longest_streak = greatest(s.longest_streak, {_NEXT_STREAK}),"
-    f" last_active_date = greatest(s.last_active_date, {_LOCAL_DAY}),"
+    f" last_active_date = {_LOCAL_DAY},"
     " previous_active_date = s.last_active_date,"
     " updated_at = :now "
-    "returning current_streak, longest_streak, last_active_date, previous_active_date, lessons_completed"
+    f"where s.last_active_date is null or {_LOCAL_DAY} > s.last_active_date "
+    "returning current_streak, longest_streak, last_active_date, previous_active_date"
 )
 
 # Counters moved by a rule's ledger row (a rule not listed here moves only the XP total).
@@ -67,7 +70,8 @@ _COUNTED: dict[str, str] = {
 }
 _AWARD_SQL = (
     "with awarded as ("
-    " insert into xp_transactions (event_id, rule, user_id, xp, course_id, occurred_at) values {values}"
+    " insert into xp_transactions (event_id, rule, user_id, xp, course_id, occurred_at)"
+    " select * from (values {values}) v where exists (select from learner_stats where user_id = :user_id)"
     " on conflict do nothing returning rule, xp"
     "), gained as (select coalesce(sum(xp), 0) as xp, {counts} from awarded) "
     "update learner_stats s set xp = s.xp + g.xp,"
@@ -94,9 +98,12 @@ _UNLOCKED_SQL = text(
     "order by threshold, slug"
 )
 _SETTINGS = ("time_zone", "leaderboard_opt_out")
+# A zone the profile accepts (Python's zone database) that this server's lacks counts in UTC: the streak's
+# ``at time zone`` must never fail on the award path.
 _SETTINGS_SQL = text(
     "insert into learner_stats as s (user_id, time_zone, leaderboard_opt_out, updated_at) "
-    "values (:user_id, :time_zone, :opt_out, :now) on conflict (user_id) do update set "
+    "values (:user_id, (select coalesce(max(name), 'UTC') from pg_timezone_names where name = :time_zone), "
+    ":opt_out, :now) on conflict (user_id) do update set "
     "time_zone = case when :set_zone then excluded.time_zone else s.time_zone end, "
     "leaderboard_opt_out = case when :set_opt_out then excluded.leaderboard_opt_out "
     "else s.leaderboard_opt_out end, updated_at = :now"
@@ -112,10 +119,11 @@ def on_event(session: Session, row: EventRow) -> None:
         _profile_changed(session, row)
 
 
-def _rules(row: EventRow, first_lesson: bool, streak_continued: bool) -> list[RuleName]:
+def _rules(row: EventRow, streak_continued: bool) -> list[RuleName]:
     rules: list[RuleName] = ["streak_continued"] if streak_continued else []
     if row.verb == "completed" and row.object_type == "lesson":
-        rules += ["lesson_completed", "first_lesson"] if first_lesson else ["lesson_completed"]
+        # Offered with every lesson; a unique index keeps one first_lesson row per learner.
+        rules += ["lesson_completed", "first_lesson"]
     elif row.verb == "passed" and row.object_type == "assessment":
         perfect = row.score_scaled is not None and row.score_scaled >= _PERFECT
         rules += ["quiz_passed", "perfect_quiz"] if perfect else ["quiz_passed"]
@@ -127,13 +135,15 @@ def _rules(row: EventRow, first_lesson: bool, streak_continued: bool) -> list[Ru
 def _learning(session: Session, row: EventRow) -> None:
     now = datetime.now(UTC)
     learner = row.actor_id
-    streak = session.execute(_STREAK_SQL, {"user_id": learner, "at": row.occurred_at, "now": now}).one()
-    previous: date | None = streak.previous_active_date
-    continued = previous is not None and streak.last_active_date == previous + timedelta(days=1)
-    rules = _rules(row, first_lesson=streak.lessons_completed == 0, streak_continued=continued)
+    params = {"user_id": learner, "at": row.occurred_at, "now": now}
+    streak = session.execute(_STREAK_SQL, params).one_or_none()
     counters: dict[RequirementType, int] = {}
-    if previous is None or streak.last_active_date != previous:
+    continued = False
+    if streak is not None:  # a new active day
+        previous: date | None = streak.previous_active_date
+        continued = previous is not None and streak.last_active_date == previous + timedelta(days=1)
         counters["streak_days"] = streak.longest_streak
+    rules = _rules(row, streak_continued=continued)
     if rules:
         totals = _award(session, row, rules, now)
         if totals is not None and totals.gained:
@@ -159,7 +169,10 @@ def _award(session: Session, row: EventRow, rules: list[RuleName], now: datetime
     values = []
     for index, rule in enumerate(rules):
         params[f"rule_{index}"], params[f"xp_{index}"] = rule, XP_RULES[rule]
-        values.append(f"(:event_id, :rule_{index}, :user_id, :xp_{index}, :course_id, :at)")
+        values.append(
+            f"(cast(:event_id as uuid), :rule_{index}, cast(:user_id as uuid), :xp_{index}, "
+            "cast(:course_id as uuid), cast(:at as timestamptz))"
+        )
     statement = _AWARD_SQL.format(values=", ".join(values), counts=_COUNTS, increments=_INCREMENTS)
     return session.execute(text(statement), params).one_or_none()
 
@@ -174,14 +187,18 @@ def _level_up(session: Session, row: EventRow, *, xp: int, gained: int) -> None:
                                                  "trigger_event_id": str(row.event_id)},
     )  # fmt: skip
     notifications.notify(
-        session, user_id=row.actor_id, kind=NotificationKind.LEVEL_UP, title=f"Level {after}!",
+        session, user_id=row.actor_id, kind="level_up", title=f"Level {after}!",
         body=f"You reached level {after} with {xp} XP.", link="/api/v1/gamification/me",
         data={"level": after, "xp": xp}, dedupe_key=f"level:{after}",
     )  # fmt: skip
 
 
 def _unlock(
-    session: Session, row: EventRow, learner: uuid.UUID, counters: Mapping[str, int], now: datetime
+    session: Session,
+    row: EventRow,
+    learner: uuid.UUID,
+    counters: Mapping[RequirementType, int],
+    now: datetime,
 ) -> None:
     """Unlock every achievement whose counter reached its threshold and is not unlocked yet."""
     unlocked = session.scalars(
@@ -197,7 +214,7 @@ def _unlock(
                                                      "trigger_event_id": str(row.event_id)},
         )  # fmt: skip
         notifications.notify(
-            session, user_id=learner, kind=NotificationKind.BADGE_UNLOCKED, title=f"Badge: {badge.name}",
+            session, user_id=learner, kind="badge_unlocked", title=f"Badge: {badge.name}",
             body=f"You unlocked the {badge.rarity} badge {badge.name}.",
             link="/api/v1/gamification/me/badges",
             data={"achievement_id": str(badge.achievement_id), "slug": badge.slug, "rarity": badge.rarity},

@@ -32,6 +32,7 @@ fresh installation has (migration 0016 inserts them); admins add more through th
 from __future__ import annotations
 
 import math
+import uuid
 from dataclasses import dataclass
 from typing import Literal
 
@@ -82,6 +83,14 @@ def level_for(xp: int) -> int:
 def xp_for_level(level: int) -> int:
     """The XP total at which ``level`` starts: ``100 * level**2``."""
     return 100 * level * level
+
+
+# Seeded badges have the id uuid5(namespace, slug): the same on every installation.
+SEEDED_NAMESPACE = uuid.UUID("0b7d7c33-5a55-4d0a-8f64-7d4c2f5f3a10")
+
+
+def seeded_achievement_id(slug: str) -> uuid.UUID:
+    return uuid.uuid5(SEEDED_NAMESPACE, slug)
 
 
 @dataclass(frozen=True)

@@ -106,7 +106,7 @@ def ledger(session: Session, *, learner_id: uuid.UUID, cursor: str | None, limit
                 event_id=row.event_id,
                 rule=row.rule,
                 xp=row.xp,
-                course_id=row.course_id,  # type: ignore[arg-type]
+                course_id=row.course_id,
                 occurred_at=row.occurred_at,
             )  # fmt: skip
             for row in items
@@ -118,7 +118,7 @@ def ledger(session: Session, *, learner_id: uuid.UUID, cursor: str | None, limit
 def _achievement_read(a: Achievement) -> AchievementRead:
     return AchievementRead(
         achievement_id=a.achievement_id, slug=a.slug, name=a.name, description=a.description,
-        rarity=a.rarity, requirement_type=a.requirement_type, threshold=a.threshold,  # type: ignore[arg-type]
+        rarity=a.rarity, requirement_type=a.requirement_type, threshold=a.threshold,
         created_at=a.created_at,
     )  # fmt: skip
 

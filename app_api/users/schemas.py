@@ -56,7 +56,8 @@ def _iana_time_zone(value: str) -> str:
 
 @lru_cache(maxsize=1)
 def _time_zones() -> frozenset[str]:
-    return frozenset(zoneinfo.available_timezones())
+    # "localtime" names the server's own zone, not one a learner lives in.
+    return frozenset(zoneinfo.available_timezones() - {"localtime", "posixrules"})
 
 
 TimeZoneName = Annotated[

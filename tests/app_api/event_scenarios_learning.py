@@ -9,11 +9,18 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from tests.app_api import event_scenarios_notifications  # noqa: F401  (registers its scenarios)
+from app_api.gamification.rules import seeded_achievement_id
+from tests.app_api import (
+    event_scenarios_gamification,  # noqa: F401  (registers its scenarios)
+    event_scenarios_notifications,  # noqa: F401  (registers its scenarios)
+)
 from tests.app_api.event_scenarios import SCENARIOS, STALE, Call, Scenario, if_match, scenario
 from tests.app_api.integration_world import World, etag_of
 
 __all__ = ["SCENARIOS"]
+
+# What XP, a level-up and a badge change (issue 15): the ledger, the totals, the unlock, its notifications.
+GAMIFICATION = ("xp_transactions", "learner_stats", "user_achievements", "notifications")
 
 
 # ---- enrollment and progress (learner A)
@@ -63,8 +70,12 @@ def _progress(w: World) -> Scenario:
             ("progressed", "lesson", lesson["lesson_id"], learner),
             ("completed", "lesson", lesson["lesson_id"], learner),
             ("completed", "course", course["course_id"], learner),
+            # 10 + 50 + 500 XP: level 2, and the first-lesson and first-course badges (issue 15)
+            ("earned", "level", "2", learner),
+            ("earned", "badge", str(seeded_achievement_id("first-steps")), learner),
+            ("earned", "badge", str(seeded_achievement_id("graduate")), learner),
         ],
-        tables=frozenset({"lesson_progress", "enrollments"}),
+        tables=frozenset({"lesson_progress", "enrollments", *GAMIFICATION}),
         failure=Call("other_learner", "POST", path, json={"percent": 100}),
         failure_status=403,
     )
@@ -184,7 +195,8 @@ def _start_attempt(w: World) -> Scenario:
     return Scenario(
         success=Call("learner", "POST", path),
         events=lambda r: [("attempted", "assessment", quiz["assessment_id"], w.id("learner"))],
-        tables=frozenset({"assessment_attempts", "attempt_items"}),
+        # The learner's first activity of the day starts their streak.
+        tables=frozenset({"assessment_attempts", "attempt_items", "learner_stats"}),
         failure=Call("other_learner", "POST", path),  # not enrolled
         failure_status=403,
     )
@@ -225,6 +237,10 @@ def _submit(w: World) -> Scenario:
             ("answered", "question", question["question_id"], learner),
             ("passed", "assessment", diagnostic["assessment_id"], learner),
             ("updated", "profile", learner, learner),
+            # 100 + 50 XP for a perfect pass: level 1 and the first-quiz and perfect-score badges (issue 15)
+            ("earned", "level", "1", learner),
+            ("earned", "badge", str(seeded_achievement_id("quiz-taker")), learner),
+            ("earned", "badge", str(seeded_achievement_id("sharpshooter")), learner),
         ],
         tables=frozenset(
             {
@@ -234,6 +250,7 @@ def _submit(w: World) -> Scenario:
                 "learner_skill_levels",
                 "learner_skill_mastery",
                 "learner_mastery_states",
+                *GAMIFICATION,
             }
         ),  # fmt: skip
         failure=Call("other_learner", "POST", path, json=body),

@@ -267,3 +267,19 @@ def test_learner_has_a_goal_with_a_path_and_a_next_step(client: TestClient, sess
     step = client.get(f"{API}/enrollments/{demo.enrollment_id}/next", headers=headers).json()
     assert (step["kind"], step["title"]) == ("lesson", "Sorting and limiting")
     assert _seed(client, session).goal_id == demo.goal_id  # found again, not re-created
+
+
+def test_the_demo_learner_has_xp_a_level_a_streak_and_a_badge(client: TestClient, session: Session) -> None:
+    """Issue 15: the demo's own activity earned what a learner's would (the first lesson: 10 + 50 XP)."""
+    demo = _seed(client, session)
+    token = _login(client, demo.learner.email, demo.learner.password)
+    me = client.get(f"{API}/gamification/me", headers=_bearer(token)).json()
+    assert (me["xp"], me["level"], me["next_level_xp"], me["current_streak"], me["badges"]) == (
+        60,
+        0,
+        100,
+        1,
+        1,
+    )
+    badges = client.get(f"{API}/gamification/me/badges", headers=_bearer(token)).json()["items"]
+    assert [badge["slug"] for badge in badges] == ["first-steps"]

@@ -76,6 +76,14 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("event_id", "rule", name="pk_xp_transactions"),
         sa.CheckConstraint("xp > 0", name="ck_xp_transactions_xp"),
     )
+    # "First lesson ever" is offered with every completed lesson and kept once per learner by this index.
+    op.create_index(
+        "uq_xp_transactions_first_lesson",
+        "xp_transactions",
+        ["user_id"],
+        unique=True,
+        postgresql_where=sa.text("rule = 'first_lesson'"),
+    )
     # The learner's ledger, newest first (GET /gamification/me/xp).
     op.create_index(
         "ix_xp_transactions_user_id", "xp_transactions", ["user_id", "occurred_at", "event_id", "rule"]
@@ -97,7 +105,7 @@ def upgrade() -> None:
         sa.Column("current_streak", sa.Integer, nullable=False, server_default="0"),
         sa.Column("longest_streak", sa.Integer, nullable=False, server_default="0"),
         sa.Column("last_active_date", sa.Date),
-        # last_active_date before the latest learning event: a new day or the same one, told in one statement
+        # last_active_date before the latest new active day: a continued streak, told in one statement
         sa.Column("previous_active_date", sa.Date),
         sa.Column("time_zone", sa.Text, nullable=False, server_default="UTC"),
         sa.Column("leaderboard_opt_out", sa.Boolean, nullable=False, server_default=sa.false()),
@@ -181,7 +189,8 @@ def upgrade() -> None:
     # Learners who chose a time zone or opted out before this revision keep their choice.
     op.execute(
         "insert into learner_stats (user_id, time_zone, leaderboard_opt_out) "
-        "select user_id, coalesce(preferences->>'time_zone', 'UTC'), "
+        "select user_id, coalesce((select name from pg_timezone_names "
+        "where name = preferences->>'time_zone'), 'UTC'), "
         "coalesce((preferences->>'leaderboard_opt_out')::boolean, false) from learner_profiles "
         "where preferences ? 'time_zone' or preferences ? 'leaderboard_opt_out'"
     )

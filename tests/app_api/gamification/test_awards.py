@@ -99,8 +99,9 @@ def test_the_ledger_sums_to_every_learners_totals(session: Session) -> None:
             act(session, learner, "passed", "assessment", at + timedelta(minutes=1), score_scaled=1.0)
     mismatches = session.execute(
         text(
-            "select s.user_id from learner_stats s left join (select user_id, sum(xp) as xp from xp_transactions "
-            "group by 1) l using (user_id) where s.xp <> coalesce(l.xp, 0) and s.user_id = any(:ids)"
+            "select s.user_id from learner_stats s left join "
+            "(select user_id, sum(xp) as xp from xp_transactions group by 1) l using (user_id) "
+            "where s.xp <> coalesce(l.xp, 0) and s.user_id = any(:ids)"
         ),
         {"ids": learners},
     ).all()
