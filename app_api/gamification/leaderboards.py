@@ -20,7 +20,7 @@ from app_api.gamification.schemas import (
     LeaderboardRead,
     LeaderboardScope,
 )
-from skillstudio.errors import InvalidContent
+from skillstudio.errors import NotFound
 
 GLOBAL = uuid.UUID(int=0)
 _BOARD = (
@@ -42,10 +42,11 @@ def read_board(
     period: LeaderboardPeriod,
     limit: int,
 ) -> LeaderboardRead:
+    # Each combination the query's schema allows is a board's name: those naming no board are a 404.
     if scope == "course" and course_id is None:
-        raise InvalidContent.field("query.course_id", "A course leaderboard needs course_id.")
+        raise NotFound("There is no course leaderboard without a course: pass course_id.")
     if scope == "global" and course_id is not None:
-        raise InvalidContent.field("query.course_id", "The global leaderboard takes no course_id.")
+        raise NotFound("The global leaderboard has no course: leave course_id out, or pass scope=course.")
     rows = session.execute(
         _READ,
         {

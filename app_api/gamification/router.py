@@ -105,7 +105,14 @@ def create_achievement(session: SessionDep, admin: Admin, body: AchievementCreat
     description="Ranked by XP earned in the period, then by who reached it first, then by learner id. "
     "Learners who opted out (profile preference `leaderboard_opt_out`) are on no board. Served from a cache "
     "refreshed with the analytics marts; `refreshed_at` says when.",
-    responses={**_AUTH, 422: {"description": "Invalid parameters, with field-level errors.", **_PROBLEM}},
+    responses={
+        **_AUTH,
+        404: {
+            "description": "No such board: scope=course without course_id, or global with one.",
+            **_PROBLEM,
+        },
+        422: {"description": "Invalid parameters, with field-level errors.", **_PROBLEM},
+    },
 )
 def read_leaderboard(
     session: SessionDep,

@@ -132,6 +132,6 @@ def test_a_leaderboard_answers_its_top_and_the_callers_own_rank(client: TestClie
         params={"scope": "course", "course_id": str(course), "period": "week"},
     ).json()
     assert [entry["xp"] for entry in week["entries"]] == [50] and week["me"] is None
-    assert client.get(f"{API}/leaderboards", headers=headers, params={"scope": "course"}).status_code == 422
+    assert client.get(f"{API}/leaderboards", headers=headers, params={"scope": "course"}).status_code == 404
     assert client.get(f"{API}/leaderboards", headers=headers, params={"period": "year"}).status_code == 422
     assert client.get(f"{API}/leaderboards").status_code == 401
