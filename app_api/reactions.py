@@ -9,7 +9,7 @@ that changes state installs them: the app factory, the demo seeding and the test
 
 from __future__ import annotations
 
-from skillstudio.events.recording import EventListener, listen
+from skillstudio.events.recording import EventListener, listen, unlisten
 
 
 def _reactions() -> tuple[EventListener, ...]:
@@ -23,3 +23,9 @@ def install_reactions() -> None:
     """Install every domain's listener (idempotent: installing again keeps one of each)."""
     for listener in _reactions():
         listen(listener)
+
+
+def uninstall_reactions() -> None:
+    """Remove every domain's listener (benchmarks measure a route without its reactions)."""
+    for listener in _reactions():
+        unlisten(listener)

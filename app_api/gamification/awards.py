@@ -135,8 +135,14 @@ def _rules(row: EventRow, streak_continued: bool) -> list[RuleName]:
 def _learning(session: Session, row: EventRow) -> None:
     now = datetime.now(UTC)
     learner = row.actor_id
-    params = {"user_id": learner, "at": row.occurred_at, "now": now}
-    streak = session.execute(_STREAK_SQL, params).one_or_none()
+    # A change writes its events at one instant (a lesson's initialized, progressed and completed): after
+    # the first, the day is known to be counted, so the others skip the streak's round trip.
+    seen = session.info.setdefault("gamification_active_at", set())
+    streak = None
+    if (learner, row.occurred_at) not in seen:
+        seen.add((learner, row.occurred_at))
+        params = {"user_id": learner, "at": row.occurred_at, "now": now}
+        streak = session.execute(_STREAK_SQL, params).one_or_none()
     counters: dict[RequirementType, int] = {}
     continued = False
     if streak is not None:  # a new active day
