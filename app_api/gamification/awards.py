@@ -68,17 +68,26 @@ _COUNTED: dict[str, str] = {
     "perfect_quiz": "perfect_quizzes",
     "course_completed": "courses_completed",
 }
+# The ledger rows, the totals, and the badges of the counters that moved, in one round trip.
 _AWARD_SQL = (
     "with awarded as ("
     " insert into xp_transactions (event_id, rule, user_id, xp, course_id, occurred_at)"
     " select * from (values {values}) v where exists (select from learner_stats where user_id = :user_id)"
     " on conflict do nothing returning rule, xp"
-    "), gained as (select coalesce(sum(xp), 0) as xp, {counts} from awarded) "
-    "update learner_stats s set xp = s.xp + g.xp,"
+    "), gained as (select coalesce(sum(xp), 0) as xp, {counts} from awarded), "
+    "updated as (update learner_stats s set xp = s.xp + g.xp,"
     " level = floor(sqrt(((s.xp + g.xp) / 100)::float8))::int, {increments}, updated_at = :now "
     "from gained g where s.user_id = :user_id "
     "returning s.xp, g.xp as gained, s.lessons_completed, s.quizzes_passed, s.perfect_quizzes,"
-    " s.courses_completed, s.longest_streak"
+    " s.courses_completed, s.longest_streak), "
+    "unlocked as (insert into user_achievements (user_id, achievement_id, unlocked_at, event_id)"
+    " select :user_id, a.achievement_id, :now, :event_id from achievements a, updated u"
+    " where u.gained > 0 and a.requirement_type = any(cast(:moved as text[])) and a.threshold <= case"
+    " a.requirement_type when 'xp_total' then u.xp when 'streak_days' then u.longest_streak"
+    " when 'lessons_completed' then u.lessons_completed when 'quizzes_passed' then u.quizzes_passed"
+    " when 'perfect_quizzes' then u.perfect_quizzes when 'courses_completed' then u.courses_completed end"
+    " on conflict do nothing returning achievement_id) "
+    "select updated.*, array(select achievement_id from unlocked) as unlocked from updated"
 )
 _COUNTS = ", ".join(
     f"count(*) filter (where rule = '{rule}') as {column}" for rule, column in _COUNTED.items()
@@ -151,14 +160,12 @@ def _learning(session: Session, row: EventRow) -> None:
         counters["streak_days"] = streak.longest_streak
     rules = _rules(row, streak_continued=continued)
     if rules:
-        totals = _award(session, row, rules, now)
+        moved = ["xp_total", *(_COUNTED[rule] for rule in rules if rule in _COUNTED), *counters]
+        totals = _award(session, row, rules, moved, now)
         if totals is not None and totals.gained:
-            counters["xp_total"] = totals.xp
-            for rule in rules:
-                if rule in _COUNTED:
-                    column = _COUNTED[rule]
-                    counters[column] = getattr(totals, column)  # type: ignore[index]
+            counters.clear()  # the award's statement evaluated them
             _level_up(session, row, xp=totals.xp, gained=totals.gained)
+            _announce(session, row, learner, list(totals.unlocked))
     if row.object_type == "assessment" and row.verb in {"passed", "failed", "completed"}:
         level = users.max_measured_level(session, user_id=learner)
         if level is not None:
@@ -167,10 +174,10 @@ def _learning(session: Session, row: EventRow) -> None:
         _unlock(session, row, learner, counters, now)
 
 
-def _award(session: Session, row: EventRow, rules: list[RuleName], now: datetime) -> Any:
+def _award(session: Session, row: EventRow, rules: list[RuleName], moved: list[str], now: datetime) -> Any:
     params: dict[str, Any] = {
         "user_id": row.actor_id, "event_id": row.event_id, "course_id": row.course_id,
-        "at": row.occurred_at, "now": now,
+        "at": row.occurred_at, "now": now, "moved": moved,
     }  # fmt: skip
     values = []
     for index, rule in enumerate(rules):
@@ -211,9 +218,14 @@ def _unlock(
         _UNLOCK_SQL,
         {"user_id": learner, "now": now, "event_id": row.event_id, "counters": json.dumps(counters)},
     ).all()
+    _announce(session, row, learner, list(unlocked))
+
+
+def _announce(session: Session, row: EventRow, learner: uuid.UUID, unlocked: list[uuid.UUID]) -> None:
+    """The event and the notification of each badge just unlocked."""
     if not unlocked:
         return
-    for badge in session.execute(_UNLOCKED_SQL, {"ids": list(unlocked)}):
+    for badge in session.execute(_UNLOCKED_SQL, {"ids": unlocked}):
         record_event(
             session, actor_id=learner, verb="earned", object_type="badge", object_id=badge.achievement_id,
             occurred_at=row.occurred_at, extensions={"slug": badge.slug, "rarity": badge.rarity,
