@@ -21,8 +21,10 @@ Daily streak, in the learner's own time zone (profile preference ``time_zone``, 
 UTC): a local day with any learning activity (``LEARNING_VERBS`` on ``LEARNING_OBJECTS``) is an active
 day. The first active day starts a streak of 1; an active day right after the last active day continues
 it (+1, and ``streak_continued`` XP); an active day after a missed day starts again at 1. Activity dated
-before the last active day (a late statement) changes nothing. ``current_streak`` reads as stored: a streak
-whose last active day is before yesterday is shown as broken (0) by the API.
+before the last active day (a late statement) changes nothing. The stored streak is only updated by
+activity, so the API shows a streak whose last active day is before yesterday (local) as broken: 0.
+
+"Quiz passed" is any ``passed assessment`` event (quizzes and diagnostics with a pass threshold alike).
 
 Badges (achievements): an achievement has a requirement type and a threshold; it unlocks when the
 learner's counter of that type reaches the threshold (``REQUIREMENT_TYPES``). ``SEEDED`` lists the badges a
