@@ -15,8 +15,9 @@ from skillstudio.events.recording import EventListener, listen, unlisten
 def _reactions() -> tuple[EventListener, ...]:
     # Imported here so a domain's reaction module is loaded only by those that install reactions.
     from app_api.certificates.reactions import issue_on_course_completion
+    from app_api.gamification.awards import on_event as gamification
 
-    return (issue_on_course_completion,)
+    return (gamification, issue_on_course_completion)
 
 
 def install_reactions() -> None:

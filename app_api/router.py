@@ -9,6 +9,7 @@ from app_api.certificates.router import router as certificates_router
 from app_api.courses.router import router as courses_router
 from app_api.enrollments.router import router as enrollments_router
 from app_api.events.router import router as events_router
+from app_api.gamification.router import router as gamification_router
 from app_api.goals.router import router as goals_router
 from app_api.mastery.router import router as mastery_router
 from app_api.notifications.router import router as notifications_router
@@ -34,3 +35,4 @@ api_router.include_router(mastery_router)
 api_router.include_router(risk_router)
 api_router.include_router(social_router)
 api_router.include_router(certificates_router)
+api_router.include_router(gamification_router)

@@ -16,6 +16,8 @@ from pipelines.defs.events.assets import learner_event_lake, learner_event_parti
 from pipelines.defs.events.resources import EventLakeResource
 from pipelines.defs.events.schedules import JOBS as EVENT_JOBS
 from pipelines.defs.events.schedules import build_schedules as build_event_schedules
+from pipelines.defs.gamification.assets import leaderboard_cache
+from pipelines.defs.gamification.checks import xp_ledger_sums_to_totals
 from pipelines.defs.mastery.assets import skill_mastery
 from pipelines.defs.mastery.checks import skill_responses_reconcile_with_answers
 from pipelines.defs.paths.jobs import (
@@ -49,6 +51,7 @@ ALL_ASSETS = [
     completion_risk,
     completion_risk_scores,
     completion_risk_interventions,
+    leaderboard_cache,
 ]
 
 # Maintenance runs on its own schedules: archiving inside "everything" would take imported history out of
@@ -73,7 +76,7 @@ def build_definitions(
     adjuster = ResourceDefinition.hardcoded_resource(learning_path_adjuster or not_wired)
     return Definitions(
         assets=ALL_ASSETS,
-        asset_checks=[*ANALYTICS_CHECKS, skill_responses_reconcile_with_answers],
+        asset_checks=[*ANALYTICS_CHECKS, skill_responses_reconcile_with_answers, xp_ledger_sums_to_totals],
         jobs=[
             refresh_everything,
             refresh_analytics,

@@ -74,6 +74,10 @@ def _convert(value: Any, kind: type) -> Any:
         if isinstance(value, bool) or not isinstance(value, int):
             raise ValueError(value)
         return value
+    if kind is str:
+        if not isinstance(value, str):
+            raise ValueError(value)
+        return value
     if kind is float:
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise ValueError(value)

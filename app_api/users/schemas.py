@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import uuid
+import zoneinfo
 from datetime import datetime
+from functools import lru_cache
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator
@@ -60,12 +62,37 @@ DisplayName = Annotated[
 ]
 
 
+def _iana_time_zone(value: str) -> str:
+    """An IANA zone name (``Europe/Paris``) the zone database knows; daily streaks follow its days."""
+    if value not in _time_zones():
+        raise ValueError("must be an IANA time zone name such as 'Europe/Paris' or 'UTC'")
+    return value
+
+
+@lru_cache(maxsize=1)
+def _time_zones() -> frozenset[str]:
+    # "localtime" names the server's own zone, not one a learner lives in.
+    return frozenset(zoneinfo.available_timezones() - {"localtime", "posixrules"})
+
+
+TimeZoneName = Annotated[
+    str, Field(max_length=64, examples=["Europe/Paris"]), AfterValidator(_iana_time_zone)
+]
+
+
 class PreferencesRead(BaseModel):
     weekly_hours: float | None = Field(description="Hours per week the learner means to study.")
     preferred_difficulty: Difficulty | None
     display_name: str | None = Field(
         default=None,
         description="The name the learner chose for their certificates; null means the account's name.",
+    )
+    time_zone: str = Field(
+        default="UTC",
+        description="IANA time zone whose days count the learner's daily streak; UTC unless set.",
+    )
+    leaderboard_opt_out: bool = Field(
+        default=False, description="True: the learner is shown on no leaderboard, not even to themselves."
     )
 
 
@@ -80,6 +107,12 @@ class PreferencesUpdate(_Input):
         default=None,
         description="The name printed on certificates (null: the account's name).",
         examples=["Ada King"],
+    )
+    time_zone: TimeZoneName | None = Field(
+        default=None, description="IANA time zone name for daily streaks; null resets it to UTC."
+    )
+    leaderboard_opt_out: bool | None = Field(
+        default=None, description="True hides the learner from every leaderboard; null resets it to false."
     )
 
 

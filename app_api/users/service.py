@@ -281,6 +281,8 @@ def get_profile(*, session: Session, learner_id: uuid.UUID) -> ProfileRead:
             weekly_hours=preferences.get("weekly_hours"),
             preferred_difficulty=preferences.get("preferred_difficulty"),
             display_name=preferences.get("display_name"),
+            time_zone=preferences.get("time_zone") or "UTC",
+            leaderboard_opt_out=bool(preferences.get("leaderboard_opt_out")),
         ),
         attributes=profile.attributes if profile else {},
         skill_levels=[_level_read(levels[skill.skill_id], skill) for skill in skills.values()],  # slug order
@@ -382,3 +384,14 @@ def preferred_name(session: Session, *, user_id: uuid.UUID) -> str:
         raise UserNotFoundError(user_id)
     name, chosen = str(found[0]), found[1]
     return chosen if isinstance(chosen, str) and chosen.strip() else name
+
+
+def max_measured_level(session: Session, *, user_id: uuid.UUID) -> int | None:
+    """The learner's highest measured level on any skill, floored (self-assessments do not count); None
+    without one."""
+    level = session.scalar(
+        select(func.max(LearnerSkillLevel.level)).where(
+            LearnerSkillLevel.user_id == user_id, LearnerSkillLevel.source != "self"
+        )
+    )
+    return None if level is None else int(level)

@@ -65,8 +65,9 @@ ObjectType = Literal[
     # Discussions and reviews (issue 15 point 4): a thread, a comment at any depth, a course review, the
     # instructor's response to one, a report of a post.
     "discussion_thread", "comment", "review", "review_response", "report",
-    # Certificates of completion (issue 15 point 5).
-    "certificate",
+    # Certificates of completion (issue 15 point 5); a learner reaching a level of the game (object id:
+    # the level, "3").
+    "certificate", "level",
 ]  # fmt: skip
 
 # Object type -> the xAPI activity type IRI that exports use (registry IRIs where one exists).
@@ -90,6 +91,7 @@ ACTIVITY_TYPES: dict[str, str] = {
     "review_response": f"{PLATFORM_IRI}/xapi/activity-types/review-response",
     "report": f"{PLATFORM_IRI}/xapi/activity-types/report",
     "certificate": f"{PLATFORM_IRI}/xapi/activity-types/certificate",
+    "level": f"{PLATFORM_IRI}/xapi/activity-types/level",
     # Recorded by the learning API itself (paths, notifications): the dbt staging model must accept them too.
     "learning_path": f"{PLATFORM_IRI}/xapi/activity-types/learning-path",
     "notification": f"{PLATFORM_IRI}/xapi/activity-types/notification",

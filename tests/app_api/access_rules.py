@@ -170,6 +170,15 @@ def _new_goal(r: Resources, role: str) -> Request:
     return "POST", "/goals", {"json": body}
 
 
+def _new_achievement(r: Resources, role: str) -> Request:
+    body = {
+        "slug": f"badge-{role.replace('_', '-')}-{uuid.uuid4().hex[:8]}", "name": "New badge",
+        "description": "Complete 3 lessons.", "rarity": "rare", "requirement_type": "lessons_completed",
+        "threshold": 3,
+    }  # fmt: skip
+    return "POST", "/gamification/achievements", {"json": body}
+
+
 def _new_skill(r: Resources, role: str) -> Request:
     return "POST", "/skills", {"json": {"slug": f"skill-{role.replace('_', '-')}", "name": "New skill"}}
 
@@ -468,6 +477,14 @@ RULES: dict[tuple[str, str], Rule] = {
         req("GET", "/learners/{learner}/recommendations"),
         success=frozenset({200, 503}),  # 503 until a champion model is registered (none in this test)
     ),
+    # gamification (issue 15): everyone signed in reads their own XP, badges and ledger, the achievements
+    # and the leaderboards; admins add achievements
+    ("GET", f"{V}/gamification/me"): Rule(SIGNED_IN, req("GET", "/gamification/me")),
+    ("GET", f"{V}/gamification/me/badges"): Rule(SIGNED_IN, req("GET", "/gamification/me/badges")),
+    ("GET", f"{V}/gamification/me/xp"): Rule(SIGNED_IN, req("GET", "/gamification/me/xp")),
+    ("GET", f"{V}/gamification/achievements"): Rule(SIGNED_IN, req("GET", "/gamification/achievements")),
+    ("POST", f"{V}/gamification/achievements"): Rule(ADMIN, _new_achievement),
+    ("GET", f"{V}/leaderboards"): Rule(SIGNED_IN, req("GET", "/leaderboards")),
     # semantic search (issue 13, point 6): public like the catalogue, published courses only, for everyone
     ("GET", f"{V}/search"): Rule(EVERYONE, _search, check=_search_never_shows_drafts),
     ("GET", "/health"): Rule(EVERYONE, req("GET", "/health")),

@@ -10,8 +10,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import tests.app_api.event_scenarios_social  # noqa: F401  (registers its scenarios)
+from app_api.gamification.rules import seeded_achievement_id
 from tests.app_api import (
     event_scenarios_certificates,  # noqa: F401  (registers its scenarios)
+    event_scenarios_gamification,  # noqa: F401  (registers its scenarios)
     event_scenarios_notifications,  # noqa: F401  (registers its scenarios)
 )
 from tests.app_api.certificates.helpers import certificate_of
@@ -19,6 +21,9 @@ from tests.app_api.event_scenarios import SCENARIOS, STALE, Call, Scenario, if_m
 from tests.app_api.integration_world import World, etag_of
 
 __all__ = ["SCENARIOS"]
+
+# What XP, a level-up and a badge change (issue 15): the ledger, the totals, the unlock, its notifications.
+GAMIFICATION = ("xp_transactions", "learner_stats", "user_achievements", "notifications")
 
 
 # ---- enrollment and progress (learner A)
@@ -70,8 +75,12 @@ def _progress(w: World) -> Scenario:
             ("completed", "lesson", lesson["lesson_id"], learner),
             ("completed", "course", course["course_id"], learner),
             ("earned", "certificate", certificate_of(w, course["course_id"])["certificate_id"], learner),
+            # 10 + 50 + 500 XP: level 2, and the first-lesson and first-course badges (issue 15)
+            ("earned", "level", "2", learner),
+            ("earned", "badge", str(seeded_achievement_id("first-steps")), learner),
+            ("earned", "badge", str(seeded_achievement_id("graduate")), learner),
         ],
-        tables=frozenset({"lesson_progress", "enrollments", "certificates"}),
+        tables=frozenset({"lesson_progress", "enrollments", "certificates", *GAMIFICATION}),
         failure=Call("other_learner", "POST", path, json={"percent": 100}),
         failure_status=403,
     )
@@ -191,7 +200,8 @@ def _start_attempt(w: World) -> Scenario:
     return Scenario(
         success=Call("learner", "POST", path),
         events=lambda r: [("attempted", "assessment", quiz["assessment_id"], w.id("learner"))],
-        tables=frozenset({"assessment_attempts", "attempt_items"}),
+        # The learner's first activity of the day starts their streak.
+        tables=frozenset({"assessment_attempts", "attempt_items", "learner_stats"}),
         failure=Call("other_learner", "POST", path),  # not enrolled
         failure_status=403,
     )
@@ -232,6 +242,10 @@ def _submit(w: World) -> Scenario:
             ("answered", "question", question["question_id"], learner),
             ("passed", "assessment", diagnostic["assessment_id"], learner),
             ("updated", "profile", learner, learner),
+            # 100 + 50 XP for a perfect pass: level 1 and the first-quiz and perfect-score badges (issue 15)
+            ("earned", "level", "1", learner),
+            ("earned", "badge", str(seeded_achievement_id("quiz-taker")), learner),
+            ("earned", "badge", str(seeded_achievement_id("sharpshooter")), learner),
         ],
         tables=frozenset(
             {
@@ -241,6 +255,7 @@ def _submit(w: World) -> Scenario:
                 "learner_skill_levels",
                 "learner_skill_mastery",
                 "learner_mastery_states",
+                *GAMIFICATION,
             }
         ),  # fmt: skip
         failure=Call("other_learner", "POST", path, json=body),

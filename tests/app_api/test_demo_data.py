@@ -320,3 +320,19 @@ def test_learner_has_a_certificate_that_verifies_and_downloads(client: TestClien
     page = client.get(f"/app/verify/{demo.certificate_code}")
     assert 'data-status="valid"' in page.text and STATS_COURSE in page.text
     assert _seed(client, session).certificate_code == demo.certificate_code  # found again
+
+
+def test_the_demo_learner_has_xp_a_level_a_streak_and_a_badge(client: TestClient, session: Session) -> None:
+    """Issue 15: the demo's own activity earned what a learner's would (the first lesson: 10 + 50 XP)."""
+    demo = _seed(client, session)
+    token = _login(client, demo.learner.email, demo.learner.password)
+    me = client.get(f"{API}/gamification/me", headers=_bearer(token)).json()
+    assert (me["xp"], me["level"], me["next_level_xp"], me["current_streak"], me["badges"]) == (
+        60,
+        0,
+        100,
+        1,
+        1,
+    )
+    badges = client.get(f"{API}/gamification/me/badges", headers=_bearer(token)).json()["items"]
+    assert [badge["slug"] for badge in badges] == ["first-steps"]

@@ -47,6 +47,7 @@ def test_definitions_hold_every_asset_and_dbt_check(shared_database: str, tmp_pa
         *RISK,
         *EVENT_MAINTENANCE,
         "course_embeddings",
+        "leaderboard_cache",  # issue 15: the leaderboards' serving copy
     }
     # (A source only macros read, such as learner_event_archive before a model uses the refresh window,
     # is no model's upstream.)
@@ -70,13 +71,15 @@ def test_definitions_hold_every_asset_and_dbt_check(shared_database: str, tmp_pa
         ("fct_platform_daily", "platform_daily_is_fresh"),
         ("fct_learner_course_interactions", "interactions_reconcile_with_events"),
         ("fct_skill_responses", "skill_responses_reconcile_with_answers"),
+        ("fct_leaderboards", "xp_ledger_sums_to_totals"),
     }
     # dbt's tests block what depends on their model (dagster-dbt marks them so); of ours, only the
-    # reconciles that stand before training.
+    # reconciles that stand before training, and the XP ledger's before the leaderboards are served.
     blocking = {key.name for key in graph.asset_check_keys if graph.get_check_spec(key).blocking}
     assert blocking - {name for _, name in data_tests} == {
         "interactions_reconcile_with_events",
         "skill_responses_reconcile_with_answers",
+        "xp_ledger_sums_to_totals",
     }
     assert {model for model, _ in data_tests} == models  # every model has at least one data test
     assert any(name.startswith("unique_combination_of_columns") for _, name in data_tests)
@@ -110,8 +113,15 @@ def test_definitions_hold_every_asset_and_dbt_check(shared_database: str, tmp_pa
         )
     }
     assert jobs == {
-        "refresh_everything": {*models, "course_recommender", "skill_mastery", *RISK, "course_embeddings"},
-        "refresh_analytics": models,
+        "refresh_everything": {
+            *models,
+            "course_recommender",
+            "skill_mastery",
+            *RISK,
+            "course_embeddings",
+            "leaderboard_cache",
+        },
+        "refresh_analytics": {*models, "leaderboard_cache"},
         "retrain_models": {"course_recommender", "skill_mastery", "completion_risk"},
         "score_completion_risk": {"completion_risk_scores", "completion_risk_interventions"},
         "ensure_event_partitions": {"learner_event_partitions"},

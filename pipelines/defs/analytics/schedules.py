@@ -15,11 +15,14 @@ from dagster import (
 
 from pipelines.defs.analytics.assets import DAILY, analytics_dbt_assets
 from pipelines.defs.analytics.checks import LEARNER_EVENTS
+from pipelines.defs.gamification.assets import leaderboard_cache
 
 # Every dbt model with its data tests and the reconcile checks, and the checks on the events themselves.
 refresh_analytics = define_asset_job(
     "refresh_analytics",
-    selection=AssetSelection.assets(analytics_dbt_assets) | AssetSelection.checks_for_assets(LEARNER_EVENTS),
+    # The leaderboards' serving cache (issue 15) follows its mart in the same run.
+    selection=AssetSelection.assets(analytics_dbt_assets, leaderboard_cache)
+    | AssetSelection.checks_for_assets(LEARNER_EVENTS),
     partitions_def=DAILY,
 )
 

@@ -28,6 +28,10 @@ def make_skill(session: Session, slug: str) -> Skill:
     return skill
 
 
+# The gamification preferences (issue 15) as a profile without them reads.
+GAME_DEFAULTS = {"time_zone": "UTC", "leaderboard_opt_out": False}
+
+
 def url(user: User) -> str:
     return f"/api/v1/learners/{user.user_id}/profile"
 
@@ -69,6 +73,7 @@ def test_profile_shows_imported_attributes_read_only(client: TestClient, session
         "weekly_hours": None,
         "preferred_difficulty": None,
         "display_name": None,
+        **GAME_DEFAULTS,
     }
     refused = client.patch(
         url(learner), json={"attributes": {"region": "Wales"}}, headers=headers(client, learner)
@@ -92,12 +97,14 @@ def test_preferences_merge_validate_and_write_one_event(client: TestClient, sess
         "weekly_hours": 7.5,
         "preferred_difficulty": "advanced",
         "display_name": None,
+        **GAME_DEFAULTS,
     }
     second = client.patch(url(learner), json={"preferences": {"weekly_hours": None}}, headers=mine).json()
     assert second["preferences"] == {
         "weekly_hours": None,
         "preferred_difficulty": "advanced",
         "display_name": None,
+        **GAME_DEFAULTS,
     }
     assert datetime.fromisoformat(second["updated_at"]) <= datetime.now(UTC)
     # Sending what is already stored changes nothing.
@@ -108,6 +115,8 @@ def test_preferences_merge_validate_and_write_one_event(client: TestClient, sess
         ({"weekly_hours": -1}, "body.preferences.weekly_hours"),
         ({"preferred_difficulty": "expert"}, "body.preferences.preferred_difficulty"),
         ({"favourite_colour": "blue"}, "body.preferences.favourite_colour"),
+        ({"time_zone": "Mars/Olympus_Mons"}, "body.preferences.time_zone"),
+        ({"time_zone": "utc"}, "body.preferences.time_zone"),
     ):
         response = client.patch(url(learner), json={"preferences": bad}, headers=mine)
         assert response.status_code == 422 and response.json()["errors"][0]["field"] == field
@@ -253,3 +262,42 @@ def test_a_self_assessment_never_replaces_a_measured_level(client: TestClient, s
     assert event["actor_id"] == admin.user_id
     assert event["extensions"]["target_user_id"] == str(learner.user_id)
     assert event["extensions"]["changes"]["skill_levels"][0]["previous_source"] == "diagnostic"
+
+
+def test_time_zone_and_leaderboard_opt_out_are_preferences(client: TestClient, session: Session) -> None:
+    learner = make_user(session)
+    mine = headers(client, learner)
+    body = {"preferences": {"time_zone": "America/Sao_Paulo", "leaderboard_opt_out": True}}
+    changed = client.patch(url(learner), json=body, headers=mine).json()["preferences"]
+    assert (changed["time_zone"], changed["leaderboard_opt_out"]) == ("America/Sao_Paulo", True)
+    # The gamification totals follow the profile (the award path reads them there, not here).
+    zone, opt_out = session.execute(
+        text("select time_zone, leaderboard_opt_out from learner_stats where user_id = :u"),
+        {"u": learner.user_id},
+    ).one()
+    assert (zone, opt_out) == ("America/Sao_Paulo", True)
+    reset = client.patch(url(learner), json={"preferences": {"time_zone": None}}, headers=mine).json()
+    assert reset["preferences"]["time_zone"] == "UTC"
+    assert (
+        session.scalar(text("select time_zone from learner_stats where user_id = :u"), {"u": learner.user_id})
+        == "UTC"
+    )
+
+
+def test_a_zone_the_database_lacks_counts_streaks_in_utc(client: TestClient, session: Session) -> None:
+    """Python's zone database may be newer than the server's: such a zone is kept in the profile and the
+    award path counts days in UTC, so its ``at time zone`` never fails."""
+    import zoneinfo
+
+    known = set(session.scalars(text("select name from pg_timezone_names")))
+    missing = sorted(zoneinfo.available_timezones() - known - {"localtime", "posixrules"})
+    if not missing:
+        pytest.skip("the server knows every zone Python knows")
+    learner = make_user(session)
+    body = {"preferences": {"time_zone": missing[0]}}
+    answer = client.patch(url(learner), json=body, headers=headers(client, learner))
+    assert answer.status_code == 200 and answer.json()["preferences"]["time_zone"] == missing[0]
+    assert (
+        session.scalar(text("select time_zone from learner_stats where user_id = :u"), {"u": learner.user_id})
+        == "UTC"
+    )

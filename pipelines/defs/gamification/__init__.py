@@ -1,0 +1,1 @@
+"""Gamification's part of the pipeline: the leaderboard serving cache and the XP ledger check (issue 15)."""
