@@ -323,16 +323,17 @@ def test_learner_has_a_certificate_that_verifies_and_downloads(client: TestClien
 
 
 def test_the_demo_learner_has_xp_a_level_a_streak_and_a_badge(client: TestClient, session: Session) -> None:
-    """Issue 15: the demo's own activity earned what a learner's would (the first lesson: 10 + 50 XP)."""
+    """Issue 15: the demo's own activity earned what a learner's would: the first lesson ever (10), four
+    lessons (4 × 50) and the Statistics course completed (500) make 710 XP, level floor(sqrt(7.1)) = 2."""
     demo = _seed(client, session)
     token = _login(client, demo.learner.email, demo.learner.password)
     me = client.get(f"{API}/gamification/me", headers=_bearer(token)).json()
     assert (me["xp"], me["level"], me["next_level_xp"], me["current_streak"], me["badges"]) == (
-        60,
-        0,
-        100,
+        710,
+        2,
+        900,
         1,
-        1,
+        2,
     )
     badges = client.get(f"{API}/gamification/me/badges", headers=_bearer(token)).json()["items"]
-    assert [badge["slug"] for badge in badges] == ["first-steps"]
+    assert sorted(badge["slug"] for badge in badges) == ["first-steps", "graduate"]
