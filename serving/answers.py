@@ -24,17 +24,38 @@ from collections import defaultdict
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from typing import Any, cast
 
+import pandas as pd
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from models.recommender.hybrid import Catalog, Gap, HybridRanker, Weights
 from serving.model_store import LoadedModel
-from serving.schemas import RecommendationPage, RecommendedCourse
+from serving.schemas import Reason, RecommendationPage, RecommendedCourse
 
 # Sessions that read: the app's sessionmaker, or (in tests) savepoints of the test's transaction.
 Reads = Callable[[], AbstractContextManager[Session]]
 _NONE: frozenset[str] = frozenset()
+_NO_GAPS: dict[str, Gap] = {}
 logger = logging.getLogger(__name__)
+
+_COURSES = (
+    "select course_id::text, title, subject, level from courses where status = 'published' order by course_id"
+)
+_COURSE_SKILLS = (
+    "select cs.course_id::text, cs.skill_id::text, s.name from course_skills cs "
+    "join skills s on s.skill_id = cs.skill_id join courses c on c.course_id = cs.course_id "
+    "where c.status = 'published' order by cs.course_id, s.name"
+)
+# Each active goal's skills against the learner's profile level (1, the bottom, when unmeasured: as
+# goals.service computes the gap); a skill in two goals counts with its highest target.
+_GAPS = (
+    "select g.user_id, gs.skill_id::text, max(gs.target_level), coalesce(max(l.level), 1) "
+    "from learning_goals g join learning_goal_skills gs on gs.goal_id = g.goal_id "
+    "left join learner_skill_levels l on l.user_id = g.user_id and l.skill_id = gs.skill_id "
+    "where g.status = 'active' {learner} group by g.user_id, gs.skill_id"
+)
 
 
 @dataclass(frozen=True)
@@ -43,43 +64,68 @@ class Snapshot:
     enrolled: dict[uuid.UUID, frozenset[str]]
     loaded_at: float
     generation: int
+    catalog: Catalog | None = None
+    completed: dict[uuid.UUID, frozenset[str]] | None = None
+    gaps: dict[uuid.UUID, dict[str, Gap]] | None = None
 
 
 def read_snapshot(reads: Reads, generation: int, learner_id: uuid.UUID | None = None) -> Snapshot:
-    """Published titles and enrolments: everyone's, or only ``learner_id``'s (when caching is off)."""
+    """The published catalogue with its skills, and enrolments and goal gaps: everyone's, or only
+    ``learner_id``'s (when caching is off)."""
+    only = {} if learner_id is None else {"learner_id": learner_id}
     with reads() as session:
-        titles = {
-            str(course_id): str(title)
-            for course_id, title in session.execute(
-                text("select course_id, title from courses where status = 'published'")
-            )
-        }
-        enrolled: defaultdict[uuid.UUID, set[str]] = defaultdict(set)
-        rows = (
-            session.execute(text("select user_id, course_id from enrollments"))
-            if learner_id is None
-            else session.execute(
-                text("select user_id, course_id from enrollments where user_id = :learner_id"),
-                {"learner_id": learner_id},
-            )
+        courses = pd.DataFrame(
+            session.execute(text(_COURSES)).all(), columns=["course_id", "title", "subject", "level"]
         )
-        for user_id, course_id in rows:
-            enrolled[uuid.UUID(str(user_id))].add(str(course_id))
+        course_skills = pd.DataFrame(
+            session.execute(text(_COURSE_SKILLS)).all(), columns=["course_id", "skill_id", "skill_name"]
+        )
+        enrolled: defaultdict[uuid.UUID, set[str]] = defaultdict(set)
+        completed: defaultdict[uuid.UUID, set[str]] = defaultdict(set)
+        where = "" if learner_id is None else " where user_id = :learner_id"
+        enrolments: list[tuple[uuid.UUID, uuid.UUID, str]] = cast(
+            Any,
+            session.execute(text(f"select user_id, course_id, status from enrollments{where}"), only).all(),
+        )
+        for user_id, course_id, status in enrolments:
+            enrolled[user_id].add(str(course_id))
+            if status == "completed":
+                completed[user_id].add(str(course_id))
+        gaps: defaultdict[uuid.UUID, dict[str, Gap]] = defaultdict(dict)
+        learner = "" if learner_id is None else "and g.user_id = :learner_id"
+        goal_skills: list[tuple[uuid.UUID, str, float, float]] = cast(
+            Any, session.execute(text(_GAPS.format(learner=learner)), only).all()
+        )
+        for user_id, skill_id, target, current in goal_skills:
+            gaps[user_id][skill_id] = Gap(current=float(current), target=float(target))
+    catalog = Catalog.from_frames(courses, course_skills)
     return Snapshot(
-        titles, {user: frozenset(courses) for user, courses in enrolled.items()}, time.monotonic(), generation
+        titles=dict(catalog.titles or {}),
+        enrolled={user: frozenset(courses) for user, courses in enrolled.items()},
+        loaded_at=time.monotonic(),
+        generation=generation,
+        catalog=catalog,
+        completed={user: frozenset(courses) for user, courses in completed.items()},
+        gaps=dict(gaps),
     )
 
 
 class RecommendationCache:
-    """The snapshot, and encoded pages per (learner, k, model version) with what they were ranked from."""
+    """The snapshot, the hybrid ranker built on it, and encoded pages per (learner, k, model version) with
+    what they were ranked from."""
 
     def __init__(self, *, ttl_seconds: float, max_pages: int = 100_000) -> None:
         self.ttl_seconds = ttl_seconds
         self.max_pages = max_pages
-        # Per (learner, k, model version): the titles and enrolments the page was ranked with, and its JSON.
-        self._pages: dict[tuple[uuid.UUID, int, str], tuple[dict[str, str], frozenset[str], bytes]] = {}
+        # Per (learner, k, model version): the titles, enrolments and gaps the page was ranked with, and its
+        # JSON.
+        self._pages: dict[
+            tuple[uuid.UUID, int, str], tuple[dict[str, str], frozenset[str], dict[str, Gap], bytes]
+        ] = {}
         self._snapshot: Snapshot | None = None
         self._refreshing = threading.Lock()
+        # The ranker of the latest (model, catalogue) pair: content vectors are built once per pair.
+        self._ranker: tuple[object, object, HybridRanker] | None = None
 
     def snapshot(self) -> Snapshot | None:
         """The current snapshot when there is one that may be served; never blocks."""
@@ -106,9 +152,17 @@ class RecommendationCache:
                 return self._snapshot
             generation = 0 if seen is None else seen.generation + 1
             snapshot = read_snapshot(reads, generation)
-            if seen is not None and snapshot.titles == seen.titles:
-                # Same catalogue: keep the old dict, whose identity tells pages they are still valid.
-                snapshot = Snapshot(seen.titles, snapshot.enrolled, snapshot.loaded_at, generation)
+            if seen is not None and snapshot.catalog == seen.catalog:
+                # Same catalogue: keep the old objects, whose identity tells pages they are still valid.
+                snapshot = Snapshot(
+                    seen.titles,
+                    snapshot.enrolled,
+                    snapshot.loaded_at,
+                    generation,
+                    seen.catalog,
+                    snapshot.completed,
+                    snapshot.gaps,
+                )
             if self.ttl_seconds > 0:
                 self._snapshot = snapshot
             return snapshot
@@ -127,19 +181,37 @@ class RecommendationCache:
         except Exception:  # a failed refresh keeps the previous snapshot; the next request tries again
             logger.exception("could not refresh the recommendations snapshot")
 
+    def ranker(self, snapshot: Snapshot, model: LoadedModel) -> HybridRanker:
+        """The hybrid over this snapshot's catalogue, blended with the model's weights (CPU only, no IO)."""
+        held = self._ranker
+        if held is not None and held[0] is model.recommender and held[1] is snapshot.catalog:
+            return held[2]
+        recommender = model.recommender
+        weights = Weights() if recommender.blend is None else Weights.from_array(recommender.blend.tolist())
+        catalog = snapshot.catalog or Catalog(course_ids=[], subjects=[], levels=[], skills=[])
+        ranker = HybridRanker(recommender, catalog, weights)
+        self._ranker = (recommender, snapshot.catalog, ranker)
+        return ranker
+
     def page(
         self, *, snapshot: Snapshot, model: LoadedModel, model_name: str, learner_id: uuid.UUID, k: int
     ) -> bytes:
         """The encoded page for the learner, from the cache or ranked now (CPU only, no IO)."""
         key = (learner_id, k, model.version)
         enrolled = snapshot.enrolled.get(learner_id, _NONE)
+        gaps = (snapshot.gaps or {}).get(learner_id, _NO_GAPS)
         page = self._pages.get(key)
-        # Still valid when neither the catalogue nor this learner's enrolments changed since it was ranked.
-        if page is not None and page[0] is snapshot.titles and page[1] == enrolled:
-            return page[2]
-        recommender = model.recommender
-        unavailable = enrolled | (set(recommender.course_ids.tolist()) - snapshot.titles.keys())
-        ranked, fallback = recommender.recommend(str(learner_id), exclude=unavailable, k=k)
+        # Still valid when neither the catalogue nor this learner's enrolments or gaps changed since then.
+        if page is not None and page[0] is snapshot.titles and page[1] == enrolled and page[2] == gaps:
+            return page[3]
+        explained = self.ranker(snapshot, model).explain(
+            str(learner_id),
+            enrolled,
+            completed=(snapshot.completed or {}).get(learner_id, _NONE),
+            gaps=gaps,
+            k=k,
+        )
+        fallback = model.recommender.row_of(str(learner_id)) is None and not enrolled and not gaps
         body = (
             RecommendationPage(
                 learner_id=learner_id,
@@ -148,12 +220,13 @@ class RecommendationCache:
                 fallback=fallback,
                 items=[
                     RecommendedCourse(
-                        course_id=uuid.UUID(course_id),
-                        title=snapshot.titles[course_id],
-                        score=score,
+                        course_id=uuid.UUID(item.course_id),
+                        title=snapshot.titles[item.course_id],
+                        score=item.score,
                         rank=rank,
+                        reasons=[Reason(signal=signal, text=text) for signal, text in item.reasons],
                     )
-                    for rank, (course_id, score) in enumerate(ranked, start=1)
+                    for rank, item in enumerate(explained, start=1)
                 ],
             )
             .model_dump_json()
@@ -162,5 +235,5 @@ class RecommendationCache:
         if self.ttl_seconds > 0 and self._snapshot is snapshot:
             if len(self._pages) >= self.max_pages:
                 self._pages = {}  # a full cache is rare (max_pages learners within one snapshot): start over
-            self._pages[key] = (snapshot.titles, enrolled, body)
+            self._pages[key] = (snapshot.titles, enrolled, gaps, body)
         return body

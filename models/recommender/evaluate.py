@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from models.recommender.features import InteractionMatrix, build_interaction_matrix, time_split
-from models.recommender.hybrid import Catalog, HybridRanker, Weights
+from models.recommender.hybrid import SIGNALS, Catalog, HybridRanker, Weights
 from models.recommender.model import DEFAULT_K, DEFAULT_PARAMS, ALSParams, CourseRecommender, fit_als
 
 
@@ -254,7 +254,10 @@ def _histories(rows: pd.DataFrame, learner_ids: Sequence[str]) -> list[set[str]]
 def choose_weights(
     ranker: HybridRanker, train: pd.DataFrame, validation: pd.DataFrame, *, k: int = 10
 ) -> tuple[Weights, dict[str, float]]:
-    """The grid's weights with the best recall@k on a validation split (NDCG@k breaks ties).
+    """The grid's weights with the best NDCG@k on a validation split (recall@k breaks ties, then grid order).
+
+    NDCG first: on small catalogues most blends find every held-out course within k, and only the rank
+    they give it tells them apart.
 
     Parameters
     ----------
@@ -277,18 +280,24 @@ def choose_weights(
     learner_ids = sorted(held_out)[:MAX_VALIDATION_LEARNERS]
     histories = _histories(train, learner_ids)
     signals = ranker.signals(learner_ids, histories)
+    # A signal that is the same for every course of every learner (content without a catalogue) ranks
+    # nothing: a blend that weighs only such signals would rank in catalogue order, and win by chance.
+    informative = {
+        name: bool(signals.size) and bool(np.ptp(signals[:, :, index], axis=1).any())
+        for index, name in enumerate(SIGNALS)
+    }
     best: tuple[float, float, Weights] = (-1.0, -1.0, Weights())
     for collaborative, content, popularity in itertools.product(*WEIGHT_GRID.values()):
-        if collaborative == content == popularity == 0:
-            continue
         weights = Weights(collaborative=collaborative, content=content, popularity=popularity)
+        if not any(getattr(weights, name) > 0 for name in WEIGHT_GRID if informative[name]):
+            continue
         ranked = dict(zip(learner_ids, ranker.rank_signals(signals, histories, k, weights), strict=True))
-        score = (recall_at_k(ranked, held_out, k), ndcg_at_k(ranked, held_out, k))
+        score = (ndcg_at_k(ranked, held_out, k), recall_at_k(ranked, held_out, k))
         if not learner_ids:
             break
         if score > best[:2]:
             best = (*score, weights)
-    return best[2], {f"validation_recall_at_{k}": best[0], f"validation_ndcg_at_{k}": best[1]}
+    return best[2], {f"validation_ndcg_at_{k}": best[0], f"validation_recall_at_{k}": best[1]}
 
 
 def score_hybrid(

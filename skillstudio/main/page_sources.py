@@ -65,14 +65,15 @@ def recommendations(request: Any, session: Session, learner_id: uuid.UUID) -> Re
     except Unavailable:
         _NO_CHAMPION_UNTIL[id(store)] = time.monotonic() + store.refresh_seconds
         return None
-    reason = (
-        "popular with learners across SkillStudio (not enough of your history yet)"
-        if page.fallback
-        else "learners whose courses resemble yours took it"
-    )
     return RecommendationList(
         items=[
-            Recommendation(course_id=item.course_id, title=item.title, reason=reason) for item in page.items
+            Recommendation(
+                course_id=item.course_id,
+                title=item.title,
+                # The hybrid's own reasons, largest part of the score first (models/recommender/hybrid.py).
+                reason="; ".join(reason.text for reason in item.reasons),
+            )
+            for item in page.items
         ],
         model_version=page.model_version,
     )

@@ -117,7 +117,62 @@ def test_unknown_learner_gets_most_popular_flagged_as_fallback(client: TestClien
     served = [uuid.UUID(item["course_id"]) for item in body["items"]]
     # Group a is twice as large, so its published courses are the most popular; the draft is never offered.
     assert set(served) == set(GROUP_A) - {DRAFT}
-    assert body["items"][0]["score"] == pytest.approx(16 / 36)
+    assert all(
+        item["reasons"] == [{"signal": "popularity", "text": "popular on SkillStudio"}]
+        for item in body["items"]
+    )
+
+
+@pytest.mark.usefixtures("catalogue")
+def test_a_goal_gap_puts_the_course_that_closes_it_first_and_says_so(
+    client: TestClient, session: Session
+) -> None:
+    train_course_recommender(
+        interactions(), tracking_uri=client.app.state.settings.tracking_uri, params=PARAMS
+    )
+    # A group-a learner whose goal needs a skill only one group-b course teaches.
+    learner = uuid.uuid5(uuid.NAMESPACE_URL, "a0")
+    enroll(session, learner, [GROUP_A[0]])
+    skill, goal = uuid.uuid4(), uuid.uuid4()
+    session.execute(
+        text(
+            "insert into skills (skill_id, slug, name) values (:id, 'window-functions', 'Window functions')"
+        ),
+        {"id": skill},
+    )
+    session.execute(
+        text("insert into course_skills (course_id, skill_id) values (:course, :skill)"),
+        {"course": GROUP_B[2], "skill": skill},
+    )
+    session.execute(
+        text(
+            "insert into learning_goals (goal_id, user_id, deadline, hours_per_week) "
+            "values (:goal, :learner, current_date + 90, 5)"
+        ),
+        {"goal": goal, "learner": learner},
+    )
+    session.execute(
+        text("insert into learning_goal_skills (goal_id, skill_id, target_level) values (:goal, :skill, 6)"),
+        {"goal": goal, "skill": skill},
+    )
+    session.execute(
+        text("insert into learner_skill_levels (user_id, skill_id, level, source) "
+             "values (:learner, :skill, 3, 'self')"),
+        {"learner": learner, "skill": skill},
+    )  # fmt: skip
+
+    body = client.get(
+        f"/api/v1/learners/{learner}/recommendations", params={"k": 3}, headers=as_user(client, learner)
+    ).json()
+    first = body["items"][0]
+    assert uuid.UUID(first["course_id"]) == GROUP_B[2]
+    assert first["reasons"][0] == {
+        "signal": "gap",
+        "text": "closes your gap in Window functions: level 3 → 6",
+    }
+    # The rest is still the learner's taste (group a), each with its reasons.
+    assert {uuid.UUID(item["course_id"]) for item in body["items"][1:]} <= set(GROUP_A)
+    assert all(item["reasons"] for item in body["items"])
 
 
 @pytest.mark.usefixtures("catalogue")
