@@ -85,7 +85,8 @@ ACTIVITY_TYPES: dict[str, str] = {
     "profile": "http://id.tincanapi.com/activitytype/user-profile",
     "skill": f"{PLATFORM_IRI}/xapi/activity-types/skill",
     "goal": f"{PLATFORM_IRI}/xapi/activity-types/goal",
-    "discussion_thread": "http://id.tincanapi.com/activitytype/discussion",
+    # Not tincan's "discussion" IRI: that one means the object type "discussion" (imports map it back).
+    "discussion_thread": f"{PLATFORM_IRI}/xapi/activity-types/discussion-thread",
     "comment": "http://activitystrea.ms/schema/1.0/comment",
     "review": "http://activitystrea.ms/schema/1.0/review",
     "review_response": f"{PLATFORM_IRI}/xapi/activity-types/review-response",

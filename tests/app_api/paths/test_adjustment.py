@@ -59,7 +59,11 @@ class Scripted:
 
     def notifications(self) -> list[tuple[str, str]]:
         rows = self.w.session.execute(
-            text("select kind, body from notifications where user_id = :u order by created_at"),
+            # The path's own messages: the learning the scripts do also earns XP, levels and badges.
+            text(
+                "select kind, body from notifications where user_id = :u and kind like 'path%' "
+                "order by created_at"
+            ),
             {"u": self.w.learner.user_id},
         )
         return [(kind, body) for kind, body in rows]
