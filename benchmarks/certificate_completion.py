@@ -24,29 +24,14 @@ import argparse
 import json
 import statistics
 import sys
-import tempfile
 import time
 import uuid
-from pathlib import Path
 from typing import Any
 
-import psycopg
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine
-from sqlalchemy.engine import make_url
-from sqlalchemy.orm import Session
 
-from app_api.demo import seed_demo
-from app_api.migrate import upgrade
 from app_api.reactions import install_reactions, uninstall_reactions
-from skillstudio.db import database_url, libpq_url
-from skillstudio.main.app import create_app
-from skillstudio.settings import Settings
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+from benchmarks.demo_site import demo_site, percentile
 
 
 def summary(values: list[float]) -> dict[str, float]:
@@ -62,28 +47,11 @@ def main() -> None:
     parser.add_argument("--courses", type=int, default=60, help="completions per configuration")
     args = parser.parse_args()
 
-    server = database_url()
-    name = f"skillstudio_bench_{uuid.uuid4().hex[:8]}"
-    admin_url = libpq_url(make_url(server).set(database="postgres").render_as_string(hide_password=False))
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'create database "{name}"')
-    url = make_url(server).set(database=name).render_as_string(hide_password=False)
     try:
-        upgrade(url)
-        with tempfile.TemporaryDirectory() as home:
-            settings = Settings(home=Path(home), database_url=url)
-            engine = create_engine(url)
-            with Session(engine) as session:
-                demo = seed_demo(session, settings=settings)
-                session.commit()
-            engine.dispose()
-            app = create_app(settings)
-            with TestClient(app) as client:
-                timings = run(client, demo, args.courses)
+        with demo_site() as site:
+            timings = run(site.client, site.demo, args.courses)
     finally:
         install_reactions()
-        with psycopg.connect(admin_url, autocommit=True) as conn:
-            conn.execute(f'drop database if exists "{name}" with (force)')
 
     figures: dict[str, Any] = {"completions_per_configuration": args.courses}
     for label, values in timings.items():

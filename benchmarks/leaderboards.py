@@ -24,24 +24,16 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import tempfile
 import time
 import uuid
-from pathlib import Path
 from typing import Any
 
 import psycopg
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine
-from sqlalchemy.engine import make_url
-from sqlalchemy.orm import Session
 
-from app_api.demo import seed_demo
-from app_api.migrate import upgrade
 from app_api.reactions import install_reactions, uninstall_reactions
-from skillstudio.db import database_url, libpq_url
-from skillstudio.main.app import create_app
-from skillstudio.settings import Settings
+from benchmarks.demo_site import demo_site, percentile
+from skillstudio.db import libpq_url
 
 DONE = {"completed": True, "time_spent_s": 60}
 FILL = """
@@ -54,11 +46,6 @@ from generate_series(1, %(learners)s) n
 cross join (values ('global', '00000000-0000-0000-0000-000000000000'::uuid), ('course', %(course)s::uuid))
     as board(scope, course_id)
 """
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
 def summary(values: list[float]) -> dict[str, float]:
@@ -84,27 +71,11 @@ def main() -> None:
     parser.add_argument("--lessons", type=int, default=300)
     args = parser.parse_args()
 
-    server = database_url()
-    name = f"skillstudio_bench_{uuid.uuid4().hex[:8]}"
-    admin_url = libpq_url(make_url(server).set(database="postgres").render_as_string(hide_password=False))
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'create database "{name}"')
-    url = make_url(server).set(database=name).render_as_string(hide_password=False)
     try:
-        upgrade(url)
-        with tempfile.TemporaryDirectory() as home:
-            settings = Settings(home=Path(home), database_url=url)
-            engine = create_engine(url)
-            with Session(engine) as session:
-                demo = seed_demo(session, settings=settings)
-                session.commit()
-            engine.dispose()
-            with TestClient(create_app(settings)) as client:
-                figures = run(client, demo, url, args)
+        with demo_site() as site:
+            figures = run(site.client, site.demo, site.url, args)
     finally:
         install_reactions()
-        with psycopg.connect(admin_url, autocommit=True) as conn:
-            conn.execute(f'drop database if exists "{name}" with (force)')
     for key, value in figures.items():
         print(f"{key}: {value}")
     print(json.dumps(figures))

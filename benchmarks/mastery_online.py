@@ -24,25 +24,16 @@ import argparse
 import json
 import statistics
 import sys
-import tempfile
 import time
 import uuid
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-import psycopg
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine
-from sqlalchemy.engine import make_url
-from sqlalchemy.orm import Session
 
-from app_api.demo import seed_demo
-from app_api.migrate import upgrade
+from benchmarks.demo_site import demo_site, percentile
 from models.mastery import MasteryParams, fit_mastery
-from skillstudio.db import database_url, libpq_url
-from skillstudio.main.app import create_app
 from skillstudio.main.mastery_wiring import install_mastery_updater
 from skillstudio.settings import Settings
 
@@ -61,38 +52,13 @@ def champion(skill_ids: list[str]) -> Any:
     return fit_mastery(responses, MasteryParams(epochs=2, patience=1))
 
 
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--answers", type=int, default=400, help="answers per configuration")
     args = parser.parse_args()
 
-    server = database_url()
-    name = f"skillstudio_bench_{uuid.uuid4().hex[:8]}"
-    admin_url = libpq_url(make_url(server).set(database="postgres").render_as_string(hide_password=False))
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'create database "{name}"')
-    url = make_url(server).set(database=name).render_as_string(hide_password=False)
-    timings: dict[str, list[float]] = {"off": [], "rule": [], "champion": []}
-    try:
-        upgrade(url)
-        with tempfile.TemporaryDirectory() as home:
-            settings = Settings(home=Path(home), database_url=url)
-            engine = create_engine(url)
-            with Session(engine) as session:
-                demo = seed_demo(session, settings=settings)
-                session.commit()
-            engine.dispose()
-            app = create_app(settings)
-            with TestClient(app) as client:
-                timings = run(client, demo, settings, args.answers)
-    finally:
-        with psycopg.connect(admin_url, autocommit=True) as conn:
-            conn.execute(f'drop database if exists "{name}" with (force)')
+    with demo_site() as site:
+        timings = run(site.client, site.demo, site.settings, args.answers)
 
     base, base_p10 = statistics.median(timings["off"]), percentile(timings["off"], 0.1)
     figures: dict[str, Any] = {"answers_per_configuration": args.answers}
