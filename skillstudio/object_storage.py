@@ -25,6 +25,10 @@ class ObjectStore(Protocol):
         """The object's bytes, or None when there is none."""
         ...
 
+    def delete(self, key: str) -> None:
+        """Remove the object under ``key``; nothing happens when there is none."""
+        ...
+
     def uri(self, key: str) -> str:
         """Where the key lives (``file://…``, ``s3://…``), for logs and operators."""
         ...
@@ -60,6 +64,9 @@ class LocalObjectStore:
         path = self._path(key)
         return path.read_bytes() if path.exists() else None
 
+    def delete(self, key: str) -> None:
+        self._path(key).unlink(missing_ok=True)
+
     def uri(self, key: str) -> str:
         return self._path(key).as_uri()
 
@@ -92,6 +99,9 @@ class S3ObjectStore:
                 return None
             raise
         return bytes(response["Body"].read())
+
+    def delete(self, key: str) -> None:
+        self.client.delete_object(Bucket=self.bucket, Key=self._key(key))  # S3 answers 204 for a missing key
 
     def uri(self, key: str) -> str:
         return f"s3://{self.bucket}/{self._key(key)}"

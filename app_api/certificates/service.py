@@ -153,7 +153,8 @@ def _draw(session: Session, certificate: Certificate, store: ObjectStore, public
     # Stored before the row says so: a failed commit leaves an object that the next draw overwrites.
     key = pdf_key(certificate.certificate_id)
     store.put(key, data, content_type=PDF_TYPE)
-    first = certificate.pdf_key is None
+    # Drawn again after an erasure emptied the key: not news to anyone (no event, no email).
+    first = certificate.rendered_at is None
     certificate.pdf_key = key
     certificate.rendered_at = datetime.now(UTC)
     session.flush()

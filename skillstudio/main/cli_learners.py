@@ -18,7 +18,7 @@ def erase(
     learner_id: Annotated[str, typer.Argument(help="The learner's user id (UUID) or external id.")],
     yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
 ) -> None:
-    """Pseudonymise a learner everywhere (account, profile, live events, lake); irreversible.
+    """Pseudonymise a learner everywhere (account, profile, events, lake, certificates); irreversible.
 
     Prints one JSON line with what was changed. Running it again for the same learner says so and
     changes nothing; an interrupted erasure is completed by running it again.
@@ -27,6 +27,7 @@ def erase(
     from skillstudio.db import database_url, libpq_url
     from skillstudio.lake.archive import LakeError
     from skillstudio.lake.store import store_from_settings
+    from skillstudio.object_storage import store_from_settings as objects_from_settings
     from skillstudio.privacy.erasure import erase_learner
 
     console = Console(stderr=True)
@@ -46,6 +47,7 @@ def erase(
                 store_from_settings(settings),
                 learner_id,
                 say=lambda step: status.update(step),
+                objects=objects_from_settings(settings),
             )
     except LakeError as error:
         console.print(f"[red]{error}[/]")

@@ -7,7 +7,11 @@ See :mod:`skillstudio.privacy.erasure` for the whole picture. Personal data hand
 * rows that exist only to log in as the person (:data:`ACCOUNT_ONLY_TABLES`: refresh tokens, login
   attempts, which also keep the typed email) are deleted rather than relabelled;
 * ``learner_profiles``: ``attributes`` and ``preferences`` are emptied;
-* quarantined statements (:data:`QUOTING_TABLES`) that quote the learner's id or email are deleted.
+* quarantined statements (:data:`QUOTING_TABLES`) that quote the learner's id or email are deleted;
+* copies of the learner's name kept beside their id (:data:`NAME_COPIES`: the name a certificate was issued
+  to, the name a leaderboard's cache shows) become "Erased learner" too, and files drawn with the name
+  (:data:`DRAWN_FILES`: certificates' PDFs) are marked to be drawn again; their stored objects' keys are
+  returned so that the caller deletes them once this transaction has committed.
 
 A table added later that keeps personal data in other columns must be added here.
 """
@@ -34,6 +38,14 @@ ACCOUNT_ONLY_TABLES = ("refresh_tokens", "login_attempts")
 # Raw payloads that may quote the learner's id or email (malformed statements kept for audit): rows that
 # do are deleted, because a resubmission would bring the old id back and an audit copy would keep it.
 QUOTING_TABLES = {"event_quarantine": ("payload", "corrected_payload")}
+# (table, learner column, name column): text copies of the learner's name, replaced like the account's.
+NAME_COPIES = (
+    ("certificates", "user_id", "learner_name"),
+    ("leaderboard_entries", "learner_id", "display_name"),
+)
+# table: (learner column, object key column) of files that show the learner's name; the key is emptied
+# (the file is drawn again when asked for, with the replaced name) and the old object deleted.
+DRAWN_FILES = {"certificates": ("user_id", "pdf_key")}
 # Tables handled on their own, never by the generic relabelling.
 _OWN_TABLES = {"users", "learner_events", "learner_erasures"}
 
@@ -66,8 +78,12 @@ def learner_columns(conn: psycopg.Connection) -> list[tuple[str, str, str]]:
 
 def erase_in_database(
     conn: psycopg.Connection, old: uuid.UUID, external_id: str | None
-) -> tuple[uuid.UUID, uuid.UUID, str]:
-    """One transaction: log, relabel every reference, scrub personal data, rewrite live events."""
+) -> tuple[uuid.UUID, uuid.UUID, str, list[str]]:
+    """One transaction: log, relabel every reference, scrub personal data, rewrite live events.
+
+    Returns the erasure's id, the pseudonym, the reference, and the keys of stored objects drawn with the
+    learner's name (to delete after the commit).
+    """
     pseudonym, erasure_id, reference = uuid.uuid4(), uuid.uuid4(), reference_of(str(old))
     with conn.transaction():
         conn.execute(
@@ -101,13 +117,35 @@ def erase_in_database(
                 (pseudonym,),
             )
             conn.execute("delete from users where user_id = %s", (old,))
+        stale_objects = _scrub_name_copies(conn, pseudonym)
         live = _rewrite_live_events(conn, old, pseudonym)
         conn.execute(
             "update learner_erasures set live_events = %s, linked_rows = %s, profile_fields = %s, "
             "quarantined_statements = %s where erasure_id = %s",
             (live, linked, profile_fields, quoted, erasure_id),
         )
-    return erasure_id, pseudonym, reference
+    return erasure_id, pseudonym, reference, stale_objects
+
+
+def _scrub_name_copies(conn: psycopg.Connection, pseudonym: uuid.UUID) -> list[str]:
+    """Replace the copies of the name (rows already relabelled); returns the keys of files drawn with it."""
+    stale: list[str] = []
+    for table, (learner, key) in DRAWN_FILES.items():
+        if conn.execute("select to_regclass(%s)", (table,)).fetchone() == (None,):
+            continue
+        drawn = conn.execute(
+            f'select "{key}" from "{table}" where "{learner}" = %s and "{key}" is not null for update',
+            (pseudonym,),
+        ).fetchall()
+        conn.execute(f'update "{table}" set "{key}" = null where "{learner}" = %s', (pseudonym,))
+        stale += [old_key for (old_key,) in drawn]
+    for table, learner, name in NAME_COPIES:
+        if conn.execute("select to_regclass(%s)", (table,)).fetchone() == (None,):
+            continue
+        conn.execute(
+            f'update "{table}" set "{name}" = %s where "{learner}" = %s', (ERASED_DISPLAY_NAME, pseudonym)
+        )
+    return stale
 
 
 def _delete_logins(conn: psycopg.Connection, old: uuid.UUID, email: str | None) -> None:

@@ -15,6 +15,8 @@ personal data is removed:
 * ``learner_events`` and every lake file: ``actor_id`` becomes the pseudonym, and event ids that were
   *derived* from the old actor id (uuid5, see :mod:`skillstudio.events.contract`) are derived again from the
   pseudonym, since anyone holding the old id could otherwise recompute them and find the learner.
+* copies of the name (a certificate's, a leaderboard cache's) and the files drawn with it (certificates'
+  PDFs, deleted from object storage and drawn again with the erased name when asked for).
 
 Nothing keeps the old id: the erasure log stores ``reference`` = SHA-256 of it (to recognise a repeated
 request) and counts. The database part commits first; the lake is rewritten next, file by file, each
@@ -35,6 +37,7 @@ from skillstudio.erasure_log import reference_of
 from skillstudio.lake.manifest import LakeError, fetch_stored, lake_lock, manifest, work_dir
 from skillstudio.lake.rewrite import actor_in_file, rewrite_actor
 from skillstudio.lake.store import LakeStore
+from skillstudio.object_storage import ObjectStore
 from skillstudio.privacy.database import erase_in_database
 
 
@@ -60,12 +63,18 @@ def _as_uuid(text: str) -> uuid.UUID | None:
 
 
 def erase_learner(
-    url: str, store: LakeStore, identifier: str, say: Callable[[str], None] | None = None
+    url: str,
+    store: LakeStore,
+    identifier: str,
+    say: Callable[[str], None] | None = None,
+    objects: ObjectStore | None = None,
 ) -> ErasureReport:
     """Erase the learner with this user id (or external id); see the module for what that means.
 
     ``url`` is a libpq URL. Safe to repeat: an erased learner answers ``already_erased``, an interrupted
-    erasure resumes, an id nobody knows answers ``unknown``.
+    erasure resumes, an id nobody knows answers ``unknown``. ``objects`` holds the files drawn with the
+    learner's name (certificates): they are deleted once the database has committed, and drawn again
+    with the erased name when next asked for (which also replaces any an interruption left behind).
     """
     say = say or (lambda _message: None)
     with (
@@ -95,7 +104,10 @@ def erase_learner(
             found = (actor, None)
         user_id, external_id = found
         say("pseudonymising the database")
-        erasure_id, pseudonym, reference = erase_in_database(conn, user_id, external_id)
+        erasure_id, pseudonym, reference, drawn = erase_in_database(conn, user_id, external_id)
+        if objects is not None:
+            for key in drawn:
+                objects.delete(key)
         say("rewriting the lake")
         return _erase_lake(conn, side, store, erasure_id, pseudonym, reference, say, "erased")
 

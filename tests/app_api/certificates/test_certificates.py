@@ -6,7 +6,7 @@ import io
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from app_api.certificates import service
+from app_api.certificates.pdf import CertificateText, render_certificate
 from skillstudio.object_storage import LocalObjectStore
 from tests.app_api.certificates.helpers import complete_course
 from tests.app_api.integration_world import World
@@ -309,3 +310,22 @@ def test_an_unknown_code_page_is_a_404_page(world: World, code: str) -> None:
     assert page.status_code == 404
     assert page.headers["content-type"].startswith("text/html")
     assert 'data-status="unknown"' in page.text
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["Zoë Ødegård-Łukasiewicz", "Дмитрий Иванов", "Ελένη Παπαδοπούλου", "王小明", "さくら 山田", "김민준"],
+)
+def test_a_name_in_any_script_is_printed_as_text(name: str) -> None:
+    """Helvetica (Latin-1) would draw Cyrillic, Greek or CJK names as blank boxes: the text read back from
+    the PDF is the name itself."""
+    data = render_certificate(
+        CertificateText(
+            learner_name=name, course_title="Введение в SQL", instructor_name="Ana Núñez",
+            issued_on=date(2026, 12, 6), verification_code="K7Q2-MX4P-9TZD",
+            verification_url="https://skillstudio.example/app/verify/K7Q2-MX4P-9TZD",
+        )
+    )  # fmt: skip
+    words = pdf_text(data)
+    assert name in words and "Введение в SQL" in words and "Ana Núñez" in words, words
+    assert qr_codes(data) == ["https://skillstudio.example/app/verify/K7Q2-MX4P-9TZD"]

@@ -189,6 +189,30 @@ def test_erasure_pseudonymises_everywhere_and_keeps_the_analytics(
         "(now(), 0, %s, '[]'), (now(), 1, %s, '[]')",
         (Jsonb({"actor": {"id": str(learner).upper()}, "verb": "?"}), Jsonb({"actor": {"id": "someone"}})),
     )
+    # Their certificate (its PDF drawn with their name) and a leaderboard cache row show the name; so does
+    # a classmate's certificate, which must stay as it is.
+    objects = tmp_path / "objects"
+    certificates = {}
+    for person in (learner, learners[1]):
+        enrollment, course = conn.execute(
+            "select enrollment_id, course_id from enrollments where user_id = %s limit 1", (person,)
+        ).fetchone()
+        certificate = uuid.uuid4()
+        certificates[person] = certificate
+        conn.execute(
+            "insert into certificates (certificate_id, enrollment_id, user_id, course_id, verification_code, "
+            "learner_name, course_title, issued_at, pdf_key, rendered_at) select %s, %s, %s, %s, %s, "
+            "display_name, 'c', now(), %s, now() from users where user_id = %s",
+            (certificate, enrollment, person, course, certificate.hex[:12],
+             f"certificates/{certificate}.pdf", person),
+        )  # fmt: skip
+        (objects / "certificates").mkdir(parents=True, exist_ok=True)
+        (objects / f"certificates/{certificate}.pdf").write_bytes(b"%PDF Person")
+    conn.execute(
+        "insert into leaderboard_entries (period, scope, course_id, rank, learner_id, display_name, xp, "
+        "reached_at, refreshed_at) values ('all_time', 'global', %s, 1, %s, 'Person 0', 60, now(), now())",
+        (uuid.UUID(int=0), learner),
+    )
     before = analytics(conn, tmp_path)
     live_before = conn.execute(
         "select count(*) from learner_events where actor_id = %s", (learner,)
@@ -207,6 +231,7 @@ def test_erasure_pseudonymises_everywhere_and_keeps_the_analytics(
 
     monkeypatch.setenv("SKILLSTUDIO_DATABASE_URL", fresh_database)
     monkeypatch.setenv("SKILLSTUDIO_LAKE_PATH", str(tmp_path))
+    monkeypatch.setenv("SKILLSTUDIO_OBJECT_STORAGE_PATH", str(objects))
     get_settings.cache_clear()
     result = CliRunner().invoke(app, ["learners", "erase", str(learner), "--yes"])
     get_settings.cache_clear()
@@ -214,7 +239,7 @@ def test_erasure_pseudonymises_everywhere_and_keeps_the_analytics(
     report = json.loads(result.stdout.strip().splitlines()[-1])
     assert report == {
         "outcome": "erased", "live_events": live_before[0], "lake_events": lake_before, "lake_files": 2,
-        "linked_rows": 2 + 1 + 1, "profile_fields": 3, "quarantined_statements": 1,
+        "linked_rows": 2 + 1 + 1 + 2, "profile_fields": 3, "quarantined_statements": 1,
     }  # fmt: skip
 
     # Analytics: every mart figure is exactly what it was.
@@ -252,6 +277,18 @@ def test_erasure_pseudonymises_everywhere_and_keeps_the_analytics(
     assert conn.execute(
         "select attributes, preferences from learner_profiles where user_id = %s", (pseudonym,)
     ).fetchone() == ({}, {})
+    # The name's copies are replaced and the PDF drawn with it deleted (it is drawn again when asked for).
+    assert conn.execute(
+        "select learner_name, pdf_key from certificates where user_id = %s", (pseudonym,)
+    ).fetchall() == [("Erased learner", None)]
+    assert not (objects / f"certificates/{certificates[learner]}.pdf").exists()
+    assert conn.execute(
+        "select learner_name, pdf_key is not null from certificates where user_id = %s", (learners[1],)
+    ).fetchall() == [("Person 1", True)]
+    assert (objects / f"certificates/{certificates[learners[1]]}.pdf").exists()
+    assert conn.execute("select learner_id, display_name from leaderboard_entries").fetchall() == [
+        (pseudonym, "Erased learner")
+    ]
     registrations = ", ".join(f"'{enrollment}'" for (enrollment,) in enrollments)
     actors = {row[0] for row in lake_events(tmp_path, f"registration in ({registrations})", "actor_id")}
     assert actors == {str(pseudonym)}
