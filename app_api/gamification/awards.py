@@ -18,8 +18,10 @@ import json
 import uuid
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta
+from functools import cache
 from typing import Any
 
+from psycopg.rows import namedtuple_row
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
@@ -33,11 +35,12 @@ from app_api.gamification.rules import (
 )
 from app_api.notifications import service as notifications
 from app_api.users import service as users
+from skillstudio.db import driver_connection
 from skillstudio.events.contract import EventRow
 from skillstudio.events.recording import record_event
 
 # The local day of the event in the learner's zone (the totals row keeps it; new rows start in UTC).
-_LOCAL_DAY = "(cast(:at as timestamptz) at time zone s.time_zone)::date"
+_LOCAL_DAY = "(cast(%(at)s as timestamptz) at time zone s.time_zone)::date"
 _NEXT_STREAK = (
     f"case when s.last_active_date is null or {_LOCAL_DAY} > s.last_active_date + 1 then 1 "
     f"when {_LOCAL_DAY} = s.last_active_date + 1 then s.current_streak + 1 "
@@ -46,17 +49,17 @@ _NEXT_STREAK = (
 # Only the first event of a later local day changes the row (the ``where``): the many events of a day
 # write nothing here, and an empty answer means "no new day". ``previous_active_date`` keeps the last
 # active day as it was before, so a continued streak is told from the returned row, under its lock.
-_STREAK_SQL = text(
+_STREAK_SQL = (
     "insert into learner_stats as s (user_id, current_streak, longest_streak, last_active_date, updated_at) "
-    "select :user_id, 1, 1, (cast(:at as timestamptz) at time zone 'UTC')::date, :now "
+    "select %(user_id)s, 1, 1, (cast(%(at)s as timestamptz) at time zone 'UTC')::date, %(now)s "
     # Events may name actors without an account (imported history): they earn nothing.
-    "where exists (select from users where user_id = :user_id) "
+    "where exists (select from users where user_id = %(user_id)s) "
     "on conflict (user_id) do update set"
     f" current_streak = {_NEXT_STREAK},"
     f" longest_streak = greatest(s.longest_streak, {_NEXT_STREAK}),"
     f" last_active_date = {_LOCAL_DAY},"
     " previous_active_date = s.last_active_date,"
-    " updated_at = :now "
+    " updated_at = %(now)s "
     f"where s.last_active_date is null or {_LOCAL_DAY} > s.last_active_date "
     "returning current_streak, longest_streak, last_active_date, previous_active_date"
 )
@@ -72,17 +75,17 @@ _COUNTED: dict[str, str] = {
 _AWARD_SQL = (
     "with awarded as ("
     " insert into xp_transactions (event_id, rule, user_id, xp, course_id, occurred_at)"
-    " select * from (values {values}) v where exists (select from learner_stats where user_id = :user_id)"
+    " select * from (values {values}) v where exists (select from learner_stats where user_id = %(user_id)s)"
     " on conflict do nothing returning rule, xp"
     "), gained as (select coalesce(sum(xp), 0) as xp, {counts} from awarded), "
     "updated as (update learner_stats s set xp = s.xp + g.xp,"
-    " level = floor(sqrt(((s.xp + g.xp) / 100)::float8))::int, {increments}, updated_at = :now "
-    "from gained g where s.user_id = :user_id "
+    " level = floor(sqrt(((s.xp + g.xp) / 100)::float8))::int, {increments}, updated_at = %(now)s "
+    "from gained g where s.user_id = %(user_id)s "
     "returning s.xp, g.xp as gained, s.lessons_completed, s.quizzes_passed, s.perfect_quizzes,"
     " s.courses_completed, s.longest_streak), "
     "unlocked as (insert into user_achievements (user_id, achievement_id, unlocked_at, event_id)"
-    " select :user_id, a.achievement_id, :now, :event_id from achievements a, updated u"
-    " where u.gained > 0 and a.requirement_type = any(cast(:moved as text[])) and a.threshold <= case"
+    " select %(user_id)s, a.achievement_id, %(now)s, %(event_id)s from achievements a, updated u"
+    " where u.gained > 0 and a.requirement_type = any(%(moved)s::text[]) and a.threshold <= case"
     " a.requirement_type when 'xp_total' then u.xp when 'streak_days' then u.longest_streak"
     " when 'lessons_completed' then u.lessons_completed when 'quizzes_passed' then u.quizzes_passed"
     " when 'perfect_quizzes' then u.perfect_quizzes when 'courses_completed' then u.courses_completed end"
@@ -151,7 +154,7 @@ def _learning(session: Session, row: EventRow) -> None:
     if (learner, row.occurred_at) not in seen:
         seen.add((learner, row.occurred_at))
         params = {"user_id": learner, "at": row.occurred_at, "now": now}
-        streak = session.execute(_STREAK_SQL, params).one_or_none()
+        streak = _one(session, _STREAK_SQL, params)
     counters: dict[RequirementType, int] = {}
     continued = False
     if streak is not None:  # a new active day
@@ -179,15 +182,29 @@ def _award(session: Session, row: EventRow, rules: list[RuleName], moved: list[s
         "user_id": row.actor_id, "event_id": row.event_id, "course_id": row.course_id,
         "at": row.occurred_at, "now": now, "moved": moved,
     }  # fmt: skip
-    values = []
     for index, rule in enumerate(rules):
         params[f"rule_{index}"], params[f"xp_{index}"] = rule, XP_RULES[rule]
-        values.append(
-            f"(cast(:event_id as uuid), :rule_{index}, cast(:user_id as uuid), :xp_{index}, "
-            "cast(:course_id as uuid), cast(:at as timestamptz))"
-        )
-    statement = _AWARD_SQL.format(values=", ".join(values), counts=_COUNTS, increments=_INCREMENTS)
-    return session.execute(text(statement), params).one_or_none()
+    return _one(session, _award_statement(len(rules)), params)
+
+
+@cache
+def _award_statement(rules: int) -> str:
+    """The award statement for ``rules`` ledger rows (one text per count, so the server prepares each)."""
+    values = ", ".join(
+        f"(%(event_id)s::uuid, %(rule_{index})s, %(user_id)s::uuid, %(xp_{index})s::int, "
+        "%(course_id)s::uuid, %(at)s::timestamptz)"
+        for index in range(rules)
+    )
+    return _AWARD_SQL.format(values=values, counts=_COUNTS, increments=_INCREMENTS)
+
+
+def _one(session: Session, statement: str, params: dict[str, Any]) -> Any:
+    """The first row (a named tuple) or None, straight through the session's psycopg connection: the award
+    path runs on every learning event, and SQLAlchemy's statement handling cost more than the statements.
+    """
+    session.flush()  # what session.execute would do: the statements read the change's own rows
+    with driver_connection(session).cursor(row_factory=namedtuple_row) as cursor:
+        return cursor.execute(statement, params).fetchone()
 
 
 def _level_up(session: Session, row: EventRow, *, xp: int, gained: int) -> None:
