@@ -24,6 +24,11 @@ it (+1, and ``streak_continued`` XP); an active day after a missed day starts ag
 before the last active day (a late statement) changes nothing. The stored streak is only updated by
 activity, so the API shows a streak whose last active day is before yesterday (local) as broken: 0.
 
+What earns: the events the learning API records for its own changes (``record_event``: a lesson the
+progress route completes, a quiz the attempts route grades, a course completed by its last lesson), and
+only those. Statements posted to ``POST /api/v1/events`` feed analytics and models but earn nothing: a
+learner posts their own there, and could claim any completion.
+
 "Quiz passed" is any ``passed assessment`` event (quizzes and diagnostics with a pass threshold alike).
 
 Badges (achievements): an achievement has a requirement type and a threshold; it unlocks when the

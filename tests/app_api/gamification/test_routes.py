@@ -135,3 +135,23 @@ def test_a_leaderboard_answers_its_top_and_the_callers_own_rank(client: TestClie
     assert client.get(f"{API}/leaderboards", headers=headers, params={"scope": "course"}).status_code == 404
     assert client.get(f"{API}/leaderboards", headers=headers, params={"period": "year"}).status_code == 422
     assert client.get(f"{API}/leaderboards").status_code == 401
+
+
+def test_statements_a_learner_posts_earn_no_xp(client: TestClient, session: Session) -> None:
+    """POST /events takes a learner's own statements for analytics, but anyone could claim a completion
+    there: XP comes only from the changes the learning API records itself (rules.py)."""
+    learner, headers = _headers(client, session)
+    claimed = {
+        "actor": {"id": str(learner)},
+        "verb": "completed",
+        "object": {"id": str(uuid.uuid4()), "type": "lesson"},
+        "timestamp": DAY.isoformat(),
+    }
+    response = client.post(f"{API}/events", headers=headers, json=[claimed, {**claimed, "verb": "passed",
+                           "object": {"id": str(uuid.uuid4()), "type": "assessment"}}])  # fmt: skip
+    assert response.status_code < 300, response.text
+    assert response.json()["accepted"] == 2, response.text
+    body = client.get(f"{API}/gamification/me", headers=headers).json()
+    assert (body["xp"], body["current_streak"], body["badges"]) == (0, 0, 0)
+    assert session.execute(text("select count(*) from xp_transactions where user_id = :u"),
+                           {"u": learner}).scalar_one() == 0  # fmt: skip
