@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from app_api.analytics.marts import Marts
 from app_api.analytics.periods import ratio
 from app_api.analytics.schemas import (
+    CourseRatings,
     CourseRunSummary,
     CourseSummary,
     CourseSummaryPage,
@@ -32,11 +33,19 @@ class CourseSort(StrEnum):
     lowest_completion_rate = "completion_rate"
 
 
-SUMMARY_FIELDS = tuple(CourseSummary.model_fields)
+SUMMARY_FIELDS = tuple(name for name in CourseSummary.model_fields if name != "ratings")
 
 
 def _summary(row: Any) -> dict[str, Any]:
-    return {name: row[name] for name in SUMMARY_FIELDS}
+    """A summary row's fields; a course-level row (no run) has its reviews."""
+    fields = {name: row[name] for name in SUMMARY_FIELDS}
+    if row["course_run_id"] is None:
+        fields["ratings"] = CourseRatings(
+            review_count=row["review_count"] or 0,
+            average_rating=row["average_rating"],
+            stars={str(stars): row[f"rating_{stars}_count"] or 0 for stars in range(1, 6)},
+        )
+    return fields
 
 
 def course_summaries(

@@ -60,6 +60,9 @@ COURSE_SUMMARY_COLUMNS = (
     "dropout_rate",
     "graded_attempts",
     "average_assessment_score",
+    "review_count",
+    "average_rating",
+    *(f"rating_{stars}_count" for stars in range(1, 6)),
 )
 FUNNEL_COLUMNS = (
     "course_id",

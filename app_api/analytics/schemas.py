@@ -85,6 +85,12 @@ class PlatformSeries(BaseModel):
     last_day: date = Field(description="Last day the marts hold.")
 
 
+class CourseRatings(BaseModel):
+    review_count: int = Field(description="Reviews of the course that are not hidden.")
+    average_rating: float | None = Field(description="Mean stars (1-5) of those reviews; null without any.")
+    stars: dict[str, int] = Field(description='How many reviews gave each number of stars, "1" to "5".')
+
+
 class CourseSummary(BaseModel):
     enrollments: int
     learners: int = Field(description="Distinct learners among the enrollments.")
@@ -98,6 +104,9 @@ class CourseSummary(BaseModel):
     dropout_rate: float | None = Field(description="drops / enrollments.")
     graded_attempts: int
     average_assessment_score: float | None = Field(description="Mean scaled score (0-1) of graded attempts.")
+    ratings: CourseRatings | None = Field(
+        default=None, description="Learners' reviews of the course (`fct_course_summary`); null for a run."
+    )
 
 
 class CourseSummaryRead(CourseSummary):

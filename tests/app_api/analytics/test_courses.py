@@ -27,6 +27,7 @@ SUMMARY = (
     "dropout_rate",
     "graded_attempts",
     "average_assessment_score",
+    "ratings",
 )
 
 
@@ -38,10 +39,24 @@ def _json(value: Any) -> Any:
     return value
 
 
+def _ratings(values: tuple[Any, ...]) -> dict[str, Any] | None:
+    """The reviews' figures of a summary row (review count, average, count per star) as the API nests
+    them; a run's row has none."""
+    count, average, *stars = values
+    if count is None:
+        return None
+    return {"review_count": count, "average_rating": _json(average),
+            "stars": {str(n): given for n, given in enumerate(stars, start=1)}}  # fmt: skip
+
+
 def _summaries(analytics: Analytics) -> dict[tuple[uuid.UUID, uuid.UUID | None], dict[str, Any]]:
-    """fct_course_summary recomputed from raw rows, as the API spells it (the API serves no ratings yet)."""
+    """fct_course_summary recomputed from raw rows, as the API spells it."""
+    figures = len(SUMMARY) - 1
     return {
-        key: dict(zip(SUMMARY, (_json(value) for value in row[2 : 2 + len(SUMMARY)]), strict=True))
+        key: {
+            **dict(zip(SUMMARY, (_json(value) for value in row[2 : 2 + figures]), strict=False)),
+            "ratings": _ratings(tuple(row[2 + figures : 2 + figures + 7])),
+        }
         for key, row in expect.fct_course_summary(analytics.warehouse).items()
     }
 

@@ -223,3 +223,21 @@ def test_the_instructor_chart_reads_each_courses_daily_mart_rows(site: Site) -> 
         )
     assert mine == {course: expected} and sum(expected.values()) > 0
     assert theirs == {}  # not their course: not even an empty series
+
+
+def test_the_instructors_courses_show_their_rating_from_the_mart(site: Site) -> None:
+    html = site.client("instructor").get("/app/instructor").text
+    shown = dict(re.findall(r'<tr data-course="([^"]+)">.*?<td data-rating>([^<]*)</td>', html, re.S))
+    marts = {
+        str(course): (count, average)
+        for course, count, average in site.warehouse.rows(
+            "select course_id, review_count, average_rating from analytics.fct_course_summary "
+            "where course_run_id is null"
+        )
+    }
+    assert shown, "no course listed"
+    for course, cell in shown.items():
+        count, average = marts[course]
+        plural = "" if count == 1 else "s"
+        assert cell == (f"{average:.1f} ★ ({count} review{plural})" if count else "No reviews"), course
+    assert any(marts[course][0] for course in shown), "the demo course's reviews are not listed"
