@@ -12,7 +12,6 @@ from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 
 from app_api.certificates import service
-from app_api.certificates.dependencies import ObjectStoreDep, PublicUrl
 from app_api.certificates.schemas import (
     CODE_PATTERN,
     CertificatePage,
@@ -21,7 +20,7 @@ from app_api.certificates.schemas import (
     CertificateVerification,
 )
 from app_api.common.parameters import DEFAULT_PAGE, Admin, Cursor, Limit, problems
-from skillstudio.web.dependencies import SessionDep
+from skillstudio.web.dependencies import ObjectStoreDep, PublicUrl, SessionDep
 from skillstudio.web.security import CurrentUser
 
 router = APIRouter(tags=["certificates"])

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, status
 
 from app_api.common.parameters import DEFAULT_PAGE, Admin, Cursor, Limit
-from app_api.gamification import leaderboards, service
+from app_api.gamification import service
 from app_api.gamification.schemas import (
     AchievementCreate,
     AchievementPage,
@@ -122,6 +122,6 @@ def read_leaderboard(
     period: Annotated[LeaderboardPeriod, Query(description="all_time, month or week (UTC).")] = "all_time",
     limit: Annotated[int, Query(ge=1, le=100, description="Entries from the top (1-100).")] = 10,
 ) -> LeaderboardRead:
-    return leaderboards.read_board(
+    return service.leaderboard(
         session, viewer=user.user_id, scope=scope, course_id=course_id, period=period, limit=limit
     )

@@ -15,6 +15,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from app_api.common.pagination import keyset, page_of, parse_cursor
+from app_api.gamification import leaderboards
 from app_api.gamification.exceptions import AchievementSlugTaken
 from app_api.gamification.models import Achievement, LearnerStats, UserAchievement, XpTransaction
 from app_api.gamification.rules import level_for, xp_for_level
@@ -25,6 +26,9 @@ from app_api.gamification.schemas import (
     BadgePage,
     BadgeRead,
     GamificationRead,
+    LeaderboardPeriod,
+    LeaderboardRead,
+    LeaderboardScope,
     XpTransactionPage,
     XpTransactionRead,
 )
@@ -55,6 +59,21 @@ def summary(session: Session, *, learner_id: uuid.UUID, now: datetime | None = N
         last_active_date=last,
         time_zone=time_zone,
         badges=badges or 0,
+    )
+
+
+def leaderboard(
+    session: Session,
+    *,
+    viewer: uuid.UUID,
+    scope: LeaderboardScope,
+    course_id: uuid.UUID | None,
+    period: LeaderboardPeriod,
+    limit: int,
+) -> LeaderboardRead:
+    """The top ``limit`` of a board and the viewer's own row, from the serving cache (``leaderboards``)."""
+    return leaderboards.read_board(
+        session, viewer=viewer, scope=scope, course_id=course_id, period=period, limit=limit
     )
 
 

@@ -1,6 +1,7 @@
-"""The learner's page: courses and progress with completion risk, skill levels against goals, the goal's
-learning path week by week, next steps, activity, recommendations and notifications. The learner themselves
-and admins may open it (the API's rule for a learner's data)."""
+"""The learner's page: XP, level, streak, badges, this week's leaderboard and certificates; courses and
+progress with completion risk, skill levels against goals, the goal's learning path week by week, next
+steps, activity, recommendations and notifications. The learner themselves and admins may open it (the
+API's rule for a learner's data)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,9 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from app_api.analytics import service as analytics
+from app_api.certificates import service as certificates
 from app_api.courses import service as catalogue
+from app_api.gamification import service as gamification
 from app_api.goals import service as goals
 from app_api.goals.schemas import GoalRead
 from app_api.notifications import service as notifications
@@ -38,6 +41,26 @@ NEXT_STEPS = 5
 PATHS = 3
 NO_REASON = "Recommended by the model for you; it gave no reason for this one."
 PROGRESS = {"ahead": "Ahead of plan", "on_track": "On track", "behind": "Behind plan"}
+BADGES = 12
+LEADERS = 5
+CERTIFICATES = 20
+
+
+def _engagement(
+    request: Request, session: Session, viewer: Principal, learner_id: uuid.UUID
+) -> dict[str, Any]:
+    """XP, level, streak, the newest badges, this week's global board around the learner, certificates."""
+    return {
+        "game": gamification.summary(session, learner_id=learner_id),
+        "badges": gamification.badges(session, learner_id=learner_id, cursor=None, limit=BADGES).items,
+        "board": gamification.leaderboard(
+            session, viewer=learner_id, scope="global", course_id=None, period="week", limit=LEADERS
+        ),
+        "certificates": certificates.list_certificates(
+            session, principal=viewer, user_id=learner_id, cursor=None, limit=CERTIFICATES,
+            public_url=str(request.app.state.settings.public_url),
+        ).items,
+    }  # fmt: skip
 
 
 def _active_goals(session: Session, viewer: Principal, learner_id: uuid.UUID) -> list[GoalRead]:
@@ -184,6 +207,7 @@ def learner_page(
     )
     context = {
         "learner": learner,
+        **_engagement(request, session, viewer, learner_id),
         "progress": courses,
         "skills": skills,
         "skill_chart": skill_chart,

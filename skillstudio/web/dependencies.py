@@ -10,6 +10,7 @@ import anyio.to_thread
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session, sessionmaker
 
+from skillstudio.object_storage import ObjectStore, store_from_settings
 from skillstudio.web.security import require_role
 
 # Threads that commit and close request sessions; as many as the pool has connections (10 + 20 overflow).
@@ -66,6 +67,24 @@ def _rollback_and_close(session: Session) -> None:
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
+
+
+def get_object_store(request: Request) -> ObjectStore:
+    """The app's object store (certificates' PDFs), made once from its settings (tests may set
+    ``app.state.object_store``)."""
+    store: ObjectStore | None = getattr(request.app.state, "object_store", None)
+    if store is None:
+        store = request.app.state.object_store = store_from_settings(request.app.state.settings)
+    return store
+
+
+def get_public_url(request: Request) -> str:
+    """The address the platform is reached at, for links that leave it (emails, QR codes)."""
+    return str(request.app.state.settings.public_url)
+
+
+ObjectStoreDep = Annotated[ObjectStore, Depends(get_object_store)]
+PublicUrl = Annotated[str, Depends(get_public_url)]
 
 # Admin routes are for accounts with the admin role (JWT from POST /api/v1/auth/login).
 # Use as ``dependencies=[RequireAdmin]`` on an admin router or route.

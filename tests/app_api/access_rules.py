@@ -546,6 +546,9 @@ PAGE_RULES: dict[tuple[str, str], Rule] = {
     ),
     # the public verification page of a certificate (issue 15, point 5): anyone with the code
     ("GET", "/app/verify/{code}"): Rule(EVERYONE, req("GET", "/app/verify/{code}")),
+    ("GET", "/app/certificates/{certificate_id}/pdf"): Rule(
+        A_AND_ADMIN, req("GET", "/app/certificates/{certificate}/pdf")
+    ),
 }
 
 

@@ -168,3 +168,32 @@ def test_a_learners_risks_are_for_them_and_admins(site: Site) -> None:
             risk.learner_risks(session=session, viewer=instructor, user_id=learner_id)
         (score,) = risk.learner_risks(session=session, viewer=admin, user_id=learner_id)
         assert (score.user_id, score.risk, score.band) == (learner_id, LEARNER_RISK, "high")
+
+
+def test_the_learner_page_shows_xp_badges_the_weeks_board_and_certificates(site: Site) -> None:
+    from app_api.certificates import service as certificates
+    from app_api.gamification import service as gamification
+
+    learner_id = site.accounts["learner"][2]
+    learner = Principal(user_id=learner_id, role="learner")
+    with session_scope(site.settings) as session:
+        game = gamification.summary(session, learner_id=learner_id)
+        badges = gamification.badges(session, learner_id=learner_id, cursor=None, limit=12).items
+        issued = certificates.list_certificates(
+            session, principal=learner, user_id=None, cursor=None, limit=20, public_url="http://x"
+        ).items
+    html = _learner_page(site)
+    for name, value in (("xp", game.xp), ("level", game.level), ("streak", game.current_streak)):
+        found = re.search(rf'data-figure="{name}">.*?data-value="([^"]*)"', html, re.S)
+        assert found and found.group(1) == str(value), name
+    assert game.xp > 0 and badges and issued, "the demo learner has XP, a badge and a certificate"
+    assert re.findall(r'data-badge="([^"]+)"', html) == [badge.slug for badge in badges]
+    shown = re.findall(r'data-certificate="([^"]+)" data-status="([^"]+)"', html)
+    assert shown == [(str(c.certificate_id), c.status) for c in issued]
+    first = issued[0]
+    assert f'href="/app/verify/{first.verification_code}"' in html
+    pdf = site.client("learner").get(f"/app/certificates/{first.certificate_id}/pdf")
+    assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
+    assert pdf.content.startswith(b"%PDF")
+    # Someone else's certificate is not theirs to download from the pages either.
+    assert site.client("instructor").get(f"/app/certificates/{first.certificate_id}/pdf").status_code == 403
