@@ -21,6 +21,7 @@ from app_api.certificates.schemas import (
 )
 from app_api.common.parameters import DEFAULT_PAGE, Admin, Cursor, Limit, problems
 from skillstudio.web.dependencies import ObjectStoreDep, PublicUrl, SessionDep
+from skillstudio.web.downloads import attachment
 from skillstudio.web.security import CurrentUser
 
 router = APIRouter(tags=["certificates"])
@@ -106,9 +107,8 @@ def download_pdf(
     certificate, data = service.pdf(
         session, principal=user, certificate_id=certificate_id, store=store, public_url=public_url
     )
-    name = f"certificate-{certificate.certificate_id}.pdf"
-    return Response(
-        data, media_type=service.PDF_TYPE, headers={"Content-Disposition": f'attachment; filename="{name}"'}
+    return attachment(
+        data, media_type=service.PDF_TYPE, filename=f"certificate-{certificate.certificate_id}.pdf"
     )
 
 

@@ -20,6 +20,7 @@ from app_api.pages.dependencies import Viewer
 from app_api.pages.rendering import render
 from skillstudio.errors import NotFound
 from skillstudio.web.dependencies import ObjectStoreDep, PublicUrl, SessionDep
+from skillstudio.web.downloads import attachment
 
 router = APIRouter(prefix="/app", include_in_schema=False)
 
@@ -49,9 +50,6 @@ def certificate_pdf(
     certificate, data = certificates.pdf(
         session, principal=viewer, certificate_id=certificate_id, store=store, public_url=public_url
     )
-    name = f"certificate-{certificate.certificate_id}.pdf"
-    return Response(
-        data,
-        media_type=certificates.PDF_TYPE,
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    return attachment(
+        data, media_type=certificates.PDF_TYPE, filename=f"certificate-{certificate.certificate_id}.pdf"
     )
