@@ -144,10 +144,10 @@ def _next_steps(
     session: Session, viewer: Principal, courses: list[CourseProgressRead]
 ) -> list[tuple[CourseProgressRead, NextStepRead]]:
     active = [course for course in courses if course.status == "active"][:NEXT_STEPS]
-    return [
-        (course, next_steps.next_step(session, principal=viewer, enrollment_id=course.enrollment_id))
-        for course in active
-    ]
+    steps = next_steps.next_steps(
+        session, principal=viewer, enrollment_ids=[course.enrollment_id for course in active]
+    )
+    return list(zip(active, steps, strict=True))
 
 
 def _activity(session: Session, marts: Any, viewer: Principal, learner_id: uuid.UUID) -> Chart | str:

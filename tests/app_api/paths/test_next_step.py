@@ -135,3 +135,32 @@ def test_revision_first_when_the_level_is_low_for_where_the_course_should_have_b
     w.level(w.sql, 4.0)  # exactly the margin below 5.5: no revision
     step = client.get(url, headers=w.h(w.learner)).json()
     assert (step["kind"], step["lesson_id"]) == ("lesson", str(lessons[2].lesson_id))
+
+
+def test_several_enrollments_at_once_answer_as_each_alone(client: TestClient, session: Session) -> None:
+    """``next_steps`` (the learner's page) shares its reads; each step must still be the one asked alone:
+    a prerequisite, a revision, a next lesson and a finished course, side by side."""
+    from app_api.courses.models import CoursePrerequisite
+    from app_api.paths.next_step import next_step, next_steps
+    from skillstudio.web.principals import Principal
+
+    w = PathWorld(client, session)
+    basics = w.course("SQL Basics", "beginner", [w.sql])
+    joins = w.course("SQL Joins", "intermediate", [w.sql])
+    windows = w.course("SQL Windows", "advanced", [w.sql, w.python])
+    tiny = w.course("SQL Tiny", "beginner", [w.sql])
+    ids = [enroll(w, course) for course in (joins, windows, tiny)]
+    session.add(CoursePrerequisite(course_id=joins.course_id, prerequisite_course_id=basics.course_id))
+    lessons = w.lessons(windows)
+    complete(w, ids[1], lessons[0].lesson_id)
+    complete(w, ids[1], lessons[1].lesson_id)
+    for lesson in w.lessons(tiny):
+        complete(w, ids[2], lesson.lesson_id)
+    w.level(w.sql, 2.0)
+    session.flush()
+    learner = Principal(user_id=w.learner.user_id, role="learner")
+    together = next_steps(session, principal=learner, enrollment_ids=[uuid.UUID(i) for i in ids])
+    alone = [next_step(session, principal=learner, enrollment_id=uuid.UUID(i)) for i in ids]
+    assert together == alone
+    assert [step.kind for step in together] == ["prerequisite", "revision", "done"]
+    assert next_steps(session, principal=learner, enrollment_ids=[]) == []
