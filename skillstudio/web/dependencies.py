@@ -18,7 +18,8 @@ CLOSING_THREADS = 30
 
 
 async def get_session(request: Request) -> AsyncIterator[Session]:
-    """One session per request, committed once when the route returns without error.
+    """One session per request, committed once when the route returns without error, before the
+    response is sent (``SessionDep``'s scope).
 
     Async, so that opening it costs no hop to a worker thread: a Session connects lazily, on the first
     query, which the (sync) route makes in its own thread. Committing and closing do IO, so they take one
@@ -66,7 +67,10 @@ def _rollback_and_close(session: Session) -> None:
         session.close()
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+# Scope "function": the session is committed when the route returns, *before* the response is sent (the
+# default scope would commit after sending it). A client that reads right after a write then sees it, and
+# a commit that fails is the request's error instead of a success answered for a change that was lost.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
 def get_object_store(request: Request) -> ObjectStore:
