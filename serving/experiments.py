@@ -34,6 +34,7 @@ from skillstudio.events.store import write_events
 
 BUCKETS = 10_000
 FLUSH_ROWS = 500
+MAX_PENDING = 100_000
 SERVED_VERB = "was-served"
 SERVED_OBJECT_TYPE = "recommendation_list"
 logger = logging.getLogger(__name__)
@@ -132,7 +133,9 @@ class ServedLog:
                     write_events(driver_connection(session), [_row(served) for served in taken])
             except Exception:
                 with self._queue:
-                    self._pending = taken + self._pending
+                    # Kept for the next flush, within bounds: a database down for long costs the oldest
+                    # lists, not the server's memory.
+                    self._pending = (taken + self._pending)[-MAX_PENDING:]
                     self._oldest = time.monotonic()
                 raise
             return len(taken)
@@ -147,10 +150,11 @@ class ServedLog:
             logger.exception("could not write %d served recommendation lists", len(self._pending))
 
     def close(self, transactions: Reads) -> None:
-        """Write everything still queued (shutdown), waiting for a flush under way first."""
+        """Write everything still queued (shutdown), waiting for a flush under way first; a failure is
+        logged (with how many lists are lost) rather than failing the shutdown."""
         with self._writing:
             pass
-        self.flush(transactions)
+        self.flush_logged(transactions)
 
 
 def _row(served: ServedList) -> EventRow:

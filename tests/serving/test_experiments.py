@@ -265,3 +265,22 @@ def test_the_share_setting_is_a_fraction(share: float) -> None:
 
     with pytest.raises(ValidationError):
         Settings(recommender_challenger_share=share)
+
+
+def test_a_failed_write_keeps_the_lists_for_the_next_flush(client: TestClient, session: Session) -> None:
+    from contextlib import contextmanager
+
+    @contextmanager
+    def unreachable() -> Any:
+        raise ConnectionError("database down")
+        yield  # pragma: no cover
+
+    log = ServedLog(flush_seconds=3600)
+    log.add(served(LEARNERS[0]))
+    log.add(served(LEARNERS[1]))
+    with pytest.raises(ConnectionError):
+        log.flush(unreachable)
+    log.flush_logged(unreachable)  # what the background task calls: logged, not raised
+    assert len(log) == 2 and served_events(session) == []
+    log.close(client.app.state.serving_reads)
+    assert [actor for actor, _, _ in served_events(session)] == LEARNERS[:2]
