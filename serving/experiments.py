@@ -129,8 +129,9 @@ class ServedLog:
             if not taken:
                 return 0
             try:
+                now = datetime.now(UTC)  # received: when written, up to flush_seconds after serving
                 with transactions() as session:
-                    write_events(driver_connection(session), [_row(served) for served in taken])
+                    write_events(driver_connection(session), [_row(served, now) for served in taken])
             except Exception:
                 with self._queue:
                     # Kept for the next flush, within bounds: a database down for long costs the oldest
@@ -157,10 +158,10 @@ class ServedLog:
         self.flush_logged(transactions)
 
 
-def _row(served: ServedList) -> EventRow:
+def _row(served: ServedList, received_at: datetime) -> EventRow:
     return event_row(
         occurred_at=served.served_at,
-        received_at=served.served_at,
+        received_at=received_at,
         actor_id=served.learner_id,
         verb=SERVED_VERB,
         object_type=SERVED_OBJECT_TYPE,
