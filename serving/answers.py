@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 
 from models.recommender.hybrid import Catalog, Gap, HybridRanker, Weights
 from serving.model_store import LoadedModel
-from serving.schemas import Reason, RecommendationPage, RecommendedCourse
+from serving.schemas import Reason, RecommendationPage, RecommendedCourse, Variant
 
 # Sessions that read: the app's sessionmaker, or (in tests) savepoints of the test's transaction.
 Reads = Callable[[], AbstractContextManager[Session]]
@@ -117,10 +117,11 @@ class RecommendationCache:
     def __init__(self, *, ttl_seconds: float, max_pages: int = 100_000) -> None:
         self.ttl_seconds = ttl_seconds
         self.max_pages = max_pages
-        # Per (learner, k, model version): the titles, enrolments and gaps the page was ranked with, and its
-        # JSON.
+        # Per (learner, k, model version, variant): the titles, enrolments and gaps the page was ranked
+        # with, its JSON and its course ids.
         self._pages: dict[
-            tuple[uuid.UUID, int, str], tuple[dict[str, str], frozenset[str], dict[str, Gap], bytes]
+            tuple[uuid.UUID, int, str, str],
+            tuple[dict[str, str], frozenset[str], dict[str, Gap], bytes, tuple[str, ...]],
         ] = {}
         self._snapshot: Snapshot | None = None
         self._refreshing = threading.Lock()
@@ -194,16 +195,38 @@ class RecommendationCache:
         return ranker
 
     def page(
-        self, *, snapshot: Snapshot, model: LoadedModel, model_name: str, learner_id: uuid.UUID, k: int
+        self,
+        *,
+        snapshot: Snapshot,
+        model: LoadedModel,
+        model_name: str,
+        learner_id: uuid.UUID,
+        k: int,
+        variant: Variant = "champion",
     ) -> bytes:
         """The encoded page for the learner, from the cache or ranked now (CPU only, no IO)."""
-        key = (learner_id, k, model.version)
+        return self.served_page(
+            snapshot=snapshot, model=model, model_name=model_name, learner_id=learner_id, k=k, variant=variant
+        )[0]
+
+    def served_page(
+        self,
+        *,
+        snapshot: Snapshot,
+        model: LoadedModel,
+        model_name: str,
+        learner_id: uuid.UUID,
+        k: int,
+        variant: Variant = "champion",
+    ) -> tuple[bytes, tuple[str, ...]]:
+        """The encoded page and its course ids in order (what the served-list event logs)."""
+        key = (learner_id, k, model.version, variant)
         enrolled = snapshot.enrolled.get(learner_id, _NONE)
         gaps = (snapshot.gaps or {}).get(learner_id, _NO_GAPS)
         page = self._pages.get(key)
         # Still valid when neither the catalogue nor this learner's enrolments or gaps changed since then.
         if page is not None and page[0] is snapshot.titles and page[1] == enrolled and page[2] == gaps:
-            return page[3]
+            return page[3], page[4]
         explained = self.ranker(snapshot, model).explain(
             str(learner_id),
             enrolled,
@@ -217,6 +240,7 @@ class RecommendationCache:
                 learner_id=learner_id,
                 model_name=model_name,
                 model_version=model.version,
+                variant=variant,
                 fallback=fallback,
                 items=[
                     RecommendedCourse(
@@ -232,8 +256,9 @@ class RecommendationCache:
             .model_dump_json()
             .encode()
         )
+        items = tuple(item.course_id for item in explained)
         if self.ttl_seconds > 0 and self._snapshot is snapshot:
             if len(self._pages) >= self.max_pages:
                 self._pages = {}  # a full cache is rare (max_pages learners within one snapshot): start over
-            self._pages[key] = (snapshot.titles, enrolled, gaps, body)
-        return body
+            self._pages[key] = (snapshot.titles, enrolled, gaps, body, items)
+        return body, items

@@ -2,6 +2,7 @@
 
 A request never waits for a reload when a model is already loaded: the first request after the refresh
 interval checks the alias, and while it loads a new version every other request keeps the old one.
+One store follows one alias: the champion, or an experiment's challenger (serving/experiments.py).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ logger = logging.getLogger(__name__)
 
 
 class NoChampionError(LookupError):
-    """No model version carries the champion alias yet."""
+    """No model version carries the store's alias (the champion, or the challenger) yet."""
 
 
 @dataclass(frozen=True)
@@ -28,12 +29,26 @@ class LoadedModel:
 
 
 class ModelStore:
-    def __init__(self, *, tracking_uri: str, registry_name: str, refresh_seconds: float = 30.0) -> None:
+    def __init__(
+        self,
+        *,
+        tracking_uri: str,
+        registry_name: str,
+        refresh_seconds: float = 30.0,
+        alias: str = "champion",
+        keep_last: bool = True,
+    ) -> None:
         self.tracking_uri = tracking_uri
         self.registry_name = registry_name
         self.refresh_seconds = refresh_seconds
+        self.alias = alias
+        # The champion keeps serving its last version if its alias is removed; a challenger whose alias
+        # is removed stops (its learners get the champion).
+        self.keep_last = keep_last
         self._loaded: LoadedModel | None = None
         self._checked_at = float("-inf")
+        # When the last check found no version behind the alias (and none was loaded): -inf otherwise.
+        self._missing_at = float("-inf")
         self._lock = threading.Lock()
 
     def current(self) -> LoadedModel | None:
@@ -47,6 +62,16 @@ class ModelStore:
         if due and not self._lock.locked():
             threading.Thread(target=self._check_in_background, daemon=True, name="model-alias").start()
         return loaded
+
+    def absent(self) -> bool:
+        """Whether the last check, within the refresh interval, found no version behind the alias; never
+        blocks. Past the interval it says False (unknown) so the caller checks again; while within it, a
+        missing challenger costs no MLflow call per request."""
+        return (
+            self._loaded is None
+            and self._missing_at >= self._checked_at
+            and time.monotonic() - self._missing_at < self.refresh_seconds
+        )
 
     def _check_in_background(self) -> None:
         if not self._lock.acquire(blocking=False):
@@ -64,6 +89,8 @@ class ModelStore:
         loaded = self._loaded
         if loaded is not None and time.monotonic() - self._checked_at < self.refresh_seconds:
             return loaded
+        if loaded is None and self.absent():
+            raise NoChampionError(f"no version of {self.registry_name!r} is the {self.alias} yet")
         if not self._lock.acquire(blocking=loaded is None):
             assert loaded is not None
             return loaded  # another request is checking the alias; serve what we have
@@ -73,15 +100,19 @@ class ModelStore:
             self._lock.release()
 
     def _refresh(self) -> LoadedModel:
-        version = champion_version(tracking_uri=self.tracking_uri, registry_name=self.registry_name)
+        version = champion_version(
+            tracking_uri=self.tracking_uri, registry_name=self.registry_name, alias=self.alias
+        )
         self._checked_at = time.monotonic()
         if version is None:
-            if self._loaded is not None:
+            if self._loaded is not None and self.keep_last:
                 return self._loaded
-            raise NoChampionError(f"no version of {self.registry_name!r} is the champion yet")
+            self._loaded = None
+            self._missing_at = self._checked_at
+            raise NoChampionError(f"no version of {self.registry_name!r} is the {self.alias} yet")
         if self._loaded is None or self._loaded.version != version:
             recommender, loaded_version = load_champion(
-                tracking_uri=self.tracking_uri, registry_name=self.registry_name
+                tracking_uri=self.tracking_uri, registry_name=self.registry_name, alias=self.alias
             )
             self._loaded = LoadedModel(recommender=recommender, version=loaded_version)
         return self._loaded

@@ -5,6 +5,9 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+# The arm of the live experiment a list was served from (serving/experiments.py).
+Variant = Literal["champion", "challenger"]
+
 
 class Reason(BaseModel):
     signal: Literal["collaborative", "content", "gap", "popularity"] = Field(
@@ -30,6 +33,11 @@ class RecommendationPage(BaseModel):
     learner_id: uuid.UUID
     model_name: str
     model_version: str
+    variant: Variant = Field(
+        default="champion",
+        description="Which arm of the live experiment served this list: the champion, or the challenger "
+        "(SKILLSTUDIO_RECOMMENDER_CHALLENGER_SHARE of learners, by a hash of their id).",
+    )
     fallback: bool = Field(
         description="True when neither the model nor the learner's courses or goals say anything about them: "
         "most popular courses."

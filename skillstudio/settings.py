@@ -55,6 +55,29 @@ class Settings(BaseSettings):
         ge=0,
         description="How long serving reuses its snapshot of published titles and enrolments (0: never).",
     )
+    # Live experiments (issue 13 point 5): a share of learners, chosen by a hash of their id, is served the
+    # version behind the challenger alias instead of the champion.
+    recommender_challenger_alias: str = Field(
+        default="challenger",
+        description="The registry alias of the recommender that gets a share of traffic.",
+    )
+    recommender_challenger_share: float = Field(
+        default=0.0,
+        ge=0,
+        le=1,
+        description="Share of learners served the challenger (0: off). A learner is in the challenger arm "
+        "when hash(salt, learner id) mod 10000 < share * 10000: the same arm on every request.",
+    )
+    recommender_experiment_salt: str = Field(
+        default="recommender-experiment-1",
+        description="Salt of the arm hash; a new salt reshuffles learners between arms (a new experiment).",
+    )
+    recommendation_log_flush_seconds: float = Field(
+        default=1.0,
+        ge=0,
+        description="Served lists wait in memory at most this long (or 500 lists) before being written as "
+        "events, after a response; all are written at shutdown.",
+    )
     jwt_secret: SecretStr | None = Field(
         default=None, description="Signs access tokens; unset means a random secret kept under home/secrets."
     )

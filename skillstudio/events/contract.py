@@ -55,6 +55,9 @@ VERBS: dict[str, str] = {
     # Issue 11 point 7: the platform noticed a learner struggling on a skill (object: the skill). No
     # registry verb says this; the platform's own IRI, like its activity types.
     "struggled": f"{PLATFORM_IRI}/xapi/verbs/struggled",
+    # Issue 13 point 5: the learner was served a list of recommended courses (object: the list), the log of
+    # live experiments. Not something the learner did, so no registry verb fits.
+    "was-served": f"{PLATFORM_IRI}/xapi/verbs/was-served",
 }
 VERB_BY_IRI = {iri: name for name, iri in VERBS.items()}
 
@@ -68,6 +71,8 @@ ObjectType = Literal[
     # Certificates of completion (issue 15 point 5); a learner reaching a level of the game (object id:
     # the level, "3").
     "certificate", "level",
+    # A served list of recommendations (issue 13 point 5): object id a fresh id per list.
+    "recommendation_list",
 ]  # fmt: skip
 
 # Object type -> the xAPI activity type IRI that exports use (registry IRIs where one exists).
@@ -93,6 +98,7 @@ ACTIVITY_TYPES: dict[str, str] = {
     "report": f"{PLATFORM_IRI}/xapi/activity-types/report",
     "certificate": f"{PLATFORM_IRI}/xapi/activity-types/certificate",
     "level": f"{PLATFORM_IRI}/xapi/activity-types/level",
+    "recommendation_list": f"{PLATFORM_IRI}/xapi/activity-types/recommendation-list",
     # Recorded by the learning API itself (paths, notifications): the dbt staging model must accept them too.
     "learning_path": f"{PLATFORM_IRI}/xapi/activity-types/learning-path",
     "notification": f"{PLATFORM_IRI}/xapi/activity-types/notification",

@@ -27,6 +27,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from app_api.reactions import install_reactions
     from app_api.router import api_router
     from serving.answers import RecommendationCache
+    from serving.experiments import Experiment, ServedLog
     from serving.model_store import ModelStore
     from serving.router import router as serving_router
     from serving.search.engine import VectorIndex
@@ -57,6 +58,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         yield
         gc.set_threshold(*thresholds)
         gc.unfreeze()
+        # Served lists still queued are written before the process goes: none is lost at a clean stop.
+        app.state.served_log.close(app.state.serving_reads)
         app.state.model_store.close()
 
     app = FastAPI(
@@ -73,6 +76,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         registry_name=settings.recommender_name,
         refresh_seconds=settings.model_refresh_seconds,
     )
+    challenger = None
+    if settings.recommender_challenger_share > 0:
+        challenger = ModelStore(
+            tracking_uri=settings.tracking_uri,
+            registry_name=settings.recommender_name,
+            refresh_seconds=settings.model_refresh_seconds,
+            alias=settings.recommender_challenger_alias,
+            keep_last=False,
+        )
+    app.state.experiment = Experiment(
+        champion=app.state.model_store,
+        challenger=challenger,
+        share=settings.recommender_challenger_share,
+        salt=settings.recommender_experiment_salt,
+    )
+    app.state.served_log = ServedLog(flush_seconds=settings.recommendation_log_flush_seconds)
     # Loaded by the first search, not here: the model takes seconds and most processes never search.
     app.state.search_encoder = search_encoder()
     app.state.vector_index = VectorIndex(refresh_seconds=settings.model_refresh_seconds)

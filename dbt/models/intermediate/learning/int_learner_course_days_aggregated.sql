@@ -22,6 +22,8 @@ events as (
     select * from {{ ref('stg_skillstudio__learner_events') }}
 
     where {{ in_refresh_window_utc('occurred_at') }}
+        -- A served list of recommendations is something the platform did, not the learner: no activity.
+        and verb <> 'was-served'
 
 ),
 
