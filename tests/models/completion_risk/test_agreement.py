@@ -6,11 +6,13 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from datetime import date
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import psycopg
 import pytest
+from mlflow import MlflowClient
 from typer.testing import CliRunner
 
 from models.completion_risk import (
@@ -23,6 +25,7 @@ from models.completion_risk import (
     truth_rows,
 )
 from models.completion_risk.agreement import dropped_after_day
+from models.completion_risk.train import train_completion_risk
 from skillstudio.db import libpq_url
 from skillstudio.main.cli import app
 from skillstudio.settings import get_settings
@@ -121,8 +124,8 @@ def history_env(history: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     get_settings.cache_clear()
 
 
-def test_the_command_adds_the_truth_on_generated_data(
-    history_env: str, monkeypatch: pytest.MonkeyPatch
+def test_the_command_and_the_training_add_the_truth_on_generated_data(
+    history_env: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     # The command's own settings, at the tests' size (the command reads them when it runs).
     monkeypatch.setattr("models.completion_risk.DEFAULT_PARAMS", FAST)
@@ -138,3 +141,14 @@ def test_the_command_adds_the_truth_on_generated_data(
     assert set(truth) == {"auc", "n", "dropouts"}
     # Measured on the test runs only (enrollments starting on or after 2026-07-20).
     assert 0 < truth["dropouts"] < truth["n"] and 0.0 <= truth["auc"] <= 1.0
+    # Training logs the same figure to MLflow: same settings, same split, same model.
+    with psycopg.connect(libpq_url(history_env)) as conn:
+        frame = read_features(conn, 7)
+        dropouts = read_truth_dropouts(conn)
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    result = train_completion_risk(
+        frame, tracking_uri=uri, params=FAST, days=[7], test_runs_from=date(2026, 7, 20), truth=dropouts
+    )
+    assert result.evaluation["truth"] == metrics["truth"]
+    logged = MlflowClient(uri).get_run(result.run_id).data.metrics
+    assert (logged["truth_day_7_auc"], logged["truth_day_7_n"]) == (truth["auc"], truth["n"])
