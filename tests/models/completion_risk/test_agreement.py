@@ -34,8 +34,9 @@ from tests.models.completion_risk.helpers import FAST
 from tests.warehouses import dbt_build
 
 # Bigger and longer than the shared ``generated_warehouse`` (240 learners over 45 days): there, day 7 has
-# 142 rows and 28 later dropouts, and a model fitted on the other learners' ~200 labelled enrollments
-# scores 0.46-0.58 against them (measured over seeds): too few to learn from, so no floor could hold.
+# 142 rows and 28 later dropouts, and models fitted on three quarters of the learners (~280 labelled
+# enrollments) score 0.46-0.58 on the other quarter (measured over seeds): too few to learn from, so no
+# floor could hold there.
 HISTORY = GeneratorConfig(
     learners=600, courses=40, days=120, seed=11, end_date=date(2026, 8, 31), batch_learners=600
 )
