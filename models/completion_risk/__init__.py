@@ -1,5 +1,6 @@
 """Completion risk: P(an enrollment completes) at day k of its course run, calibrated, with reasons."""
 
+from models.completion_risk.agreement import dropout_auc, truth_agreement, truth_rows
 from models.completion_risk.evaluate import (
     DEFAULT_DAYS,
     auc,
@@ -8,7 +9,14 @@ from models.completion_risk.evaluate import (
     evaluate_completion_risk,
     labelled_open,
 )
-from models.completion_risk.features import FEATURES, GROUPS, add_derived, read_features, scorable
+from models.completion_risk.features import (
+    FEATURES,
+    GROUPS,
+    add_derived,
+    read_features,
+    read_truth_dropouts,
+    scorable,
+)
 from models.completion_risk.model import (
     DEFAULT_PARAMS,
     MODEL_NAME,
@@ -39,12 +47,16 @@ __all__ = [
     "brier",
     "calibration_table",
     "describe",
+    "dropout_auc",
     "evaluate_completion_risk",
     "fit_day",
     "fit_risk",
     "labelled_open",
     "open_latest",
     "read_features",
+    "read_truth_dropouts",
     "scorable",
     "score_open",
+    "truth_agreement",
+    "truth_rows",
 ]

@@ -130,3 +130,29 @@ def add_derived(frame: pd.DataFrame) -> pd.DataFrame:
 def design(frame: pd.DataFrame) -> np.ndarray:
     """The model's feature matrix (missing values stay NaN: the trees route them)."""
     return frame.loc[:, list(FEATURES)].to_numpy(dtype=np.float64)
+
+
+def read_truth_dropouts(conn: psycopg.Connection) -> tuple[pd.DataFrame, pd.Timestamp] | None:
+    """The synthetic generator's hidden dropouts and the last day of its history, or None when the database
+    has no ``truth.dropouts`` (OULAD imports, the learning API's own data).
+
+    The dropouts: ``enrollment_id`` and ``dropped_on`` (the UTC date of ``dropped_at``). The last day: the
+    UTC date of the latest learner event (the generated history ends that day; the truth knows nothing
+    after it).
+    """
+    with conn.cursor() as cursor:
+        cursor.execute("select to_regclass('truth.dropouts') is not null")
+        row = cursor.fetchone()
+        if row is None or not row[0]:
+            return None
+        cursor.execute(
+            "select enrollment_id::text, (dropped_at at time zone 'UTC')::date as dropped_on"
+            " from truth.dropouts"
+        )
+        frame = pd.DataFrame(cursor.fetchall(), columns=["enrollment_id", "dropped_on"])
+        cursor.execute("select (max(occurred_at) at time zone 'UTC')::date from learner_events")
+        last = cursor.fetchone()
+    if last is None or last[0] is None:
+        return None
+    frame["dropped_on"] = pd.to_datetime(frame["dropped_on"])
+    return frame, pd.Timestamp(last[0])

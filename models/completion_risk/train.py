@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from models.completion_risk import registry
+from models.completion_risk.agreement import truth_agreement
 from models.completion_risk.evaluate import auc, evaluate_completion_risk, labelled_open
 from models.completion_risk.model import DEFAULT_PARAMS, MODEL_NAME, CompletionRiskModel, RiskParams, fit_risk
 from models.completion_risk.scoring import model_day_for
@@ -121,6 +122,7 @@ def train_completion_risk(
     test_runs_from: date | None = None,
     days: Sequence[int] | None = None,
     experiment_name: str = "completion_risk",
+    truth: tuple[pd.DataFrame, pd.Timestamp] | None = None,
     progress: Callable[[str], None] = lambda message: None,
 ) -> TrainingResult:
     """Evaluate on a time split next to the baselines and the champion, refit on all labelled runs,
@@ -141,6 +143,10 @@ def train_completion_risk(
         sides of the split are left out (their enrollments are scored by the nearest earlier day's model).
     test_runs_from : datetime.date, optional
         First start day of the test runs; by default :func:`time_cutoff`.
+    truth : (pandas.DataFrame, pandas.Timestamp), optional
+        On generated data, the generator's dropouts and last day (``features.read_truth_dropouts``): the
+        evaluated model's AUC against them on the test runs is logged too (``truth_day_<k>_auc``,
+        ``truth_day_<k>_n``; :mod:`models.completion_risk.agreement`).
 
     Returns
     -------
@@ -157,12 +163,20 @@ def train_completion_risk(
         raise NotEnoughHistory(f"no grid day has both outcomes before and after {cutoff}: cannot evaluate")
     progress(f"test runs from {cutoff}, days {days}")
     try:
-        evaluation, _ = evaluate_completion_risk(frame, cutoff, days, params, progress=progress)
+        evaluation, evaluated = evaluate_completion_risk(frame, cutoff, days, params, progress=progress)
     except ValueError as error:
         # Too few finished runs for the validation split inside training to hold both outcomes.
         raise NotEnoughHistory(str(error)) from error
     chosen = RiskParams(**{**asdict(params), **evaluation["params"]})
     metrics = _flat(evaluation, days)
+    if truth is not None:
+        figures = truth_agreement(evaluated, frame, truth[0], truth[1], days, test_runs_from=cutoff)
+        evaluation["truth"] = figures
+        for day_k in days:
+            figure = figures[f"day_{day_k}"]
+            metrics[f"truth_day_{day_k}_n"] = float(figure["n"])
+            if figure["auc"] is not None:
+                metrics[f"truth_day_{day_k}_auc"] = float(figure["auc"])
 
     champion = registry.champion_version(tracking_uri=tracking_uri, registry_name=registry_name)
     if champion is not None:

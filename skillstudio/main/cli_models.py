@@ -89,13 +89,17 @@ def evaluate_completion_risk_command(
     Reads ``analytics.fct_enrollment_features`` (built by the pipeline; nothing is built here). Prints one
     JSON line: per day auc, brier, baseline_auc (logistic regression on assessment scores), majority-class
     figures, n_test and a calibration table; by_group (imd_band, age_band, gender, disability); model.
-    Progress goes to stderr.
+    On generated data (a ``truth.dropouts`` table), also truth: per day the AUC of the risk against the
+    generator's hidden later dropouts on the test runs (models/completion_risk/agreement.py). Progress goes
+    to stderr.
     """
     from dataclasses import replace
 
     import psycopg
 
     from models.completion_risk import DEFAULT_PARAMS, evaluate_completion_risk, read_features
+    from models.completion_risk.agreement import truth_agreement
+    from models.completion_risk.features import read_truth_dropouts
     from skillstudio.db import database_url, libpq_url
     from skillstudio.settings import get_settings
 
@@ -105,12 +109,13 @@ def evaluate_completion_risk_command(
     try:
         with psycopg.connect(libpq_url(database_url(get_settings()))) as conn:
             frame = read_features(conn, grid_days[-1])
+            truth = read_truth_dropouts(conn)
     except psycopg.errors.UndefinedTable:
         console.print("[red]analytics.fct_enrollment_features is missing: build the analytics first[/]")
         raise typer.Exit(1) from None
     console.log(f"{len(frame):,} rows")
     try:
-        metrics, _ = evaluate_completion_risk(
+        metrics, model = evaluate_completion_risk(
             frame,
             test_runs_from.date(),
             grid_days,
@@ -120,6 +125,12 @@ def evaluate_completion_risk_command(
     except ValueError as error:
         console.print(f"[red]{error}[/]")
         raise typer.Exit(1) from None
+    if truth is not None:
+        dropouts, last_day = truth
+        metrics["truth"] = truth_agreement(
+            model, frame, dropouts, last_day, grid_days, test_runs_from=test_runs_from.date()
+        )
+        console.log(f"against the generator's dropouts: {metrics['truth']}")
     typer.echo(json.dumps(metrics))
 
 

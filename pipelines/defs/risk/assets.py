@@ -11,7 +11,7 @@ import psycopg
 from dagster import AssetExecutionContext, Config, MaterializeResult, MetadataValue, ResourceParam, asset
 from dagster_dbt import get_asset_key_for_model
 
-from models.completion_risk import DEFAULT_PARAMS, read_features
+from models.completion_risk import DEFAULT_PARAMS, read_features, read_truth_dropouts
 from models.completion_risk.train import NotEnoughHistory, train_completion_risk
 from pipelines.defs.analytics.assets import analytics_dbt_assets
 from pipelines.defs.recommendations.assets import GROUP as MODELS
@@ -46,6 +46,8 @@ def completion_risk(
     """Choose, evaluate on later runs against the baselines and the champion, register, move `champion`."""
     with psycopg.connect(libpq_url(postgres.url)) as conn:
         frame = read_features(conn, ALL_DAYS)
+        # Generated data only: the generator's hidden dropouts score the evaluated model too.
+        truth = read_truth_dropouts(conn)
     params = replace(DEFAULT_PARAMS, max_iter=config.max_iter, folds=config.folds, seed=config.seed)
     try:
         result = train_completion_risk(
@@ -53,6 +55,7 @@ def completion_risk(
             tracking_uri=mlflow.tracking_uri,
             params=params,
             days=config.days,
+            truth=truth,
             progress=context.log.debug,
         )
     except NotEnoughHistory as error:
