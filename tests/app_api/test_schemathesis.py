@@ -15,8 +15,8 @@ a generated If-Match that cannot be current), that check is relaxed for that ope
 below, each with its reason. Any other failure fails the test, listed with a curl line to replay it.
 
 Bounded and repeatable: ``MAX_EXAMPLES`` cases per operation and phase, a fixed seed, deterministic
-generation, no shrinking, no cache between runs. At most about 40 s per caller here, after a dbt run of the marts
-(the analytics routes read them) of about 20 s.
+generation, no shrinking, no cache between runs. At most about 40 s per caller here, after a dbt run of the
+marts (the analytics routes read them) of about 20 s.
 """
 
 from __future__ import annotations
