@@ -94,13 +94,14 @@
 
 
 {#
-    The pre-hook: delete the window's rows before the model inserts them again. It runs only on an
+    The pre-hook: delete the window's rows before the model inserts them again (``lookback_days`` earlier
+    for a model whose rows depend on later days, as an uptake window does). It runs only on an
     incremental run; a full build refuses to run while months are archived (``guard_full_build``).
 #}
-{% macro delete_refresh_window(day_column='activity_date') -%}
+{% macro delete_refresh_window(day_column='activity_date', lookback_days=0) -%}
     {%- if is_incremental() -%}
         delete from {{ this }}
-        where {{ day_column }} >= {{ refresh_from(day_column) }}
+        where {{ day_column }} >= {{ refresh_from(day_column) }} - {{ lookback_days }}
             and {{ day_column }} <= {{ refresh_to() }}
     {%- else -%}
         {{ guard_full_build() }}

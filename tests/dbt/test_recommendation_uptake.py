@@ -7,6 +7,7 @@ challenger arm enroll in a recommended course more often than those of the champ
 
 from __future__ import annotations
 
+import json
 import random
 import uuid
 from collections.abc import Callable
@@ -101,3 +102,39 @@ def test_the_mart_detects_a_truly_better_challenger(
         # The challenger's interval lies wholly above the champion's: the mart detects the better model.
         assert challenger[5] > champion[6], day
         assert champion[7] is None and float(challenger[7]) > 0.15
+
+    # Incremental by day: refreshing a later day recomputes the 14 days before it. A champion learner of
+    # the first day, who had not taken anything up, enrolls 10 days later in a course of their list; a
+    # refresh of that later day alone must count them on the first day, and change nothing else.
+    enrolled = {learner for learner, _, _ in enrollments}
+    late = next(
+        item
+        for item in served
+        if item.variant == "champion" and item.served_at.date() == DAYS[0] and item.learner_id not in enrolled
+    )
+    refresh_day = DAYS[0] + timedelta(days=10)
+    with psycopg.connect(libpq_url(url)) as conn:
+        conn.execute(
+            "insert into enrollments (enrollment_id, user_id, course_id, enrolled_at) "
+            "values (%s, %s, %s, %s)",
+            (uuid.uuid4(), late.learner_id, uuid.UUID(late.items[0]),
+             datetime(refresh_day.year, refresh_day.month, refresh_day.day, 12, tzinfo=UTC)),
+        )  # fmt: skip
+    window = json.dumps({"refresh_from": str(refresh_day), "refresh_to": str(refresh_day)})
+    refreshed = dbt_build(url, tmp_path, "--select", "fct_recommendation_uptake", "--vars", window)
+    after = {
+        (variant, served_on): rest
+        for variant, served_on, *rest in refreshed.rows(
+            "select variant, served_on, learners_served, lists_served, impressions, learners_taken_up, "
+            "uptake_rate, uptake_rate_lower, uptake_rate_upper, uptake_rate_vs_champion "
+            "from analytics.fct_recommendation_uptake"
+        )
+    }
+    assert set(after) == set(rows)
+    assert after["champion", DAYS[0]][3] == rows["champion", DAYS[0]][3] + 1
+    # The challenger's row of that day differs only by its difference from the champion.
+    assert after["challenger", DAYS[0]][:7] == rows["challenger", DAYS[0]][:7]
+    first_day = {("champion", DAYS[0]), ("challenger", DAYS[0])}
+    assert {k: v for k, v in after.items() if k not in first_day} == {
+        k: v for k, v in rows.items() if k not in first_day
+    }

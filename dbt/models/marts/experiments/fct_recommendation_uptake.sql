@@ -15,6 +15,20 @@
     approximation is not.
 #}
 
+{{ config(
+    materialized='incremental',
+    meta={'refresh_column': 'served_on'},
+    tags=['daily'],
+    pre_hook="{{ delete_refresh_window('served_on', lookback_days=var('recommendation_uptake_days')) }}",
+    on_schema_change='fail',
+) }}
+
+{#
+    Incremental by UTC day like every mart that reads events (dbt/README.md). A row depends on the
+    enrollments of the 14 days after its day, so refreshing days d..e recomputes the rows served from
+    d - 14 through e: an enrollment on day d can take up a list served up to 14 days before.
+#}
+
 {% set z = 1.959964 %}
 
 with
@@ -32,6 +46,9 @@ served as (
     from {{ ref('stg_skillstudio__learner_events') }}
 
     where verb = 'was-served' and object_type = 'recommendation_list'
+        and {{ in_refresh_window_utc(
+            'occurred_at', lookback_days=var('recommendation_uptake_days'), target_day_column='served_on'
+        ) }}
 
 ),
 
