@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import psycopg
 from sqlalchemy import create_engine
@@ -20,7 +21,7 @@ from sqlalchemy.orm import sessionmaker
 
 from serving.experiments import ServedList, ServedLog, in_challenger_arm
 from skillstudio.db import libpq_url
-from tests.warehouses import dbt_build
+from tests.warehouses import Warehouse, dbt_build
 
 DAYS = [date(2026, 10, 5) + timedelta(days=offset) for offset in range(3)]
 LEARNERS_PER_DAY = 160
@@ -28,6 +29,18 @@ SALT = "uptake-test"
 # Share of served learners who enroll in a recommended course within 14 days, per arm.
 UPTAKE = {"champion": 0.2, "challenger": 0.5}
 COURSES = [uuid.UUID(int=0xC0 + number) for number in range(12)]
+
+
+def uptake_rows(warehouse: Warehouse) -> dict[tuple[str, date], list[Any]]:
+    """The mart's figures by (variant, day)."""
+    return {
+        (variant, served_on): rest
+        for variant, served_on, *rest in warehouse.rows(
+            "select variant, served_on, learners_served, lists_served, impressions, learners_taken_up, "
+            "uptake_rate, uptake_rate_lower, uptake_rate_upper, uptake_rate_vs_champion "
+            "from analytics.fct_recommendation_uptake"
+        )
+    }
 
 
 def test_the_mart_detects_a_truly_better_challenger(
@@ -84,14 +97,7 @@ def test_the_mart_detects_a_truly_better_challenger(
         url, tmp_path, "--select", "+fct_recommendation_uptake", "--indirect-selection", "cautious"
     )
     assert any("unit_test.skillstudio.fct_recommendation_uptake" in node for node in warehouse.statuses)
-    rows = {
-        (variant, served_on): rest
-        for variant, served_on, *rest in warehouse.rows(
-            "select variant, served_on, learners_served, lists_served, impressions, learners_taken_up, "
-            "uptake_rate, uptake_rate_lower, uptake_rate_upper, uptake_rate_vs_champion "
-            "from analytics.fct_recommendation_uptake"
-        )
-    }
+    rows = uptake_rows(warehouse)
     assert set(rows) == set(expected)
     for (variant, day), (learners, taken_up) in expected.items():
         got = rows[variant, day]
@@ -122,14 +128,7 @@ def test_the_mart_detects_a_truly_better_challenger(
         )  # fmt: skip
     window = json.dumps({"refresh_from": str(refresh_day), "refresh_to": str(refresh_day)})
     refreshed = dbt_build(url, tmp_path, "--select", "fct_recommendation_uptake", "--vars", window)
-    after = {
-        (variant, served_on): rest
-        for variant, served_on, *rest in refreshed.rows(
-            "select variant, served_on, learners_served, lists_served, impressions, learners_taken_up, "
-            "uptake_rate, uptake_rate_lower, uptake_rate_upper, uptake_rate_vs_champion "
-            "from analytics.fct_recommendation_uptake"
-        )
-    }
+    after = uptake_rows(refreshed)
     assert set(after) == set(rows)
     assert after["champion", DAYS[0]][3] == rows["champion", DAYS[0]][3] + 1
     # The challenger's row of that day differs only by its difference from the champion.
