@@ -194,21 +194,6 @@ class RecommendationCache:
         self._ranker = (recommender, snapshot.catalog, ranker)
         return ranker
 
-    def page(
-        self,
-        *,
-        snapshot: Snapshot,
-        model: LoadedModel,
-        model_name: str,
-        learner_id: uuid.UUID,
-        k: int,
-        variant: Variant = "champion",
-    ) -> bytes:
-        """The encoded page for the learner, from the cache or ranked now (CPU only, no IO)."""
-        return self.served_page(
-            snapshot=snapshot, model=model, model_name=model_name, learner_id=learner_id, k=k, variant=variant
-        )[0]
-
     def served_page(
         self,
         *,
