@@ -7,7 +7,7 @@
     course ids are extensions. A served learner took a list up when they enrolled in one of that list's
     courses at or after it was served and less than `recommendation_uptake_days` (14) days later. A learner
     served several lists in a day and variant counts once, taken up if any of them was. Days less than 14
-    days old are still open: their uptake can only grow.
+    days old are still open: their uptake can only grow, and `uptake_open_until` says until when.
 
     Wilson score interval for x successes out of n, with z = 1.959964 (95%) and p = x / n:
         (p + z²/2n ± z·sqrt(p(1 - p)/n + z²/4n²)) / (1 + z²/n)
@@ -169,7 +169,8 @@ final as (
         round(intervals.p, 4) as uptake_rate,
         round(greatest(intervals.centre - intervals.half_width, 0), 4) as uptake_rate_lower,
         round(least(intervals.centre + intervals.half_width, 1), 4) as uptake_rate_upper,
-        round(intervals.p - champion.p, 4) as uptake_rate_vs_champion
+        round(intervals.p - champion.p, 4) as uptake_rate_vs_champion,
+        intervals.served_on + {{ var('recommendation_uptake_days') }} as uptake_open_until
 
     from intervals
 
