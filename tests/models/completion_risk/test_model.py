@@ -48,30 +48,54 @@ def test_calibration_improves_an_underconfident_model_on_held_out_rows(
 
 def test_a_reason_follows_its_feature(fitted: CompletionRiskModel, test_rows: pd.DataFrame) -> None:
     rows = test_rows.loc[test_rows["day_k"] == 60].reset_index(drop=True)
-    idle = rows.copy()
-    idle["days_since_last_activity"] = 60.0
-    idle["events_last_7_days"] = 0.0
-    idle["events_last_14_days"] = 0.0
+    # The derived features (the share of recent activity, against the cohort) follow the edited values.
+    idle = add_derived(
+        rows.assign(days_since_last_activity=60.0, events_last_7_days=0.0, events_last_14_days=0.0)
+    )
     reasons = fitted.reasons(idle)
     texts = [{reason.text for reason in row} for row in reasons]
-    assert (
-        sum("no activity for 60 days" in row or "0 actions in the last 14 days" in row for row in texts)
-        > len(rows) / 2
-    )
+    idle_words = {
+        "no activity for 60 days",
+        "0 actions in the last 14 days",
+        "0% of the activity in the last 14 days",
+    }
+    assert sum(bool(idle_words & row) for row in texts) > len(rows) / 2
     for row in reasons:
         assert all(reason.contribution < 0 for reason in row)
         assert [reason.contribution for reason in row] == sorted(reason.contribution for reason in row)
         assert len({reason.text for reason in row}) == len(row)
     # The same learners, active yesterday: the words follow the value, and inactivity weighs far less.
-    active = idle.assign(days_since_last_activity=1.0, events_last_7_days=60.0, events_last_14_days=120.0)
+    active = add_derived(
+        idle.assign(
+            days_since_last_activity=1.0,
+            events_last_7_days=60.0,
+            events_last_14_days=120.0,
+            event_count=np.maximum(idle["event_count"], 120.0),
+        )
+    )
     assert not any(
         reason.text == "no activity for 60 days" for row in fitted.reasons(active) for reason in row
     )
-    column = list(INPUTS).index("days_since_last_activity")
+    recency = [
+        list(INPUTS).index(name)
+        for name in (
+            "days_since_last_activity",
+            "events_last_7_days",
+            "events_last_14_days",
+            "recent_share",
+            "last_7_days_vs_cohort",
+            "last_14_days_vs_cohort",
+        )
+    ]
     _, idle_contributions = fitted.day(60).contributions(_inputs(idle))
     _, active_contributions = fitted.day(60).contributions(_inputs(active))
-    assert (active_contributions[:, column] > idle_contributions[:, column]).mean() > 0.75
-    assert active_contributions[:, column].mean() > idle_contributions[:, column].mean() + 0.01
+    assert (
+        active_contributions[:, recency].sum(axis=1) > idle_contributions[:, recency].sum(axis=1)
+    ).mean() > 0.75
+    assert (
+        active_contributions[:, recency].sum(axis=1).mean()
+        > idle_contributions[:, recency].sum(axis=1).mean() + 0.01
+    )
 
 
 def test_features_come_from_day_k_only(train_rows: pd.DataFrame) -> None:
