@@ -129,3 +129,17 @@ def test_rows_no_longer_open_are_left_out() -> None:
     assert not rows["is_finished"].any()
     expected = (~frame["is_unregistered"] & ~frame["is_finished"] & frame["completed"].notna()).sum()
     assert len(rows) == expected < len(frame)
+
+
+def test_recency_features_compare_with_the_run_on_the_same_day() -> None:
+    frame = simulate(4, 5, date(2025, 2, 1), cohorts=1)
+    rows = frame.loc[frame["day_k"] == 30].reset_index(drop=True)
+    rows["event_count"] = [40.0, 10.0, 0.0, float("nan")]
+    rows["events_last_7_days"] = [4.0, 0.0, 0.0, float("nan")]
+    rows["events_last_14_days"] = [10.0, 5.0, 0.0, float("nan")]
+    derived = add_derived(rows)
+    # A quarter and a half of the activity in the last 14 days; none at all, or no click data: missing.
+    np.testing.assert_allclose(derived["recent_share"], [0.25, 0.5, np.nan, np.nan])
+    # Over the run's median at day 30 (of 4, 0, 0 and of 10, 5, 0; missing data left out), plus one each.
+    np.testing.assert_allclose(derived["last_7_days_vs_cohort"], [5.0, 1.0, 1.0, np.nan])
+    np.testing.assert_allclose(derived["last_14_days_vs_cohort"], [11 / 6, 1.0, 1 / 6, np.nan])
