@@ -33,7 +33,8 @@ HIGH_RISK = 0.6  # the pipeline's high band (models.completion_risk.scoring.HIGH
 _INACTIVE = {
     "days_since_last_activity", "events_last_7_days", "events_last_14_days", "active_days",
     "active_days_vs_cohort", "current_streak_days", "longest_streak_days", "event_count", "click_count",
-    "clicks_vs_cohort", "lessons_completed", "progress_share",
+    "clicks_vs_cohort", "lessons_completed", "progress_share", "recent_share", "last_7_days_vs_cohort",
+    "last_14_days_vs_cohort",
 }  # fmt: skip
 _MISSED = {"assessments_missed", "missed_share", "assessments_submitted", "assessments_submitted_late"}
 _SCORES = {"mean_score", "last_score", "score_trend", "weighted_score", "score_vs_cohort"}

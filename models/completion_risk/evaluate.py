@@ -162,6 +162,8 @@ def evaluate_completion_risk(
     metrics["by_group"] = by_group
     metrics["model"] = MODEL_NAME
     metrics["params"] = {
+        "max_leaf_nodes": params.max_leaf_nodes,
+        "min_samples_leaf": params.min_samples_leaf,
         "pool_days": params.pool_days,
         "folds": params.folds,
         "calibration": params.calibration,

@@ -34,7 +34,10 @@ MART_FEATURES = (
     "days_registered_before_start",
 )
 COHORT_FEATURES = ("clicks_vs_cohort", "active_days_vs_cohort", "score_vs_cohort")
-FEATURES = (*MART_FEATURES, "missed_share", *COHORT_FEATURES)
+# How recent the activity is: the share of it in the last 14 days (a falling trend shows as a small share
+# late in the run) and the last 7 and 14 days against the cohort's median over the same days.
+RECENCY_FEATURES = ("recent_share", "last_7_days_vs_cohort", "last_14_days_vs_cohort")
+FEATURES = (*MART_FEATURES, "missed_share", *COHORT_FEATURES, *RECENCY_FEATURES)
 GROUPS = ("imd_band", "age_band", "gender", "disability")
 
 _QUERY = """
@@ -109,7 +112,8 @@ def scorable(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def add_derived(frame: pd.DataFrame) -> pd.DataFrame:
-    """Add the share of due assessments missed and the cohort-relative features.
+    """Add the share of due assessments missed, the share of the activity in the last 14 days and the
+    cohort-relative features.
 
     The cohort is the enrollments of the same course run (course, without a run) at the same day k that are
     in ``frame``; callers pass the rows still open at day k, so a learner is compared with those a model at
@@ -124,6 +128,15 @@ def add_derived(frame: pd.DataFrame) -> pd.DataFrame:
         median = cohort[source].transform("median")
         frame[name] = (frame[source] + 1.0) / (median + 1.0)
     frame["score_vs_cohort"] = frame["mean_score"] - cohort["mean_score"].transform("median")
+    events = frame["event_count"]
+    frame["recent_share"] = np.where(
+        events > 0, frame["events_last_14_days"] / events.where(events > 0), np.nan
+    )
+    for name, source in (
+        ("last_7_days_vs_cohort", "events_last_7_days"),
+        ("last_14_days_vs_cohort", "events_last_14_days"),
+    ):
+        frame[name] = (frame[source] + 1.0) / (cohort[source].transform("median") + 1.0)
     return frame
 
 
@@ -134,7 +147,7 @@ def design(frame: pd.DataFrame) -> np.ndarray:
 
 def read_truth_dropouts(conn: psycopg.Connection) -> tuple[pd.DataFrame, pd.Timestamp] | None:
     """The synthetic generator's hidden dropouts and the last day of its history, or None when the database
-    has no ``truth.dropouts`` (OULAD imports, the learning API's own data).
+    has no ``truth.dropouts`` rows (OULAD imports, the learning API's own data).
 
     The dropouts: ``enrollment_id`` and ``dropped_on`` (the UTC date of ``dropped_at``). The last day: the
     UTC date of the latest learner event (the generated history ends that day; the truth knows nothing
@@ -150,6 +163,9 @@ def read_truth_dropouts(conn: psycopg.Connection) -> tuple[pd.DataFrame, pd.Time
             " from truth.dropouts"
         )
         frame = pd.DataFrame(cursor.fetchall(), columns=["enrollment_id", "dropped_on"])
+        if frame.empty:
+            # The schema is there in every migrated database; without a generation it holds nothing.
+            return None
         cursor.execute("select (max(occurred_at) at time zone 'UTC')::date from learner_events")
         last = cursor.fetchone()
     if last is None or last[0] is None:

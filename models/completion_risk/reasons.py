@@ -61,6 +61,8 @@ def _text(feature: str, row: Any, value: float | None) -> str:  # noqa: PLR0911,
             return "no weighted assessment graded yet"
         if feature == "missed_share":
             return "no assessment due yet"
+        if feature == "recent_share" and _number(row, "event_count") == 0:
+            return "no activity recorded yet"
         return "activity not tracked for this course"
     if feature in {"assessments_missed", "missed_share"}:
         missed, due = _number(row, "assessments_missed") or 0.0, _number(row, "assessments_due") or 0.0
@@ -78,6 +80,11 @@ def _text(feature: str, row: Any, value: float | None) -> str:  # noqa: PLR0911,
     if feature == "score_vs_cohort":
         side = "below" if value < 0 else "above"
         return f"mean score {abs(value):.0%} {side} the course's median"
+    if feature == "recent_share":
+        return f"{value:.0%} of the activity in the last 14 days"
+    if feature in {"last_7_days_vs_cohort", "last_14_days_vs_cohort"}:
+        days = 7 if feature == "last_7_days_vs_cohort" else 14
+        return f"activity in the last {days} days {value:.1f}× the course's median"
     if feature in {"clicks_vs_cohort", "active_days_vs_cohort"}:
         what = "activity" if feature == "clicks_vs_cohort" else "active days"
         return f"{what} {value:.1f}× the course's median"

@@ -1,9 +1,11 @@
 """The model's design choices decided on the training cohorts only.
 
-Three choices are open: day k's model also learning from the earlier grid days (``pool_days``), averaging
-five cross-fitted members or one model with a held-out fifth (``folds``), and Platt or isotonic
-calibration (``calibration``). Each is decided here on a validation split *inside* the training runs, with
-the protocol's metrics, so that the test runs are scored once, by the chosen model, and never compared.
+Four choices are open: the size of the trees (the given ``max_leaf_nodes`` and ``min_samples_leaf``, or
+half the leaves holding twice the rows), day k's model also learning from the earlier grid days
+(``pool_days``), averaging five cross-fitted members or one model with a held-out fifth (``folds``), and
+Platt or isotonic calibration (``calibration``). Each is decided here on a validation split *inside* the
+training runs, with the protocol's metrics, so that the test runs are scored once, by the chosen model, and
+never compared.
 
 Validation split: when the training runs started on several dates, the runs that started last validate and
 the earlier ones fit (the test split's shape, in small); when they all started together, a share of the
@@ -11,7 +13,9 @@ training *learners* validates (grouped by learner, so one person's enrollments n
 
 Decision rule, fixed before any figure was seen: the tree choices (pooling, folds) by the mean validation
 AUC over the days, calibration by the mean validation Brier score (what calibration is for); a difference
-under ``TIE`` keeps the cheaper option (day k's rows only, one model, Platt's two parameters).
+under ``TIE`` keeps the cheaper option (day k's rows only, one model, Platt's two parameters). The tree
+size, added later, is decided first and the same way (the smaller trees unless the larger win by ``TIE``),
+on day k's rows with the full folds; the other tree choices are then compared at the chosen size.
 """
 
 from __future__ import annotations
@@ -28,6 +32,30 @@ from models.completion_risk.model import CompletionRiskModel, RiskParams, fit_ri
 
 VALIDATION_SHARE = 0.2
 TIE = 0.001
+
+
+def smaller_trees(params: RiskParams) -> RiskParams:
+    """The smaller-trees candidate: half the leaves, each holding twice the training rows."""
+    return replace(
+        params,
+        max_leaf_nodes=max(2, params.max_leaf_nodes // 2),
+        min_samples_leaf=params.min_samples_leaf * 2,
+    )
+
+
+def _size(params: RiskParams) -> str:
+    return f"leaves{params.max_leaf_nodes}"
+
+
+def chosen_params(params: RiskParams) -> dict[str, Any]:
+    """The parameters the validation chooses, as reported (``evaluate`` reports the same)."""
+    return {
+        "max_leaf_nodes": params.max_leaf_nodes,
+        "min_samples_leaf": params.min_samples_leaf,
+        "pool_days": params.pool_days,
+        "folds": params.folds,
+        "calibration": params.calibration,
+    }
 
 
 def validation_split(train: pd.DataFrame, seed: int) -> tuple[pd.DataFrame, pd.DataFrame, str]:
@@ -78,19 +106,36 @@ def choose_params(
     fit_rows, validation, how = validation_split(train, params.seed)
     progress(f"validation inside training: {how} ({len(fit_rows):,} fit rows, {len(validation):,} validate)")
     candidates: dict[str, Any] = {}
+    small = smaller_trees(params)
+
+    def fit_and_score(trees: RiskParams, pool_days: bool, folds: int) -> None:
+        model = fit_risk(
+            fit_rows, days, replace(trees, pool_days=pool_days, folds=folds, calibration="platt")
+        )
+        for method in ("platt", "isotonic"):
+            name = f"{_size(trees)}-{'pooled' if pool_days else 'day_only'}-folds{folds}-{method}"
+            candidates[name] = _score(_recalibrated(model, method), validation, days)
+            progress(
+                f"{name}: mean AUC {candidates[name]['mean_auc']}, Brier {candidates[name]['mean_brier']}"
+            )
+
+    # The size of the trees first, on day k's rows with the full folds: the smaller trees (cheaper, and less
+    # fitted to the training runs' own courses) unless the larger ones win by TIE.
+    for trees in (params, small):
+        fit_and_score(trees, False, params.folds)
+    larger = (
+        candidates[f"{_size(params)}-day_only-folds{params.folds}-platt"]["mean_auc"]
+        - candidates[f"{_size(small)}-day_only-folds{params.folds}-platt"]["mean_auc"]
+        >= TIE
+    )
+    sized = params if larger else small
     for pool_days in (False, True):
         for folds in (1, params.folds):
-            trees = replace(params, pool_days=pool_days, folds=folds, calibration="platt")
-            model = fit_risk(fit_rows, days, trees)
-            for method in ("platt", "isotonic"):
-                name = f"{'pooled' if pool_days else 'day_only'}-folds{folds}-{method}"
-                candidates[name] = _score(_recalibrated(model, method), validation, days)
-                progress(
-                    f"{name}: mean AUC {candidates[name]['mean_auc']}, Brier {candidates[name]['mean_brier']}"
-                )
+            if (pool_days, folds) != (False, params.folds):
+                fit_and_score(sized, pool_days, folds)
 
     def figure(pool: bool, folds: int, method: str, metric: str) -> float:
-        value = candidates[f"{'pooled' if pool else 'day_only'}-folds{folds}-{method}"][metric]
+        value = candidates[f"{_size(sized)}-{'pooled' if pool else 'day_only'}-folds{folds}-{method}"][metric]
         return float(value)
 
     # Tree choices by AUC under Platt (monotone: it never changes a member's ranking): pooling with the full
@@ -104,12 +149,12 @@ def choose_params(
     isotonic = (
         figure(pool, folds, "platt", "mean_brier") - figure(pool, folds, "isotonic", "mean_brier") >= TIE
     )
-    chosen = replace(params, pool_days=pool, folds=folds, calibration="isotonic" if isotonic else "platt")
+    chosen = replace(sized, pool_days=pool, folds=folds, calibration="isotonic" if isotonic else "platt")
     report = {
         "split": how,
         "n_fit": len(fit_rows),
         "n_validation": len(validation),
         "candidates": candidates,
-        "chosen": {"pool_days": chosen.pool_days, "folds": chosen.folds, "calibration": chosen.calibration},
+        "chosen": chosen_params(chosen),
     }
     return chosen, report

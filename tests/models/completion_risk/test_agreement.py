@@ -153,3 +153,10 @@ def test_the_command_and_the_training_add_the_truth_on_generated_data(
     assert result.evaluation["truth"] == metrics["truth"]
     logged = MlflowClient(uri).get_run(result.run_id).data.metrics
     assert (logged["truth_day_7_auc"], logged["truth_day_7_n"]) == (truth["auc"], truth["n"])
+
+
+def test_a_database_without_a_generation_has_no_truth(fresh_database: str) -> None:
+    # Every migrated database has the truth schema (an OULAD import, the learning API's own data); without
+    # a generation its dropouts are empty, and the evaluation must not score against them.
+    with psycopg.connect(libpq_url(fresh_database)) as conn:
+        assert read_truth_dropouts(conn) is None

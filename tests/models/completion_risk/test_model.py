@@ -48,30 +48,54 @@ def test_calibration_improves_an_underconfident_model_on_held_out_rows(
 
 def test_a_reason_follows_its_feature(fitted: CompletionRiskModel, test_rows: pd.DataFrame) -> None:
     rows = test_rows.loc[test_rows["day_k"] == 60].reset_index(drop=True)
-    idle = rows.copy()
-    idle["days_since_last_activity"] = 60.0
-    idle["events_last_7_days"] = 0.0
-    idle["events_last_14_days"] = 0.0
+    # The derived features (the share of recent activity, against the cohort) follow the edited values.
+    idle = add_derived(
+        rows.assign(days_since_last_activity=60.0, events_last_7_days=0.0, events_last_14_days=0.0)
+    )
     reasons = fitted.reasons(idle)
     texts = [{reason.text for reason in row} for row in reasons]
-    assert (
-        sum("no activity for 60 days" in row or "0 actions in the last 14 days" in row for row in texts)
-        > len(rows) / 2
-    )
+    idle_words = {
+        "no activity for 60 days",
+        "0 actions in the last 14 days",
+        "0% of the activity in the last 14 days",
+    }
+    assert sum(bool(idle_words & row) for row in texts) > len(rows) / 2
     for row in reasons:
         assert all(reason.contribution < 0 for reason in row)
         assert [reason.contribution for reason in row] == sorted(reason.contribution for reason in row)
         assert len({reason.text for reason in row}) == len(row)
     # The same learners, active yesterday: the words follow the value, and inactivity weighs far less.
-    active = idle.assign(days_since_last_activity=1.0, events_last_7_days=60.0, events_last_14_days=120.0)
+    active = add_derived(
+        idle.assign(
+            days_since_last_activity=1.0,
+            events_last_7_days=60.0,
+            events_last_14_days=120.0,
+            event_count=np.maximum(idle["event_count"], 120.0),
+        )
+    )
     assert not any(
         reason.text == "no activity for 60 days" for row in fitted.reasons(active) for reason in row
     )
-    column = list(INPUTS).index("days_since_last_activity")
+    recency = [
+        list(INPUTS).index(name)
+        for name in (
+            "days_since_last_activity",
+            "events_last_7_days",
+            "events_last_14_days",
+            "recent_share",
+            "last_7_days_vs_cohort",
+            "last_14_days_vs_cohort",
+        )
+    ]
     _, idle_contributions = fitted.day(60).contributions(_inputs(idle))
     _, active_contributions = fitted.day(60).contributions(_inputs(active))
-    assert (active_contributions[:, column] > idle_contributions[:, column]).mean() > 0.75
-    assert active_contributions[:, column].mean() > idle_contributions[:, column].mean() + 0.01
+    assert (
+        active_contributions[:, recency].sum(axis=1) > idle_contributions[:, recency].sum(axis=1)
+    ).mean() > 0.75
+    assert (
+        active_contributions[:, recency].sum(axis=1).mean()
+        > idle_contributions[:, recency].sum(axis=1).mean() + 0.01
+    )
 
 
 def test_features_come_from_day_k_only(train_rows: pd.DataFrame) -> None:
@@ -105,3 +129,17 @@ def test_rows_no_longer_open_are_left_out() -> None:
     assert not rows["is_finished"].any()
     expected = (~frame["is_unregistered"] & ~frame["is_finished"] & frame["completed"].notna()).sum()
     assert len(rows) == expected < len(frame)
+
+
+def test_recency_features_compare_with_the_run_on_the_same_day() -> None:
+    frame = simulate(4, 5, date(2025, 2, 1), cohorts=1)
+    rows = frame.loc[frame["day_k"] == 30].reset_index(drop=True)
+    rows["event_count"] = [40.0, 10.0, 0.0, float("nan")]
+    rows["events_last_7_days"] = [4.0, 0.0, 0.0, float("nan")]
+    rows["events_last_14_days"] = [10.0, 5.0, 0.0, float("nan")]
+    derived = add_derived(rows)
+    # A quarter and a half of the activity in the last 14 days; none at all, or no click data: missing.
+    np.testing.assert_allclose(derived["recent_share"], [0.25, 0.5, np.nan, np.nan])
+    # Over the run's median at day 30 (of 4, 0, 0 and of 10, 5, 0; missing data left out), plus one each.
+    np.testing.assert_allclose(derived["last_7_days_vs_cohort"], [5.0, 1.0, 1.0, np.nan])
+    np.testing.assert_allclose(derived["last_14_days_vs_cohort"], [11 / 6, 1.0, 1 / 6, np.nan])

@@ -28,6 +28,19 @@ from models.completion_risk.reasons import merge
         ("mean_score", {"mean_score": float("nan")}, "no graded assessment yet"),
         ("events_last_7_days", {"events_last_7_days": 1.0}, "1 action in the last 7 days"),
         ("score_vs_cohort", {"score_vs_cohort": -0.15}, "mean score 15% below the course's median"),
+        ("recent_share", {"recent_share": 0.04}, "4% of the activity in the last 14 days"),
+        ("recent_share", {"recent_share": None, "event_count": 0.0}, "no activity recorded yet"),
+        ("recent_share", {"recent_share": None}, "activity not tracked for this course"),
+        (
+            "last_7_days_vs_cohort",
+            {"last_7_days_vs_cohort": 0.3},
+            "activity in the last 7 days 0.3× the course's median",
+        ),
+        (
+            "last_14_days_vs_cohort",
+            {"last_14_days_vs_cohort": 0.5},
+            "activity in the last 14 days 0.5× the course's median",
+        ),
     ],
 )
 def test_reason_words(feature: str, row: dict[str, float | None], text: str) -> None:
