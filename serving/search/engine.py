@@ -232,19 +232,20 @@ def _vectors(
     if not course_ids:
         return np.zeros((0, 0), dtype=np.float32)
     if pgvector:
-        stored = dict(
+        stored: dict[uuid.UUID, list[float]] = dict(
             connection.execute(
                 text(
-                    "select course_id, embedding::real[] from course_embeddings "
-                    "where course_id = any(:ids)"
+                    "select course_id, embedding::real[] from course_embeddings where course_id = any(:ids)"
                 ),
                 {"ids": list(course_ids)},
             ).all()
         )
-        return np.array([stored[course_id] for course_id in course_ids], dtype=np.float32)
-    ids, matrix = index.matrix(connection)
+        found = [stored[course_id] for course_id in course_ids if course_id in stored]
+        return np.array(found, dtype=np.float32) if found else np.zeros((0, 0), dtype=np.float32)
+    _, matrix = index.matrix(connection)
     rows = index.positions(connection)
-    return matrix[[rows[course_id] for course_id in course_ids]]
+    # A course deleted since the ranking (the matrix was re-read in between) gives no feedback.
+    return matrix[[rows[course_id] for course_id in course_ids if course_id in rows]]
 
 
 def _candidates(
