@@ -1,8 +1,10 @@
 """Hybrid course search: nearest embeddings and PostgreSQL full text, fused by reciprocal rank.
 
-Each ranker returns its best ``depth`` published courses that pass the filters; reciprocal rank fusion
-(``models.search``) merges them, so a course found by both comes first and a course that only one ranker
-knows (a new course not embedded yet, a query whose words no title contains) is still found. Where the
+Each ranker returns its best ``depth`` published courses that pass the filters; weighted reciprocal rank
+fusion (``models.search``; meaning 0.8, words 0.2) merges them, so a course found by both comes first and
+a course that only one ranker knows (a new course not embedded yet, a query whose words no title
+contains) is still found. The meaning ranker's query vector is first moved toward the courses it found
+(Rocchio feedback) and the ranking of the moved vector is the one fused. Where the
 server has pgvector the nearest embeddings are an exact ``<=>`` scan inside the same SQL statement as the
 full-text ranking (one round trip); elsewhere they are an exact numpy scan over a matrix cached per
 database and re-read when the table changes.
