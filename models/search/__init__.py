@@ -2,7 +2,7 @@
 
 from models.search.documents import CourseText, content_hash, course_document
 from models.search.encoder import DIMENSIONS, MODEL_NAME, SentenceEncoder
-from models.search.fusion import RRF_K, nearest, reciprocal_rank_fusion
+from models.search.fusion import RRF_K, nearest, reciprocal_rank_fusion, rocchio
 
 __all__ = [
     "DIMENSIONS",
@@ -14,4 +14,5 @@ __all__ = [
     "course_document",
     "nearest",
     "reciprocal_rank_fusion",
+    "rocchio",
 ]

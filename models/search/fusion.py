@@ -14,8 +14,10 @@ Key = TypeVar("Key", bound=Hashable)
 RRF_K = 60
 
 
-def reciprocal_rank_fusion(rankings: Sequence[Sequence[Key]], *, k: int = RRF_K) -> list[tuple[Key, float]]:
-    """Fuse ranked lists: each item scores ``sum(1 / (k + rank))`` over the lists it is in (rank from 1).
+def reciprocal_rank_fusion(
+    rankings: Sequence[Sequence[Key]], *, k: int = RRF_K, weights: Sequence[float] | None = None
+) -> list[tuple[Key, float]]:
+    """Fuse ranked lists: each item scores ``sum(weight / (k + rank))`` over the lists it is in (rank from 1).
 
     Parameters
     ----------
@@ -23,6 +25,8 @@ def reciprocal_rank_fusion(rankings: Sequence[Sequence[Key]], *, k: int = RRF_K)
         Ranked lists of item keys, best first; an item may be missing from some lists.
     k
         The damping constant.
+    weights
+        One per list (weighted RRF); all 1 when omitted.
 
     Returns
     -------
@@ -34,10 +38,14 @@ def reciprocal_rank_fusion(rankings: Sequence[Sequence[Key]], *, k: int = RRF_K)
     >>> [key for key, _ in reciprocal_rank_fusion([["a", "b", "c"], ["b", "c"]])]
     ['b', 'c', 'a']
     """
+    if weights is None:
+        weights = [1.0] * len(rankings)
+    if len(weights) != len(rankings):
+        raise ValueError(f"{len(weights)} weights for {len(rankings)} rankings")
     scores: dict[Key, float] = {}
-    for ranking in rankings:
+    for ranking, weight in zip(rankings, weights, strict=True):
         for rank, key in enumerate(ranking, start=1):
-            scores[key] = scores.get(key, 0.0) + 1.0 / (k + rank)
+            scores[key] = scores.get(key, 0.0) + weight / (k + rank)
     return sorted(scores.items(), key=lambda item: -item[1])
 
 
@@ -56,3 +64,21 @@ def nearest(matrix: np.ndarray, query: np.ndarray, *, k: int) -> tuple[np.ndarra
     top = np.argpartition(-similarities, k - 1)[:k]
     order = top[np.argsort(-similarities[top], kind="stable")]
     return order, similarities[order]
+
+
+def rocchio(query: np.ndarray, feedback: np.ndarray, *, beta: float) -> np.ndarray:
+    """Pseudo-relevance feedback on embeddings: the unit vector of ``query + beta * mean(feedback rows)``.
+
+    The rows are the first results of a search with ``query`` (Rocchio 1971, without negative feedback):
+    moving the query toward what it found pulls in courses like its best matches that its own words
+    missed. With no feedback row the query comes back unchanged.
+
+    Examples
+    --------
+    >>> rocchio(np.array([1.0, 0.0], dtype=np.float32), np.array([[0.0, 1.0]], dtype=np.float32), beta=1.0)
+    array([0.70710677, 0.70710677], dtype=float32)
+    """
+    if len(feedback) == 0:
+        return query
+    moved = query.astype(np.float32) + np.float32(beta) * feedback.astype(np.float32).mean(axis=0)
+    return (moved / np.linalg.norm(moved)).astype(np.float32)

@@ -9,14 +9,22 @@ from __future__ import annotations
 
 import uuid
 
+import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from models.search import SentenceEncoder
+from models.search import SentenceEncoder, rocchio
 from pipelines.defs.search.embeddings import refresh_course_embeddings
-from serving.search.engine import SearchFilters, VectorIndex, hybrid_search, keyword_search
+from serving.search.engine import (
+    FEEDBACK_DOCS,
+    FEEDBACK_WEIGHT,
+    SearchFilters,
+    VectorIndex,
+    hybrid_search,
+    keyword_search,
+)
 from serving.search.router import search_encoder
 from skillstudio.db import driver_connection
 
@@ -203,3 +211,25 @@ def test_embeddings_are_remade_only_for_changed_courses(
     assert refresh_course_embeddings(conn, encoder).encoded == 1
     session.execute(text("delete from courses where course_id = :id"), {"id": courses["poetry"]})
     assert session.scalar(text("select count(*) from course_embeddings")) == len(COURSES) - 1
+
+
+def test_the_meaning_ranker_ranks_by_the_query_moved_toward_its_own_first_courses(
+    session: Session, courses: dict[str, uuid.UUID]
+) -> None:
+    encoder = search_encoder()
+    rows = session.execute(
+        text(
+            "select e.course_id, e.embedding::real[] from course_embeddings e "
+            "join courses c using (course_id) where c.status = 'published' order by e.course_id"
+        )
+    ).all()
+    ids = [row[0] for row in rows]
+    matrix = np.array([row[1] for row in rows], dtype=np.float32)
+    for query in QUERIES:
+        vector = encoder.encode_query(query)
+        first = np.argsort(-(matrix @ vector), kind="stable")[:FEEDBACK_DOCS]
+        moved = rocchio(vector, matrix[first], beta=FEEDBACK_WEIGHT)
+        expected = [ids[row] for row in np.argsort(-(matrix @ moved), kind="stable")]
+        hits = hybrid_search(session, encoder=encoder, index=VectorIndex(), query=query, keyword=False)
+        assert [hit.course_id for hit in hits] == expected
+        assert [hit.semantic_rank for hit in hits] == list(range(1, len(expected) + 1))

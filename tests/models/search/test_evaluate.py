@@ -7,8 +7,17 @@ import math
 import numpy as np
 import pytest
 
-from models.search.evaluate import CatalogCourse, build_protocol, evaluate_rankers, ndcg_at_k, precision_at_k
-from models.search.fusion import nearest, reciprocal_rank_fusion
+from models.search.evaluate import (
+    CatalogCourse,
+    SearchQuery,
+    build_protocol,
+    dev_queries,
+    evaluate_rankers,
+    evaluate_split,
+    ndcg_at_k,
+    precision_at_k,
+)
+from models.search.fusion import nearest, reciprocal_rank_fusion, rocchio
 
 
 def course(external_id: str, subject: str, skills: dict[str, str] | None = None) -> CatalogCourse:
@@ -70,3 +79,36 @@ def test_fusion_puts_what_both_lists_rank_well_first_and_nearest_is_exact() -> N
         np.array(matrix, dtype=np.float32), np.array([0.8, 0.6], dtype=np.float32), k=2
     )
     assert order.tolist() == [1, 0] and similarities.tolist() == pytest.approx([0.96, 0.8])
+
+
+def test_weighted_fusion_lets_the_heavier_list_break_what_equal_weights_would_tie() -> None:
+    assert reciprocal_rank_fusion([["a", "b"], ["b", "a"]])[0][1] == pytest.approx(
+        reciprocal_rank_fusion([["a", "b"], ["b", "a"]])[1][1]
+    )
+    fused = reciprocal_rank_fusion([["a", "b"], ["b", "a"]], weights=[0.8, 0.2])
+    assert [key for key, _ in fused] == ["a", "b"]
+    assert fused[0][1] == pytest.approx(0.8 / 61 + 0.2 / 62)
+    with pytest.raises(ValueError, match="1 weights for 2 rankings"):
+        reciprocal_rank_fusion([["a"], ["b"]], weights=[1.0])
+
+
+def test_feedback_moves_the_query_toward_the_mean_of_what_it_found() -> None:
+    query = np.array([1.0, 0.0, 0.0], dtype=np.float32)
+    found = np.array([[0.0, 1.0, 0.0], [0.0, 0.0, 1.0]], dtype=np.float32)
+    moved = rocchio(query, found, beta=0.5)
+    assert moved.dtype == np.float32 and np.linalg.norm(moved) == pytest.approx(1.0)
+    assert moved.tolist() == pytest.approx((np.array([1.0, 0.25, 0.25]) / math.sqrt(1.125)).tolist())
+    assert rocchio(query, np.zeros((0, 3), dtype=np.float32), beta=0.5) is query
+
+
+def test_the_dev_and_held_out_halves_are_fixed_disjoint_and_cover_every_query() -> None:
+    dev = dev_queries(29)
+    assert len(dev) == 14 and dev == dev_queries(29) and dev <= set(range(29))
+    assert dev != dev_queries(29, seed=1)
+    queries = [SearchQuery(f"q{n:02d}", frozenset({f"q{n:02d}"})) for n in range(6)]
+    split = evaluate_split(queries, {"own": lambda text: [text]})
+    halves = dev_queries(6)
+    assert split["all"]["own"] == {"p_at_10": 0.1, "ndcg_at_10": 1.0}
+    assert split["dev"]["own"] == split["held_out"]["own"] == split["all"]["own"]
+    only_dev = evaluate_split(queries, {"dev": lambda text: [text] if int(text[1:]) in halves else []})
+    assert only_dev["dev"]["dev"]["ndcg_at_10"] == 1.0 and only_dev["held_out"]["dev"]["ndcg_at_10"] == 0.0

@@ -52,6 +52,11 @@ def test_the_command_scores_hybrid_against_keyword_on_skill_queries(server_env: 
     assert metrics["p_at_10"] >= metrics["semantic_p_at_10"] - 0.034
     assert metrics["keyword_p_at_10"] < 0.2 < metrics["p_at_10"]
     assert metrics["ndcg_at_10"] > metrics["keyword_ndcg_at_10"] + 0.3
+    # The fixed halves: 1 dev query and 2 held out, each half's figures averaging to the whole.
+    dev, held_out = metrics["dev"], metrics["held_out"]
+    assert (dev["n_queries"], held_out["n_queries"]) == (1, 2)
+    for key in ("p_at_10", "ndcg_at_10", "keyword_p_at_10", "keyword_ndcg_at_10"):
+        assert (dev[key] + 2 * held_out[key]) / 3 == pytest.approx(metrics[key], abs=1e-4)
     assert _databases(server_env) == before  # the scratch database is gone
 
 
