@@ -37,11 +37,11 @@ from models.mastery import (  # noqa: E402 (thread count before numpy loads)
     WindowedLogistic,
     auc,
     build_vocabulary,
+    fit_ensemble,
     history_features,
     read_responses,
     rmse,
 )
-from models.mastery.ensemble import fit_ensemble  # noqa: E402 (thread count before numpy loads)
 
 # The shared data sit next to the repository (``../shared``); a worktree is one level further down.
 DEFAULT_DATA = next(
