@@ -19,7 +19,7 @@ from tests.models.mastery.helpers import SMALL
 @pytest.fixture(scope="module")
 def chosen(train_responses: pd.DataFrame) -> tuple[MasteryModel, str, list[str]]:
     lines: list[str] = []
-    model, name = fit_ensemble(train_responses, replace(SMALL, members=2), progress=lines.append)
+    model, name = fit_ensemble(train_responses, replace(SMALL, members=2, refit=True), progress=lines.append)
     return model, name, lines
 
 
