@@ -5,9 +5,9 @@ answers only; AUC and RMSE are over all test answers (first answers included). M
 
 - per-skill mean, PFA (per-skill easiness and log counts of prior successes and failures on the skill),
 - Best-LR with windows (PFA's terms plus overall and per-skill counts, rates and recent windows),
-- the shipped model (a GRU over past answers with those counts in its head), as
-  ``skillstudio models evaluate mastery`` fits it (epoch chosen on 10% of the training learners), and
-  its online path's time per answer (predict the next answer, then update the learner's state).
+- the shipped model (GRUs over past answers with those counts in their heads, blended with Best-LR as
+  chosen on 10% of the training learners, then refitted), as ``skillstudio models evaluate mastery``
+  fits it, and its online path's time per answer (predict the next answer, then update the state).
 
 The machine is shared: the load average at the start is printed with the figures, and train times
 include waiting for the CPU. The last line is a JSON object of the figures.
@@ -37,7 +37,7 @@ from models.mastery import (  # noqa: E402 (thread count before numpy loads)
     WindowedLogistic,
     auc,
     build_vocabulary,
-    fit_mastery,
+    fit_ensemble,
     history_features,
     read_responses,
     rmse,
@@ -81,9 +81,10 @@ def main() -> None:
         started = time.monotonic()
         record(name, kind.fit(train_history, vocabulary.n_skills).predict(test_history), started)
     started = time.monotonic()
-    model = fit_mastery(train, DEFAULT_PARAMS, progress=lambda line: print(line, file=sys.stderr))
+    model, name = fit_ensemble(train, DEFAULT_PARAMS, progress=lambda line: print(line, file=sys.stderr))
     record(MODEL_NAME, model.predict_responses(test), started)
     figures[MODEL_NAME]["validation_auc"] = model.validation_auc
+    print(f"served model: {name}", file=sys.stderr)
     # The online path: one learner's answers replayed through predict_next + update, as serving would.
     one = test[test["learner_id"] == test["learner_id"].iloc[0]]
     state, started = model.new_state(), time.perf_counter()

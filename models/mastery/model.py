@@ -49,6 +49,11 @@ class MasteryParams:
 
     ``window`` cuts training sequences into pieces so that batches are short (CPU time); prediction
     runs over whole sequences. ``epochs`` is a ceiling: the epoch with the best validation AUC is kept.
+    ``members`` networks (seeds ``seed``, ``seed + 1``, …) are fitted by
+    :func:`models.mastery.ensemble.fit_ensemble`, which chooses on held-out training learners how many
+    of them to keep and whether to blend in Best-LR; with ``refit`` it then fits the chosen members again
+    on every training learner with the epoch counts found (off by default: on ASSISTments 2015 it doubled
+    the CPU time, past the 10-minute budget, for no measurable gain; see ``docs/mastery.md``).
     """
 
     hidden: int = 96
@@ -61,6 +66,8 @@ class MasteryParams:
     learning_rate_decay: float = 0.8
     validation_share: float = 0.1
     seed: int = 0
+    members: int = 3
+    refit: bool = False
 
 
 DEFAULT_PARAMS = MasteryParams()
@@ -89,20 +96,39 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-x))
 
 
+def _logit(p: np.ndarray) -> np.ndarray:
+    p = np.clip(p, 1e-12, 1 - 1e-12)
+    return np.log(p / (1 - p))
+
+
 # eq=False: the generated __eq__ would compare numpy arrays element-wise.
 @dataclass(eq=False)
 class MasteryModel:
-    """Fitted knowledge tracer: vocabulary, hyper-parameters and the network's weights as numpy arrays."""
+    """Fitted knowledge tracer: vocabulary, hyper-parameters and the networks' weights as numpy arrays.
+
+    It may be an ensemble: ``networks`` holds one or more GRU tracers of the same shape, ``linear`` an
+    optional Best-LR (:class:`models.mastery.baselines.WindowedLogistic`) as coefficients, and
+    ``blend`` how they combine: ``logit P = blend[0] · mean(network logits) + blend[1] · Best-LR logit +
+    blend[2]``. A single network is ``blend = (1, 0, 0)`` without ``linear``. Everything it reads is a
+    learner's earlier answers, so the whole ensemble updates online in numpy.
+    """
 
     vocabulary: Vocabulary
     params: MasteryParams
-    weights: dict[str, np.ndarray]
+    networks: list[dict[str, np.ndarray]]
     n_features: int
     validation_auc: float = float("nan")
     best_epoch: int = 0
+    linear: dict[str, np.ndarray] | None = None
+    blend: tuple[float, float, float] = (1.0, 0.0, 0.0)
 
-    def network(self) -> TracerNetwork:
-        """The torch network with these weights, in evaluation mode."""
+    @property
+    def weights(self) -> dict[str, np.ndarray]:
+        """The first network's weights."""
+        return self.networks[0]
+
+    def network(self, member: int = 0) -> TracerNetwork:
+        """The torch network ``member`` with its weights, in evaluation mode."""
         import torch
 
         from models.mastery.network import NetworkShape, TracerNetwork
@@ -111,8 +137,31 @@ class MasteryModel:
             self.vocabulary.n_skills, self.vocabulary.n_items, self.n_features, self.params.hidden
         )
         network = TracerNetwork(shape, self.params.dropout)
-        network.load_state_dict({k: torch.from_numpy(v.copy()) for k, v in self.weights.items()})
+        network.load_state_dict({k: torch.from_numpy(v.copy()) for k, v in self.networks[member].items()})
         return network.eval()
+
+    def linear_logit(self, skills: np.ndarray, numeric: np.ndarray) -> np.ndarray:
+        """Best-LR's logit: per-skill easiness and weights on the skill's log counts, plus the features."""
+        if self.linear is None:
+            return np.zeros(len(skills))
+        coef, n = self.linear["coef"], self.vocabulary.n_skills
+        success = numeric[:, int(self.linear["success_column"])]
+        failure = numeric[:, int(self.linear["failure_column"])]
+        return (
+            coef[skills]
+            + coef[n + skills] * success
+            + coef[2 * n + skills] * failure
+            + numeric @ coef[3 * n :]
+            + float(self.linear["intercept"])
+        )
+
+    def _combine(self, network_logits: np.ndarray, skills: np.ndarray, numeric: np.ndarray) -> np.ndarray:
+        """P(correct) from the networks' logits (``members × answers``) and Best-LR."""
+        mean = network_logits.mean(axis=0)
+        if self.blend == (1.0, 0.0, 0.0) and self.linear is None:
+            return _sigmoid(mean)
+        logit = self.blend[0] * mean + self.blend[1] * self.linear_logit(skills, numeric) + self.blend[2]
+        return _sigmoid(logit)
 
     def predict_responses(self, responses: pd.DataFrame) -> np.ndarray:
         """P(correct) of every answer from the same learner's earlier answers (predict, then update).
@@ -127,33 +176,37 @@ class MasteryModel:
         numpy.ndarray
             One probability per row of ``prepare_responses(responses)`` (rows ordered by learner, seq).
         """
-        from models.mastery.network import Sequences, predict
+        from models.mastery.network import Sequences, predict_logits
 
         prepared = prepare_responses(responses)
         history = history_features(prepared, self.vocabulary)
         learner = pd.factorize(prepared["learner_id"])[0]
+        sequences = Sequences.of(history, learner)
         with _single_thread():
-            return predict(self.network(), Sequences.of(history, learner))
+            logits = np.stack([predict_logits(self.network(k), sequences) for k in range(len(self.networks))])
+        return self._combine(logits, history.skill, history.numeric)
 
     # --- online: one learner, one answer at a time, numpy only ---------------------------------------
 
     def new_state(self) -> LearnerState:
-        """The state of a learner with no answers."""
+        """The state of a learner with no answers (the networks' GRU vectors, end to end)."""
         return LearnerState(
-            hidden=self.weights["initial_state"].reshape(-1).astype(np.float64).copy(),
+            hidden=np.concatenate([w["initial_state"].reshape(-1).astype(np.float64) for w in self.networks]),
             history=LearnerHistory(self.vocabulary.n_skills),
         )
 
     def _head(
         self, hidden: np.ndarray, skills: np.ndarray, items: np.ndarray, features: np.ndarray
     ) -> np.ndarray:
-        w = self.weights
-        asked = w["skill_embedding.weight"][skills] + w["item_embedding.weight"][items]
-        joined = np.concatenate(
-            [np.broadcast_to(hidden, (len(skills), len(hidden))), asked, features], axis=1
-        )
-        layer = np.maximum(joined @ w["hidden_layer.weight"].T + w["hidden_layer.bias"], 0.0)
-        return _sigmoid(layer @ w["output_layer.weight"].T + w["output_layer.bias"]).reshape(-1)
+        size = self.params.hidden
+        logits = []
+        for k, w in enumerate(self.networks):
+            own = hidden[k * size : (k + 1) * size]
+            asked = w["skill_embedding.weight"][skills] + w["item_embedding.weight"][items]
+            joined = np.concatenate([np.broadcast_to(own, (len(skills), size)), asked, features], axis=1)
+            layer = np.maximum(joined @ w["hidden_layer.weight"].T + w["hidden_layer.bias"], 0.0)
+            logits.append((layer @ w["output_layer.weight"].T + w["output_layer.bias"]).reshape(-1))
+        return self._combine(np.stack(logits), skills, features)
 
     def predict_next(self, state: LearnerState, skill_id: str, item_id: str | None = None) -> float:
         """P(correct) of the learner's next answer on ``skill_id`` (and ``item_id`` when items are known)."""
@@ -163,20 +216,20 @@ class MasteryModel:
         return float(self._head(state.hidden, np.array([skill]), np.array([item]), features)[0])
 
     def update(self, state: LearnerState, skill_id: str, correct: bool) -> LearnerState:
-        """The state after one more answer (a GRU step and the counts), leaving ``state`` unchanged."""
-        w = self.weights
+        """The state after one more answer (a GRU step per network and the counts); ``state`` unchanged."""
         skill = self.vocabulary.skill_code(skill_id)
-        x = w["answer_embedding.weight"][2 * skill + int(correct)]
-        h = state.hidden
-        gates_x = w["gru.weight_ih_l0"] @ x + w["gru.bias_ih_l0"]
-        gates_h = w["gru.weight_hh_l0"] @ h + w["gru.bias_hh_l0"]
-        size = len(h)
-        reset = _sigmoid(gates_x[:size] + gates_h[:size])
-        keep = _sigmoid(gates_x[size : 2 * size] + gates_h[size : 2 * size])
-        candidate = np.tanh(gates_x[2 * size :] + reset * gates_h[2 * size :])
-        return LearnerState(
-            hidden=(1.0 - keep) * candidate + keep * h, history=state.history.after(skill, bool(correct))
-        )
+        size = self.params.hidden
+        hidden = []
+        for k, w in enumerate(self.networks):
+            x = w["answer_embedding.weight"][2 * skill + int(correct)]
+            h = state.hidden[k * size : (k + 1) * size]
+            gates_x = w["gru.weight_ih_l0"] @ x + w["gru.bias_ih_l0"]
+            gates_h = w["gru.weight_hh_l0"] @ h + w["gru.bias_hh_l0"]
+            reset = _sigmoid(gates_x[:size] + gates_h[:size])
+            keep = _sigmoid(gates_x[size : 2 * size] + gates_h[size : 2 * size])
+            candidate = np.tanh(gates_x[2 * size :] + reset * gates_h[2 * size :])
+            hidden.append((1.0 - keep) * candidate + keep * h)
+        return LearnerState(hidden=np.concatenate(hidden), history=state.history.after(skill, bool(correct)))
 
     def mastery(self, state: LearnerState) -> list[SkillMastery]:
         """Mastery of every training skill for a learner in ``state``.
@@ -212,7 +265,10 @@ class MasteryModel:
             "validation_auc": np.asarray(self.validation_auc),
             "best_epoch": np.asarray(self.best_epoch),
             **{f"param_{k}": np.asarray(v) for k, v in asdict(self.params).items()},
-            **{f"weight_{k}": v for k, v in self.weights.items()},
+            **{f"weight_{k}": v for k, v in self.networks[0].items()},
+            **{f"net{n}_{k}": v for n, w in enumerate(self.networks[1:], 1) for k, v in w.items()},
+            "blend": np.asarray(self.blend, dtype=np.float64),
+            **{f"linear_{k}": v for k, v in (self.linear or {}).items()},
         }
         with Path(path).open("wb") as handle:
             np.savez(handle, allow_pickle=False, **arrays)
@@ -221,19 +277,29 @@ class MasteryModel:
     def load(cls, path: Path) -> MasteryModel:
         """Read a model written by :meth:`save`."""
         with np.load(Path(path), allow_pickle=False) as arrays:
+            # Files of single-network versions lack the ensemble's parameters: they take the defaults.
             params = MasteryParams(
                 **{
                     name: type(default)(arrays[f"param_{name}"].item())
                     for name, default in asdict(DEFAULT_PARAMS).items()
+                    if f"param_{name}" in arrays.files
                 }
             )
+            networks = [{k[len("weight_") :]: arrays[k] for k in arrays.files if k.startswith("weight_")}]
+            while any(k.startswith(f"net{len(networks)}_") for k in arrays.files):
+                prefix = f"net{len(networks)}_"
+                networks.append({k[len(prefix) :]: arrays[k] for k in arrays.files if k.startswith(prefix)})
+            linear = {k[len("linear_") :]: arrays[k] for k in arrays.files if k.startswith("linear_")}
+            blend = arrays["blend"].tolist() if "blend" in arrays.files else [1.0, 0.0, 0.0]
             return cls(
                 vocabulary=Vocabulary(skill_ids=arrays["skill_ids"], item_ids=arrays["item_ids"]),
                 params=params,
-                weights={k[len("weight_") :]: arrays[k] for k in arrays.files if k.startswith("weight_")},
+                networks=networks,
                 n_features=int(arrays["n_features"]),
                 validation_auc=float(arrays["validation_auc"]),
                 best_epoch=int(arrays["best_epoch"]),
+                linear=linear or None,
+                blend=(float(blend[0]), float(blend[1]), float(blend[2])),
             )
 
 
@@ -259,6 +325,7 @@ def fit_mastery(
     *,
     progress: Callable[[str], None] = lambda message: None,
     split_seed: int | None = None,
+    refit_epochs: int | None = None,
 ) -> MasteryModel:
     """Fit the knowledge tracer, choosing the number of epochs on held-out training learners.
 
@@ -274,6 +341,9 @@ def fit_mastery(
     split_seed : int, optional
         Seed of the validation split when it must differ from ``params.seed`` (an ensemble's members
         share one split and differ in their initialisation); ``params.seed`` when omitted.
+    refit_epochs : int, optional
+        Fit on *every* learner of ``responses`` for exactly this many epochs (an epoch count chosen
+        before on held-out learners): nothing is held out, and ``validation_auc`` is NaN.
 
     Returns
     -------
@@ -287,7 +357,7 @@ def fit_mastery(
     prepared = prepare_responses(responses)
     fitting, validation = learner_split(
         prepared,
-        validation_share=params.validation_share,
+        validation_share=0.0 if refit_epochs is not None else params.validation_share,
         seed=params.seed if split_seed is None else split_seed,
     )
     vocabulary = build_vocabulary(fitting)
@@ -297,7 +367,12 @@ def fit_mastery(
         return Sequences.of(history, pd.factorize(frame["learner_id"])[0], window=window)
 
     train_sequences = sequences(fitting, params.window)
-    validation_sequences = sequences(validation, None)
+    validation_sequences = sequences(validation, None) if refit_epochs is None else None
+
+    def score(net: TracerNetwork) -> float:
+        assert validation_sequences is not None
+        return float(roc_auc_score(validation_sequences.history.correct, predict(net, validation_sequences)))
+
     n_features = train_sequences.history.numeric.shape[1]
     with _single_thread():
         torch.manual_seed(params.seed)
@@ -306,14 +381,12 @@ def fit_mastery(
         best_epoch, best_auc = train_network(
             network,
             train_sequences,
-            epochs=params.epochs,
+            epochs=params.epochs if refit_epochs is None else refit_epochs,
             batch_size=params.batch_size,
             learning_rate=params.learning_rate,
             learning_rate_decay=params.learning_rate_decay,
             seed=params.seed,
-            score=lambda net: float(
-                roc_auc_score(validation_sequences.history.correct, predict(net, validation_sequences))
-            ),
+            score=score if refit_epochs is None else None,
             patience=params.patience,
             progress=progress,
         )
@@ -321,7 +394,7 @@ def fit_mastery(
     return MasteryModel(
         vocabulary=vocabulary,
         params=params,
-        weights=weights,
+        networks=[weights],
         n_features=n_features,
         validation_auc=best_auc,
         best_epoch=best_epoch,

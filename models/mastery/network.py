@@ -103,14 +103,19 @@ class Sequences:
             yield inputs, torch.from_numpy(mask), np.concatenate(rows_per_span)
 
 
-def predict(network: TracerNetwork, sequences: Sequences, batch_size: int = 256) -> np.ndarray:
-    """P(correct) of every row of ``sequences.history``, each from the answers before it."""
+def predict_logits(network: TracerNetwork, sequences: Sequences, batch_size: int = 256) -> np.ndarray:
+    """Logit of P(correct) of every row of ``sequences.history``, each from the answers before it."""
     network.eval()
     result = np.zeros(len(sequences.history.skill))
     with torch.no_grad():
         for inputs, mask, rows in sequences.batches(batch_size):
-            result[rows] = torch.sigmoid(network(*inputs))[mask].double().numpy()
+            result[rows] = network(*inputs)[mask].double().numpy()
     return result
+
+
+def predict(network: TracerNetwork, sequences: Sequences, batch_size: int = 256) -> np.ndarray:
+    """P(correct) of every row of ``sequences.history``, each from the answers before it."""
+    return 1.0 / (1.0 + np.exp(-predict_logits(network, sequences, batch_size)))
 
 
 def train_network(
@@ -122,13 +127,14 @@ def train_network(
     learning_rate: float,
     learning_rate_decay: float,
     seed: int,
-    score: Callable[[TracerNetwork], float],
+    score: Callable[[TracerNetwork], float] | None,
     patience: int,
     progress: Callable[[str], None],
 ) -> tuple[int, float]:
     """Fit with Adam on binary cross-entropy; keep the weights of the epoch with the best ``score``.
 
-    The learning rate is multiplied by ``learning_rate_decay`` after each epoch.
+    The learning rate is multiplied by ``learning_rate_decay`` after each epoch. Without ``score``
+    (a refit whose epoch count was chosen before) it runs exactly ``epochs`` epochs and keeps the last.
 
     Returns
     -------
@@ -152,6 +158,10 @@ def train_network(
             nn.utils.clip_grad_norm_(network.parameters(), 1.0)
             optimiser.step()
         schedule.step()
+        if score is None:
+            progress(f"epoch {epoch} of {epochs} ({time.monotonic() - started:.0f}s)")
+            best_epoch, best_score, best_weights = epoch, float("nan"), None
+            continue
         current = score(network)
         progress(f"epoch {epoch}: validation AUC {current:.4f} ({time.monotonic() - started:.0f}s)")
         if current > best_score:

@@ -13,9 +13,10 @@ from dataclasses import asdict, dataclass
 import pandas as pd
 
 from models.mastery import registry
-from models.mastery.evaluate import MODEL_NAME, auc, evaluate_mastery, rmse
+from models.mastery.ensemble import fit_ensemble
+from models.mastery.evaluate import auc, evaluate_mastery, rmse
 from models.mastery.features import data_fingerprint, learner_split, prepare_responses
-from models.mastery.model import DEFAULT_PARAMS, MasteryModel, MasteryParams, fit_mastery
+from models.mastery.model import DEFAULT_PARAMS, MasteryModel, MasteryParams
 
 DEFAULT_TEST_SHARE = 0.2
 EVALUATION_PROTOCOL = (
@@ -85,13 +86,10 @@ def train_skill_mastery(
     train, test = learner_split(prepared, validation_share=test_share, seed=params.seed)
     if train.empty or test.empty:
         raise ValueError("too few learners for a learner-disjoint split: need some to train and some to test")
-    # Online serving keeps one network's state per learner, so the run scores that one network (the
-    # evaluation command's seed ensemble and Best-LR stack would flatter what is not served).
-    evaluated, network = evaluate_mastery(train, test, params, members=1, progress=progress)
+    # The evaluated model is the served kind: the same ensemble, chosen the same way, updates online.
+    evaluated, _ = evaluate_mastery(train, test, params, progress=progress)
     metrics = {name: float(value) for name, value in evaluated.items() if not isinstance(value, str)}
     served_correct = prepare_responses(test)["correct"].to_numpy()
-    served_predicted = network.predict_responses(test)
-    metrics |= {"auc": auc(served_correct, served_predicted), "rmse": rmse(served_correct, served_predicted)}
 
     champion = registry.champion_version(tracking_uri=tracking_uri, registry_name=registry_name)
     if champion is not None:
@@ -102,13 +100,14 @@ def train_skill_mastery(
         metrics |= {"champion_auc": auc(correct, predicted), "champion_rmse": rmse(correct, predicted)}
 
     progress("re-fitting on every learner for serving")
-    served = fit_mastery(prepared, params, progress=progress)
+    served, served_name = fit_ensemble(prepared, params, progress=progress)
     n_learners = int(prepared["learner_id"].nunique())
     n_skills = int(prepared["skill_id"].nunique())
     tags = {
         "data_fingerprint": data_fingerprint(prepared),
         "evaluation_protocol": EVALUATION_PROTOCOL,
-        "model": MODEL_NAME,
+        "model": served_name,
+        "evaluated_model": str(evaluated["model"]),
     }
     if champion is not None:
         tags["compared_with_version"] = champion
