@@ -5,10 +5,11 @@ import models; the composition root installs a :class:`ChampionUpdater` from her
 of ``skill_mastery`` is registered. It holds the model loaded once; swapping it when the alias moves is
 installing a new one (issue 13). The protocol is structural, so this module needs nothing from app_api.
 
-A learner's state is the model's :class:`~models.mastery.LearnerState` (the GRU vector and the running
-counts) plus the diagnostic seeds, serialized as compact JSON. A diagnostic's IRT estimate of θ is a
-prior on the skill's logit, worth ``1/se²`` answers (capped); it is blended with the model's logit,
-which is worth the learner's answers on the skill plus two, so the model takes over as answers accrue.
+A learner's state is the model's :class:`~models.mastery.LearnerState` (the ensemble's GRU vectors joined
+end to end, and the running counts) plus the diagnostic seeds, serialized as compact JSON. A diagnostic's
+IRT estimate of θ is a prior on the skill's logit, worth ``1/se²`` answers (capped); it is blended with the
+model's logit, which is worth the learner's answers on the skill plus two, so the model takes over as
+answers accrue.
 """
 
 from __future__ import annotations
