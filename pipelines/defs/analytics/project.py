@@ -28,6 +28,7 @@ import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import date
+from functools import cached_property
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,7 @@ from dagster import AssetExecutionContext, OpExecutionContext
 from dagster_dbt import DagsterDbtTranslator, DbtCliInvocation, DbtCliResource, DbtProject
 from dagster_dbt.core.dbt_cli_invocation import PARTIAL_PARSE_FILE_NAME
 from filelock import FileLock
+from packaging.version import Version
 from sqlalchemy.engine import make_url
 
 from skillstudio.db import libpq_url
@@ -92,6 +94,8 @@ WINDOW_ENVIRONMENT = {"refresh_from": "SKILLSTUDIO_REFRESH_FROM", "refresh_to": 
 # dagster-dbt copies this process's environment into dbt's when it starts it: the window is set there
 # for that moment, one invocation at a time.
 _ENVIRONMENT_LOCK = threading.Lock()
+# The version of each dbt executable, asked once per process (SkillStudioDbt._cli_version).
+_CLI_VERSIONS: dict[str, Version] = {}
 # The dbt commands that parse the project (all but deps, clean, debug, init, --version, ...).
 _PARSING_COMMANDS = frozenset(
     {
@@ -186,6 +190,15 @@ class SkillStudioDbt(DbtCliResource):
                 context=context,
                 target_path=target_path,
             )
+
+    @cached_property
+    def _cli_version(self) -> Version:
+        # dagster-dbt asks the executable (`dbt --version`, two seconds of CPU) once per resource, and a
+        # resource is made for each run; the answer is one per executable for the life of the process.
+        known = _CLI_VERSIONS.get(self.dbt_executable)
+        if known is None:
+            known = _CLI_VERSIONS[self.dbt_executable] = super()._cli_version
+        return known
 
     def _saved_parse(self) -> Path | None:
         if not self.profiles_dir:
