@@ -57,11 +57,11 @@ def scan_seconds(url: str) -> float:
         return time.perf_counter() - started
 
 
-def dbt_build(url: str, workdir: Path, *args: str) -> float:
-    """Seconds for ``dbt build`` with ``args``; raises with dbt's output when a node fails."""
+def dbt_build(url: str, workdir: Path, *args: str, window: dict[str, str] | None = None) -> float:
+    """Seconds for ``dbt build`` with ``args`` over ``window``; raises with dbt's output when a node fails."""
     started = time.perf_counter()
     invocation = dbt_resource(url, workdir / "profiles").cli(
-        ["build", "--quiet", *args], raise_on_error=False, target_path=workdir / "target"
+        ["build", "--quiet", *args], raise_on_error=False, target_path=workdir / "target", window=window
     )
     output = "\n".join(str(event) for event in invocation.stream_raw_events())
     seconds = time.perf_counter() - started
@@ -234,9 +234,13 @@ def main() -> None:
         print(f"full build: {full_build_s:.1f} s = {full_build_s / scan_s:.1f} scans", flush=True)
 
         day, added = repeat_last_day(url)
-        arguments = build_arguments({"refresh_from": str(day), "refresh_to": str(day)})
-        print(f"one new day ({day}, {added:,} events): dbt {' '.join(arguments)}...", flush=True)
-        incremental_day_s = dbt_build(url, workdir, *arguments[1:])
+        window = {"refresh_from": str(day), "refresh_to": str(day)}
+        arguments = build_arguments(window)
+        print(
+            f"one new day ({day}, {added:,} events): dbt {' '.join(arguments)}, window {window}...",
+            flush=True,
+        )
+        incremental_day_s = dbt_build(url, workdir, *arguments[1:], window=window)
         for node, seconds in slowest_nodes(workdir):
             print(f"  {seconds:6.1f} s  {node}", flush=True)
         print(

@@ -15,6 +15,7 @@ from contextlib import contextmanager
 import psycopg
 import pytest
 from fastapi.testclient import TestClient
+from filelock import FileLock
 from sqlalchemy import create_engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
@@ -49,8 +50,16 @@ def _with_database(url: str, name: str) -> str:
 
 @pytest.fixture(scope="session")
 def server_url() -> str:
-    """URL of SkillStudio's database on the server under test (embedded by default)."""
-    return database_url(Settings())
+    """URL of SkillStudio's database on the server under test (embedded by default).
+
+    Under pytest-xdist (``make unit`` runs two workers) every worker attaches to the one embedded server;
+    pgserver starts it once, and the lock keeps two workers from creating SkillStudio's database at once.
+    Each worker's databases have names of their own (a random suffix), so they never meet.
+    """
+    settings = Settings()
+    settings.home_dir.mkdir(parents=True, exist_ok=True)
+    with FileLock(settings.home_dir / ".test-server.lock"):
+        return database_url(settings)
 
 
 @pytest.fixture(scope="session")
@@ -152,3 +161,47 @@ def client(
     app.state.serving_reads = _SavepointsOf(session).begin
     with TestClient(app) as test_client:
         yield test_client
+
+
+# Fixtures that build something big (a dbt-built warehouse, a served site) once per session. Under
+# pytest-xdist every worker that runs a test using one builds its own, so the modules using them share a
+# worker, like the modules of a package with package-scoped fixtures (trained models).
+_HEAVY_SESSION_FIXTURES = frozenset({"generated_warehouse", "oulad_warehouse", "site"})
+
+
+def _shared_builds(item: pytest.Item) -> set[str]:
+    """What an item shares with other modules' items: its heavy session and package fixtures."""
+    shared = set(_HEAVY_SESSION_FIXTURES.intersection(getattr(item, "fixturenames", ())))
+    fixture_info = getattr(item, "_fixtureinfo", None)
+    for definitions in getattr(fixture_info, "name2fixturedefs", {}).values():
+        if definitions and definitions[-1].scope == "package":
+            shared.add(f"package:{definitions[-1].baseid}")
+    return shared
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """``make unit`` runs ``-n 2 --dist loadgroup``: each test gets the group of its module, so a module's
+    fixtures are built once, and modules that share a heavy build get one group (and one worker) too."""
+    if not config.pluginmanager.hasplugin("xdist"):
+        return
+    modules: dict[str, list[pytest.Item]] = {}
+    for item in items:
+        modules.setdefault(item.nodeid.split("::")[0], []).append(item)
+    # Modules joined by what they share (union-find over module paths and shared builds).
+    parent: dict[str, str] = {}
+
+    def root(key: str) -> str:
+        parent.setdefault(key, key)
+        while parent[key] != key:
+            parent[key] = parent[parent[key]]
+            key = parent[key]
+        return key
+
+    for module, module_items in modules.items():
+        for shared in set().union(*(_shared_builds(item) for item in module_items)):
+            parent[root(shared)] = root(module)
+    for module, module_items in modules.items():
+        group = root(module)
+        for item in module_items:
+            item.add_marker(pytest.mark.xdist_group(group))

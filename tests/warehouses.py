@@ -96,12 +96,13 @@ def add_reviews(conn: psycopg.Connection) -> None:
     )
 
 
-def dbt_build(url: str, workdir: Path, *args: str) -> Warehouse:
-    """``dbt build`` in a session whose time zone is not UTC; fails the caller on any failed node."""
+def dbt_build(url: str, workdir: Path, *args: str, window: dict[str, str] | None = None) -> Warehouse:
+    """``dbt build`` (over a refresh ``window`` if one is given) in a session whose time zone is not UTC;
+    fails the caller on any failed node."""
     with pytest.MonkeyPatch.context() as monkeypatch:
         monkeypatch.setenv("PGTZ", "Pacific/Auckland")
         invocation = dbt_resource(url, workdir / "profiles").cli(
-            ["build", *args], raise_on_error=False, target_path=workdir / "target"
+            ["build", *args], raise_on_error=False, target_path=workdir / "target", window=window
         )
         output = "\n".join(str(event) for event in invocation.stream_raw_events())
     results = invocation.get_artifact("run_results.json")["results"]

@@ -1,8 +1,8 @@
 {#
     The incremental convention (dbt/README.md, "Incremental marts"). A mart that reads events is
     materialized incrementally by UTC day; a run refreshes the days from ``refresh_from`` to ``refresh_to``
-    (dbt vars, dates as 'YYYY-MM-DD'; Dagster passes its partition range). Without the vars an incremental
-    run refreshes from the mart's last day through today. Days whose events are archived to the lake are
+    (dates as 'YYYY-MM-DD', see ``refresh_bound``; Dagster passes its partition range). Without a window an
+    incremental run refreshes from the mart's last day through today. Days whose events are archived to the lake are
     never refreshed: the window starts after the last archived month, so their rows stay as they were.
 
     A model uses three macros:
@@ -15,6 +15,28 @@
     ``append`` strategy), so a day that lost its events loses its rows too.
 #}
 
+{#
+    A bound of the window, ``name`` being 'refresh_from' or 'refresh_to': the dbt var if one is given
+    (``--vars``, a unit test's ``overrides``), else the environment's SKILLSTUDIO_REFRESH_FROM /
+    SKILLSTUDIO_REFRESH_TO, which is how the pipeline passes it. The environment is read only when dbt
+    executes, never while it parses: dbt reparses the whole project when its ``--vars`` change, but not
+    for an environment variable no parsed file read, so a day's refresh reuses the last parse
+    (pipelines/defs/analytics/project.py). none when the run has no window.
+#}
+{% macro refresh_bound(name) -%}
+    {%- set value = var(name, none) -%}
+    {%- if value is none and execute -%}
+        {%- set value = env_var('SKILLSTUDIO_' ~ name | upper, '') or none -%}
+    {%- endif -%}
+    {%- if value is not none and not modules.re.fullmatch('[0-9]{4}-[0-9]{2}-[0-9]{2}', value | string) -%}
+        {%- do exceptions.raise_compiler_error(
+            "the refresh window's " ~ name ~ " must be a date as YYYY-MM-DD, not '" ~ value ~ "'"
+        ) -%}
+    {%- endif -%}
+    {%- do return(value) -%}
+{%- endmacro %}
+
+
 {% macro first_unarchived_day() -%}
     (
         select coalesce((max(month) + interval '1 month')::date, date '0001-01-01')
@@ -24,8 +46,9 @@
 
 
 {% macro refresh_from(day_column='activity_date') -%}
-    {%- if var('refresh_from', none) is not none -%}
-        greatest(date '{{ var("refresh_from") }}', {{ first_unarchived_day() }})
+    {%- set window_from = refresh_bound('refresh_from') -%}
+    {%- if window_from is not none -%}
+        greatest(date '{{ window_from }}', {{ first_unarchived_day() }})
     {%- else -%}
         {#- Read once, when the model compiles: the pre-hook deletes from this very day, and a subquery
             evaluated after the delete would move the window back a day. -#}
@@ -41,8 +64,9 @@
 
 
 {% macro refresh_to() -%}
-    {%- if var('refresh_to', none) is not none -%}
-        date '{{ var("refresh_to") }}'
+    {%- set window_to = refresh_bound('refresh_to') -%}
+    {%- if window_to is not none -%}
+        date '{{ window_to }}'
     {%- else -%}
         date '9999-12-31'
     {%- endif -%}
@@ -140,7 +164,7 @@
     everything known by `as_of_date`): a row depends on every day up to its `as_of_date`, so a refresh from
     day d recomputes every row with `as_of_date >= d` (no upper bound: later rows include the window too),
     plus the grid's rows the model does not hold yet (a new or back-dated enrollment). Rows no longer on the
-    grid are dropped. Without vars the window starts at the model's last `as_of_date`, like the daily marts.
+    grid are dropped. Without a window it starts at the model's last `as_of_date`, like the daily marts.
     The pre-hook deletes the window and the rows off the grid; the model then inserts the grid's rows it no
     longer holds.
 

@@ -3,7 +3,7 @@
 
     A model whose rows before a window cannot change names the column (or expression) its rows are dated
     by in ``meta.refresh_column``: every incremental model, and the staging view of the append-only events.
-    On a run given a window (``refresh_from``), every generic test of such a model reads only its rows
+    On a run given a window (``refresh_from``, a var or SKILLSTUDIO_REFRESH_FROM), every generic test of such a model reads only its rows
     dated from ``refresh_from`` on. The rows before the window are the ones the last build and its tests
     passed, and the refresh does not touch them: testing them again each day is what made a day's refresh
     cost as much as the history. A full build, or a run without a window, tests every row; so does any
@@ -22,11 +22,22 @@
     {%- if where -%}
         {%- do predicates.append('(' ~ where ~ ')') -%}
     {%- endif -%}
-    {%- if execute and var('refresh_from', none) is not none -%}
+    {#- The window's start as refresh_window.sql's refresh_bound reads it: the var, else the environment,
+        read only when executing. -#}
+    {%- set window_from = var('refresh_from', none) -%}
+    {%- if window_from is none and execute -%}
+        {%- set window_from = env_var('SKILLSTUDIO_REFRESH_FROM', '') or none -%}
+    {%- endif -%}
+    {%- if window_from is not none and not modules.re.fullmatch('[0-9]{4}-[0-9]{2}-[0-9]{2}', window_from | string) -%}
+        {%- do exceptions.raise_compiler_error(
+            "the refresh window's refresh_from must be a date as YYYY-MM-DD, not '" ~ window_from ~ "'"
+        ) -%}
+    {%- endif -%}
+    {%- if execute and window_from is not none -%}
         {%- set tested = graph.nodes.get(model.get('attached_node') or '') -%}
         {%- if tested is not none and tested.config.meta.get('refresh_column') -%}
             {%- do predicates.append(
-                '(' ~ tested.config.meta['refresh_column'] ~ ") >= date '" ~ var('refresh_from') ~ "'"
+                '(' ~ tested.config.meta['refresh_column'] ~ ") >= date '" ~ window_from ~ "'"
             ) -%}
         {%- endif -%}
     {%- endif -%}

@@ -226,9 +226,9 @@ def test_enrollment_days_refresh_rewrites_only_its_window(
         ).rowcount
         assert changed >= 2
 
-    window = json.dumps({"refresh_from": str(inside), "refresh_to": str(inside)})
+    window = {"refresh_from": str(inside), "refresh_to": str(inside)}
     dbt_resource(url, tmp_path / "profiles").cli(
-        ["run", "--select", "int_enrollment_days_aggregated", "--vars", window], target_path=tmp_path / "run"
+        ["run", "--select", "int_enrollment_days_aggregated"], target_path=tmp_path / "run", window=window
     ).wait()
     after = {(row[0], row[1]): row[2:] for row in warehouse.rows(table)}
 

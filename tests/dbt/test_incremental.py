@@ -30,8 +30,8 @@ from skillstudio.sources.synthetic import GeneratorConfig, generate
 # Six days over a month's end (28 July to 2 August), so that one month can be archived while the next stays
 # live, and the days the tests below pick are each a different case: the late event lands on 30 July, inside
 # July and before the boundary; the refreshed-again window (29 July to 1 August) crosses the boundary; the
-# archive keeps four July days and refreshes two August ones. Every day is a dbt run with new vars (a full
-# parse, seconds each), so the history holds these days and no more.
+# archive keeps four July days and refreshes two August ones. Every day is a dbt run (seconds each), so the
+# history holds these days and no more.
 HISTORY = GeneratorConfig(
     learners=60, courses=5, days=6, seed=31, end_date=date(2026, 8, 2), batch_learners=60
 )
@@ -73,11 +73,13 @@ class Dbt:
     url: str
     workdir: Path
 
-    def __call__(self, *args: str, check: bool = True) -> tuple[int, str]:
+    def __call__(
+        self, *args: str, check: bool = True, window: dict[str, str] | None = None
+    ) -> tuple[int, str]:
         with pytest.MonkeyPatch.context() as monkeypatch:
             monkeypatch.setenv("PGTZ", "Pacific/Auckland")
             invocation = dbt_resource(self.url, self.workdir / "profiles").cli(
-                list(args), raise_on_error=False, target_path=self.workdir / "target"
+                list(args), raise_on_error=False, target_path=self.workdir / "target", window=window
             )
             output = "\n".join(str(event) for event in invocation.stream_raw_events())
         returncode = invocation.process.returncode
@@ -85,8 +87,7 @@ class Dbt:
         return returncode, output
 
     def refresh(self, first: date, last: date | None = None) -> None:
-        window = f"{{refresh_from: '{first}', refresh_to: '{last or first}'}}"
-        self("run", "--select", DAILY, "--vars", window)
+        self("run", "--select", DAILY, window={"refresh_from": f"{first}", "refresh_to": f"{last or first}"})
 
     def rows(self, query: str, *params: Any) -> list[tuple[Any, ...]]:
         with psycopg.connect(libpq_url(self.url)) as conn:
@@ -256,7 +257,7 @@ def test_archived_month_keeps_its_rows_and_refuses_a_full_build(histories: Histo
     # A window over both months refreshes August alone; July's rows, and August's MAU over July, stay.
     dbt.refresh(july[0], histories.days[-1])
     assert dbt.snapshot() == before
-    dbt("run", "--select", DAILY)  # without vars: from each model's last day
+    dbt("run", "--select", DAILY)  # without a window: from each model's last day
     assert dbt.snapshot() == before
     assert any(row[0] in july for row in before["fct_platform_daily"])
 

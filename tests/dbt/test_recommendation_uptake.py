@@ -7,7 +7,6 @@ challenger arm enroll in a recommended course more often than those of the champ
 
 from __future__ import annotations
 
-import json
 import random
 import uuid
 from collections.abc import Callable
@@ -126,8 +125,8 @@ def test_the_mart_detects_a_truly_better_challenger(
             (uuid.uuid4(), late.learner_id, uuid.UUID(late.items[0]),
              datetime(refresh_day.year, refresh_day.month, refresh_day.day, 12, tzinfo=UTC)),
         )  # fmt: skip
-    window = json.dumps({"refresh_from": str(refresh_day), "refresh_to": str(refresh_day)})
-    refreshed = dbt_build(url, tmp_path, "--select", "fct_recommendation_uptake", "--vars", window)
+    window = {"refresh_from": str(refresh_day), "refresh_to": str(refresh_day)}
+    refreshed = dbt_build(url, tmp_path, "--select", "fct_recommendation_uptake", window=window)
     after = uptake_rows(refreshed)
     assert set(after) == set(rows)
     assert after["champion", DAYS[0]][3] == rows["champion", DAYS[0]][3] + 1

@@ -202,8 +202,9 @@ def test_serving_follows_the_champion_alias(client: TestClient) -> None:
     ("path", "field"),
     [
         ("/api/v1/learners/not-a-uuid/recommendations", "path.learner_id"),
-        (f"/api/v1/learners/{uuid.uuid4()}/recommendations?k=0", "query.k"),
-        (f"/api/v1/learners/{uuid.uuid4()}/recommendations?k=101", "query.k"),
+        # Fixed ids: parameters are the same in every collection (pytest-xdist's workers must collect alike).
+        ("/api/v1/learners/a12dd2b3-6f61-447b-84a6-232fd39e50af/recommendations?k=0", "query.k"),
+        ("/api/v1/learners/94e04d66-4a68-45cb-a546-0f3ad13a6d3b/recommendations?k=101", "query.k"),
     ],
 )
 def test_bad_parameters_are_422_with_the_field(client: TestClient, path: str, field: str) -> None:

@@ -7,14 +7,15 @@ full build the first time, each incremental model from its last day afterwards).
 """
 # No "from __future__ import annotations": Dagster inspects the context annotation at definition time.
 
+import json
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
 from dagster import AssetExecutionContext, BackfillPolicy, Config, DailyPartitionsDefinition
-from dagster_dbt import DbtCliResource, dbt_assets
+from dagster_dbt import dbt_assets
 
-from pipelines.defs.analytics.project import DBT_PROJECT, build_arguments, load_manifest
+from pipelines.defs.analytics.project import DBT_PROJECT, SkillStudioDbt, build_arguments, load_manifest
 
 # Early enough for imported history (OULAD runs from 2013); end_offset=1 makes today a partition, so the
 # sensor can refresh the day that is still filling.
@@ -28,8 +29,8 @@ class DbtRefreshConfig(Config):
     """Pass no window: dbt builds fully the first time and refreshes from each model's last day after."""
 
 
-def refresh_vars(context: AssetExecutionContext, config: DbtRefreshConfig) -> dict[str, str]:
-    """The dbt vars of the run's partition range (dbt/README.md, "Incremental marts")."""
+def refresh_window(context: AssetExecutionContext, config: DbtRefreshConfig) -> dict[str, str]:
+    """The refresh window of the run's partition range (dbt/README.md, "Incremental marts")."""
     if config.dbt_decides or not (context.has_partition_key or context.has_partition_key_range):
         return {}
     window = context.partition_time_window
@@ -47,8 +48,9 @@ def refresh_vars(context: AssetExecutionContext, config: DbtRefreshConfig) -> di
     backfill_policy=BackfillPolicy.single_run(),
 )
 def analytics_dbt_assets(
-    context: AssetExecutionContext, dbt: DbtCliResource, config: DbtRefreshConfig
+    context: AssetExecutionContext, dbt: SkillStudioDbt, config: DbtRefreshConfig
 ) -> Iterator[Any]:
     """Build every dbt model and run its data tests; incremental models refresh the partitions' days."""
-    window = refresh_vars(context, config)
-    yield from dbt.cli(build_arguments(window), context=context).stream()
+    window = refresh_window(context, config)
+    context.log.info(f"Refresh window: {json.dumps(window) if window else 'none, dbt decides'}")
+    yield from dbt.cli(build_arguments(window), context=context, window=window).stream()

@@ -32,6 +32,10 @@ def test_a_cursor_of_another_list_is_a_400_naming_that_list() -> None:
     assert "next_cursor" in refused.value.detail
 
 
+# A fixed id: parameters are the same in every collection (pytest-xdist's workers must collect alike).
+SOME_ID = uuid.UUID("3d127e3a-22a2-4c81-acdb-3f2376860d73")
+
+
 @pytest.mark.parametrize(
     "cursor",
     [
@@ -39,11 +43,11 @@ def test_a_cursor_of_another_list_is_a_400_naming_that_list() -> None:
         base64.urlsafe_b64encode(b"{}").decode(),  # JSON, but not a key
         encode_cursor([]),
         encode_cursor(["goals", "2026-03-01T12:30:00+00:00"]),  # one value short
-        encode_cursor(["goals", "2026-03-01T12:30:00", str(uuid.uuid4())]),  # no time zone
+        encode_cursor(["goals", "2026-03-01T12:30:00", str(SOME_ID)]),  # no time zone
         encode_cursor(["goals", "2026-03-01T12:30:00+00:00", "not-a-uuid"]),
-        encode_cursor([7, "2026-03-01T12:30:00+00:00", str(uuid.uuid4())]),
+        encode_cursor([7, "2026-03-01T12:30:00+00:00", str(SOME_ID)]),
         # Whatever else a cursor carries is not echoed back as a list's name.
-        encode_cursor(["<script>", "2026-03-01T12:30:00+00:00", str(uuid.uuid4())]),
+        encode_cursor(["<script>", "2026-03-01T12:30:00+00:00", str(SOME_ID)]),
     ],
 )
 def test_anything_the_api_did_not_issue_is_a_400_without_echoing_it(cursor: str) -> None:

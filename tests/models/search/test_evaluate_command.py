@@ -31,9 +31,15 @@ def server_env(server_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str
 
 
 def _databases(server_url: str) -> set[str]:
+    """The server's databases but the test suite's own, which another pytest-xdist worker may be creating
+    or dropping meanwhile (tests/conftest.py names them skillstudio_test_* and skillstudio_template_*)."""
     admin = libpq_url(make_url(server_url).set(database="postgres").render_as_string(hide_password=False))
     with psycopg.connect(admin) as conn:
-        return {name for (name,) in conn.execute("select datname from pg_database")}
+        return {
+            name
+            for (name,) in conn.execute("select datname from pg_database")
+            if not name.startswith(("skillstudio_test_", "skillstudio_template_"))
+        }
 
 
 def test_the_command_scores_hybrid_against_keyword_on_skill_queries(server_env: str) -> None:

@@ -78,7 +78,7 @@ day_spine as (
     from bounds
     cross join lateral generate_series(
         bounds.first_day,
-        {% if is_incremental() and var('refresh_to', none) is not none -%}
+        {% if is_incremental() and refresh_bound('refresh_to') is not none -%}
             least({{ refresh_to() }}, greatest(bounds.last_day, (now() at time zone 'UTC')::date)),
         {%- else -%}
             bounds.last_day,
