@@ -34,10 +34,10 @@ imports: $(STAMP)
 	$(BIN)/lint-imports
 
 # pytest exits 5 when it collects no test; make treats that as a failure like any other. The 25 slowest
-# tests are listed at the end: the suite has a 10-minute budget on 2 cores. `-n 2 --dist loadgroup` (pytest-xdist,
-# tests/conftest.py groups the tests) is ready but not on until the whole suite has passed with it twice.
+# tests are listed at the end: the suite has a 10-minute budget on 2 cores, so it runs on two pytest-xdist
+# workers; tests/conftest.py groups each module, and the modules sharing a heavy fixture, onto one worker.
 unit: $(STAMP)
-	$(BIN)/python -m pytest --durations=25
+	$(BIN)/python -m pytest -n 2 --dist loadgroup --durations=25
 
 test: lint typecheck imports unit
 
