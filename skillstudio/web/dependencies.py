@@ -9,6 +9,7 @@ import anyio
 import anyio.to_thread
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import QueuePool
 
 from skillstudio.object_storage import ObjectStore, store_from_settings
 from skillstudio.web.security import require_role
@@ -26,15 +27,47 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     hop together; shielded, so that a client hanging up mid-request still returns the connection.
     """
     factory: sessionmaker[Session] = request.app.state.session_factory
-    session = factory()
-    try:
-        yield session
-    except BaseException:
+    async with _session_slots(request, factory):
+        session = factory()
+        try:
+            yield session
+        except BaseException:
+            with anyio.CancelScope(shield=True):
+                await _in_closing_thread(request, _rollback_and_close, session)
+            raise
         with anyio.CancelScope(shield=True):
-            await _in_closing_thread(request, _rollback_and_close, session)
-        raise
-    with anyio.CancelScope(shield=True):
-        await _in_closing_thread(request, _commit_and_close, session)
+            await _in_closing_thread(request, _commit_and_close, session)
+
+
+class _Unlimited:
+    async def __aenter__(self) -> None:
+        return None
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        return None
+
+
+def _session_slots(request: Request, factory: sessionmaker[Session]) -> anyio.Semaphore | _Unlimited:
+    """At most as many request sessions at once as the pool has connections; the others wait here, on
+    the event loop, holding neither a thread nor a connection.
+
+    Without it an overload deadlocks a sync route: FastAPI validates a sync route's answer in a worker
+    thread too, while the session still holds its connection, so once every worker thread waits for a
+    connection, the routes that hold the connections wait for a thread, until the pool times out. With as
+    many sessions as connections, a route never waits for a connection, and its thread always comes back.
+    """
+    state = request.app.state
+    slots: anyio.Semaphore | _Unlimited | None = getattr(state, "session_slots", None)
+    if slots is None:
+        pool = getattr(factory.kw.get("bind"), "pool", None)
+        # QueuePool's own bound (pool_size + max_overflow); a negative overflow or another pool: no bound.
+        overflow = getattr(pool, "_max_overflow", -1)
+        if isinstance(pool, QueuePool) and overflow >= 0:
+            slots = anyio.Semaphore(pool.size() + overflow)
+        else:
+            slots = _Unlimited()
+        state.session_slots = slots
+    return slots
 
 
 async def _in_closing_thread(request: Request, close: Callable[[Session], None], session: Session) -> None:
