@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, nullcontext
 from typing import Annotated
 
 import anyio
@@ -39,15 +40,9 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
             await _in_closing_thread(request, _commit_and_close, session)
 
 
-class _Unlimited:
-    async def __aenter__(self) -> None:
-        return None
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        return None
-
-
-def _session_slots(request: Request, factory: sessionmaker[Session]) -> anyio.Semaphore | _Unlimited:
+def _session_slots(
+    request: Request, factory: sessionmaker[Session]
+) -> anyio.Semaphore | AbstractAsyncContextManager[None]:
     """At most as many request sessions at once as the pool has connections; the others wait here, on
     the event loop, holding neither a thread nor a connection.
 
@@ -57,7 +52,7 @@ def _session_slots(request: Request, factory: sessionmaker[Session]) -> anyio.Se
     many sessions as connections, a route never waits for a connection, and its thread always comes back.
     """
     state = request.app.state
-    slots: anyio.Semaphore | _Unlimited | None = getattr(state, "session_slots", None)
+    slots: anyio.Semaphore | AbstractAsyncContextManager[None] | None = getattr(state, "session_slots", None)
     if slots is None:
         pool = getattr(factory.kw.get("bind"), "pool", None)
         # QueuePool's own bound (pool_size + max_overflow); a negative overflow or another pool: no bound.
@@ -65,7 +60,7 @@ def _session_slots(request: Request, factory: sessionmaker[Session]) -> anyio.Se
         if isinstance(pool, QueuePool) and overflow >= 0:
             slots = anyio.Semaphore(pool.size() + overflow)
         else:
-            slots = _Unlimited()
+            slots = nullcontext()
         state.session_slots = slots
     return slots
 

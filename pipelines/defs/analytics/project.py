@@ -134,21 +134,20 @@ def window_environment(window: Mapping[str, str]) -> dict[str, str]:
 
 @contextmanager
 def _environment(values: Mapping[str, str | None]) -> Iterator[None]:
+    def apply(settings: Mapping[str, str | None]) -> None:
+        for name, value in settings.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
     with _ENVIRONMENT_LOCK:
         saved = {name: os.environ.get(name) for name in values}
         try:
-            for name, value in values.items():
-                if value is None:
-                    os.environ.pop(name, None)
-                else:
-                    os.environ[name] = value
+            apply(values)
             yield
         finally:
-            for name, value in saved.items():
-                if value is None:
-                    os.environ.pop(name, None)
-                else:
-                    os.environ[name] = value
+            apply(saved)
 
 
 class SkillStudioDbt(DbtCliResource):
