@@ -35,7 +35,7 @@ imports: $(STAMP)
 
 # pytest exits 5 when it collects no test; make treats that as a failure like any other. The 25 slowest
 # tests are listed at the end: the suite has a 10-minute budget on 2 cores, so it runs on two pytest-xdist
-# workers; tests/conftest.py groups each module, and the modules sharing a heavy fixture, onto one worker.
+# workers; tests/scheduling.py keeps each module, and the modules sharing a heavy fixture, on one worker.
 unit: $(STAMP)
 	$(BIN)/python -m pytest -n 2 --dist loadgroup --durations=25
 

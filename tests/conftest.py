@@ -29,7 +29,7 @@ from skillstudio.events import GroupWriter  # noqa: E402
 from skillstudio.settings import Settings  # noqa: E402
 
 # Session fixtures used by more than one directory: registered once, so each is built once per run.
-pytest_plugins = ["tests.warehouses"]
+pytest_plugins = ["tests.warehouses", "tests.scheduling"]
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -161,47 +161,3 @@ def client(
     app.state.serving_reads = _SavepointsOf(session).begin
     with TestClient(app) as test_client:
         yield test_client
-
-
-# Fixtures that build something big (a dbt-built warehouse, a served site) once per session. Under
-# pytest-xdist every worker that runs a test using one builds its own, so the modules using them share a
-# worker, like the modules of a package with package-scoped fixtures (trained models).
-_HEAVY_SESSION_FIXTURES = frozenset({"generated_warehouse", "oulad_warehouse", "site"})
-
-
-def _shared_builds(item: pytest.Item) -> set[str]:
-    """What an item shares with other modules' items: its heavy session and package fixtures."""
-    shared = set(_HEAVY_SESSION_FIXTURES.intersection(getattr(item, "fixturenames", ())))
-    fixture_info = getattr(item, "_fixtureinfo", None)
-    for definitions in getattr(fixture_info, "name2fixturedefs", {}).values():
-        if definitions and definitions[-1].scope == "package":
-            shared.add(f"package:{definitions[-1].baseid}")
-    return shared
-
-
-@pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """``make unit`` runs ``-n 2 --dist loadgroup``: each test gets the group of its module, so a module's
-    fixtures are built once, and modules that share a heavy build get one group (and one worker) too."""
-    if not config.pluginmanager.hasplugin("xdist"):
-        return
-    modules: dict[str, list[pytest.Item]] = {}
-    for item in items:
-        modules.setdefault(item.nodeid.split("::")[0], []).append(item)
-    # Modules joined by what they share (union-find over module paths and shared builds).
-    parent: dict[str, str] = {}
-
-    def root(key: str) -> str:
-        parent.setdefault(key, key)
-        while parent[key] != key:
-            parent[key] = parent[parent[key]]
-            key = parent[key]
-        return key
-
-    for module, module_items in modules.items():
-        for shared in set().union(*(_shared_builds(item) for item in module_items)):
-            parent[root(shared)] = root(module)
-    for module, module_items in modules.items():
-        group = root(module)
-        for item in module_items:
-            item.add_marker(pytest.mark.xdist_group(group))
