@@ -181,24 +181,27 @@ def hybrid_search(
 ) -> list[SearchHit]:
     """The best ``limit`` published courses for ``query``: embeddings and full text, fused.
 
-    The meaning ranker searches twice: with the query's vector, then with that vector moved toward the
-    first ``FEEDBACK_DOCS`` courses it found (Rocchio feedback); the second ranking is the one fused.
-    ``keyword=False`` ranks by embeddings alone (the evaluation reports it beside the hybrid).
+    The meaning ranker takes the courses nearest the query's vector (``depth × OVERFETCH`` of them, or
+    every course when the filters leave fewer than ``depth``), moves the vector toward the first
+    ``FEEDBACK_DOCS`` that pass the filters (Rocchio feedback) and ranks those same candidates by the moved
+    vector; that ranking is the one fused. ``keyword=False`` ranks by embeddings alone (the evaluation
+    reports it beside the hybrid).
     """
     connection = _connection(session)
     tsquery = keyword_query(query)
     vector = encoder.encode_query(query)
     where, params = _filter_sql(filters)
-    params |= {"tsquery": tsquery, "depth": depth, "keyword_depth": depth if keyword else 0}
+    params |= {
+        "tsquery": tsquery,
+        "depth": depth,
+        "keyword_depth": depth if keyword else 0,
+        "feedback_docs": FEEDBACK_DOCS,
+    }
     pgvector = (index.column_type(connection) or "").startswith("vector")
-    rows = _ranked(connection, index, vector, where, params, pgvector=pgvector)
-    keyword_rows = [row for row in rows if row[0] == "keyword"]
-    seeds = [row[1] for row in sorted(rows, key=lambda row: row[2]) if row[0] == "semantic"]
-    feedback = _vectors(connection, index, seeds[:FEEDBACK_DOCS], pgvector=pgvector)
-    if len(feedback):
-        moved = rocchio(vector, feedback, beta=FEEDBACK_WEIGHT)
-        rows = [*_ranked(connection, index, moved, where, params | {"keyword_depth": 0}, pgvector=pgvector)]
-        rows += keyword_rows
+    rows = _ranked(connection, index, vector, where, params, pgvector=pgvector, exhaustive=False)
+    if sum(1 for row in rows if row[0] == "semantic") < depth:
+        # Filters (or unpublished courses) removed too many of the nearest: rank every course that passes.
+        rows = _ranked(connection, index, vector, where, params, pgvector=pgvector, exhaustive=True)
     return _fuse(connection, rows, limit)
 
 
@@ -210,44 +213,41 @@ def _ranked(
     params: dict[str, Any],
     *,
     pgvector: bool,
+    exhaustive: bool,
 ) -> Sequence[Any]:
-    """Both rankers' candidates for the query vector ``vector`` (the keyword one up to ``keyword_depth``)."""
+    """Both rankers' candidates: ``(ranker, course_id, rank)`` rows, the meaning ranker's after feedback.
+
+    pgvector: one statement does it all (scan, filters, feedback, re-ranking, full text). numpy: the scan
+    is in numpy, one statement filters its candidates and ranks full text, and the feedback re-ranks the
+    candidates that passed in numpy. Both re-rank the same candidates by the same moved vector.
+    """
     depth = int(params["depth"])
     params = dict(params)
     if pgvector:
-        params["vector"] = "[" + ",".join(f"{value:.7g}" for value in vector) + "]"
+        params["vector"] = _literal(vector)
+        # Cosine distance ignores length, so q / beta + mean(feedback) ranks as q + beta * mean(feedback).
+        params["feedback_vector"] = _literal(vector / np.float32(FEEDBACK_WEIGHT))
+        return _candidates(connection, where, params, pgvector=True, exhaustive=exhaustive)
+    ids, matrix = index.matrix(connection)
+    if exhaustive:
+        params["candidate_ids"] = _numpy_ranking(connection, index, vector, where, params, len(ids))
     else:
         params["candidate_ids"] = _numpy_nearest(connection, index, vector, depth * OVERFETCH)
-    rows = _candidates(connection, where, params, pgvector=pgvector, exhaustive=False)
-    if sum(1 for row in rows if row[0] == "semantic") < depth:
-        # Filters (or unpublished courses) removed too many of the nearest: rank every course that passes.
-        if not pgvector:
-            params["candidate_ids"] = _numpy_ranking(connection, index, vector, where, params, depth)
-        rows = _candidates(connection, where, params, pgvector=pgvector, exhaustive=True)
-    return rows
+    rows = _candidates(connection, where, params, pgvector=False, exhaustive=exhaustive)
+    passing = [row[1] for row in sorted(rows, key=lambda row: row[2]) if row[0] == "semantic"]
+    if not passing:
+        return rows
+    positions = index.positions(connection)
+    # A course deleted since the matrix was read is not in it: it was not a candidate either.
+    candidates = matrix[[positions[course_id] for course_id in passing]]
+    moved = rocchio(vector, candidates[:FEEDBACK_DOCS], beta=FEEDBACK_WEIGHT)
+    order, _ = nearest(candidates, moved, k=depth)
+    semantic = [("semantic", passing[row], rank) for rank, row in enumerate(order, start=1)]
+    return semantic + [row for row in rows if row[0] == "keyword"]
 
 
-def _vectors(
-    connection: Connection, index: VectorIndex, course_ids: Sequence[uuid.UUID], *, pgvector: bool
-) -> np.ndarray:
-    """The stored embeddings of ``course_ids`` (rows in that order), read the same way on both paths."""
-    if not course_ids:
-        return np.zeros((0, 0), dtype=np.float32)
-    if pgvector:
-        stored: dict[uuid.UUID, list[float]] = dict(
-            connection.execute(
-                text(
-                    "select course_id, embedding::real[] from course_embeddings where course_id = any(:ids)"
-                ),
-                {"ids": list(course_ids)},
-            ).all()
-        )
-        found = [stored[course_id] for course_id in course_ids if course_id in stored]
-        return np.array(found, dtype=np.float32) if found else np.zeros((0, 0), dtype=np.float32)
-    _, matrix = index.matrix(connection)
-    rows = index.positions(connection)
-    # A course deleted since the ranking (the matrix was re-read in between) gives no feedback.
-    return matrix[[rows[course_id] for course_id in course_ids if course_id in rows]]
+def _literal(vector: np.ndarray) -> str:
+    return "[" + ",".join(f"{value:.7g}" for value in vector) + "]"
 
 
 def _candidates(
@@ -257,25 +257,39 @@ def _candidates(
 
     The nearest embeddings are taken first without the filters (an exact scan of one table, no join), then
     filtered; a course that passes the filters but lies past the over-fetched ones can only be farther
-    than every one kept, so when ``depth`` of them pass the answer is exact. ``exhaustive`` ranks every
-    embedding (pgvector) or takes the caller's already filtered ranking (numpy).
+    than every one kept, so when ``depth`` of them pass the first ranking is exact. ``exhaustive`` ranks
+    every embedding (pgvector) or takes the caller's already filtered ranking (numpy).
+
+    With pgvector the feedback is in the statement too: the query is moved toward the mean embedding of
+    the first ``feedback_docs`` candidates that pass, and the candidates that pass are ranked again by the
+    moved vector (their best ``depth`` are the semantic rows). Without it, every candidate that passes is
+    returned in order as a semantic row and the caller does the feedback in numpy.
     """
     if pgvector:
         candidates = (
-            "candidates as (select course_id, embedding <=> cast(:vector as vector) as distance "
+            "candidates as (select course_id, embedding, embedding <=> cast(:vector as vector) as distance "
             "from course_embeddings" + ("" if exhaustive else " order by distance limit :overfetch") + ")"
         )
         params = params | {"overfetch": int(params["depth"]) * OVERFETCH}
+        semantic = (
+            "passing as (select n.course_id, n.embedding, "
+            "row_number() over (order by n.distance, n.course_id) as first_rank "
+            f"from candidates n join courses c on c.course_id = n.course_id where {where}), "
+            "moved as (select cast(:feedback_vector as vector) + avg(embedding) as vector "
+            "from passing where first_rank <= :feedback_docs), "
+            "semantic as (select p.course_id, "
+            "row_number() over (order by p.embedding <=> m.vector, p.course_id) as rank "
+            "from passing p, moved m order by rank limit :depth)"
+        )
     else:
         candidates = (
             "candidates as (select course_id, position as distance "
             "from unnest(cast(:candidate_ids as uuid[])) with ordinality as s(course_id, position))"
         )
-    semantic = (
-        "semantic as (select n.course_id, row_number() over (order by n.distance, n.course_id) as rank "
-        f"from candidates n join courses c on c.course_id = n.course_id where {where} "
-        "order by rank limit :depth)"
-    )
+        semantic = (
+            "semantic as (select n.course_id, row_number() over (order by n.distance, n.course_id) as rank "
+            f"from candidates n join courses c on c.course_id = n.course_id where {where})"
+        )
     statement = f"with {candidates}, {semantic}, {_keyword_cte(where, ':keyword_depth')} {_CANDIDATES}"
     return connection.execute(text(statement), params).all()
 
