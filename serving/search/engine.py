@@ -267,14 +267,17 @@ def _candidates(
     """
     if pgvector:
         candidates = (
-            "candidates as (select course_id, embedding, embedding <=> cast(:vector as vector) as distance "
+            "candidates as (select course_id, embedding <=> cast(:vector as vector) as distance "
             "from course_embeddings" + ("" if exhaustive else " order by distance limit :overfetch") + ")"
         )
         params = params | {"overfetch": int(params["depth"]) * OVERFETCH}
+        # The embeddings are read again for the candidates that pass (by key): carrying 1.5 kB vectors
+        # through the scan's top-N sort costs more than the scan's distances.
         semantic = (
-            "passing as (select n.course_id, n.embedding, "
+            "passing as (select n.course_id, e.embedding, "
             "row_number() over (order by n.distance, n.course_id) as first_rank "
-            f"from candidates n join courses c on c.course_id = n.course_id where {where}), "
+            "from candidates n join courses c on c.course_id = n.course_id "
+            f"join course_embeddings e on e.course_id = n.course_id where {where}), "
             "moved as (select cast(:feedback_vector as vector) + avg(embedding) as vector "
             "from passing where first_rank <= :feedback_docs), "
             "semantic as (select p.course_id, "
