@@ -21,6 +21,7 @@ import threading
 import time
 import uuid
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -111,10 +112,8 @@ def _keyword_cte(where: str, depth: str = ":depth") -> str:
     )
 
 
-_CANDIDATES = (
-    "select 'semantic' as ranker, course_id, rank from semantic "
-    "union all select 'keyword', course_id, rank from keyword"
-)
+# Query encoding runs here while the route's connection ranks the query's words (see hybrid_search).
+_ENCODING = ThreadPoolExecutor(max_workers=4, thread_name_prefix="search-encoding")
 
 
 class VectorIndex:
@@ -125,7 +124,6 @@ class VectorIndex:
         self._column_types: dict[str, str | None] = {}
         self._matrices: dict[str, tuple[float, tuple[Any, ...], np.ndarray, np.ndarray]] = {}
         self._lock = threading.Lock()
-        self._positions: tuple[np.ndarray, dict[uuid.UUID, int]] | None = None
 
     def column_type(self, connection: Connection) -> str | None:
         """``vector(384)``, ``real[]``, or None before the migration ran; read once per database."""
@@ -155,14 +153,6 @@ class VectorIndex:
             self._matrices[key] = cached
         return cached[2], cached[3]
 
-    def positions(self, connection: Connection) -> dict[uuid.UUID, int]:
-        """Row of each course id in :meth:`matrix` (built once per matrix read)."""
-        ids, _ = self.matrix(connection)
-        with self._lock:
-            if self._positions is None or self._positions[0] is not ids:
-                self._positions = (ids, {course_id: row for row, course_id in enumerate(ids)})
-            return self._positions[1]
-
 
 def _connection(session: Session | Connection) -> Connection:
     return session.connection() if isinstance(session, Session) else session
@@ -186,26 +176,36 @@ def hybrid_search(
     ``FEEDBACK_DOCS`` that pass the filters (Rocchio feedback) and ranks those same candidates by the moved
     vector; that ranking is the one fused. ``keyword=False`` ranks by embeddings alone (the evaluation
     reports it beside the hybrid).
+
+    The query is encoded in a worker thread while the database ranks its words: the full-text ranking
+    does not need the vector, and the model and the database each release the GIL while they work.
     """
     connection = _connection(session)
     tsquery = keyword_query(query)
-    vector = encoder.encode_query(query)
+    encoding = _ENCODING.submit(encoder.encode_query, query)
     where, params = _filter_sql(filters)
-    params |= {
-        "tsquery": tsquery,
-        "depth": depth,
-        "keyword_depth": depth if keyword else 0,
-        "feedback_docs": FEEDBACK_DOCS,
-    }
+    params |= {"tsquery": tsquery, "depth": depth, "feedback_docs": FEEDBACK_DOCS}
+    try:
+        keyword_rows = (
+            connection.execute(
+                text(f"with {_keyword_cte(where)} select 'keyword', course_id, rank from keyword"), params
+            ).all()
+            if keyword
+            else []
+        )
+    finally:
+        vector = encoding.result()
     pgvector = (index.column_type(connection) or "").startswith("vector")
-    rows = _ranked(connection, index, vector, where, params, pgvector=pgvector, exhaustive=False)
-    if sum(1 for row in rows if row[0] == "semantic") < depth:
+    semantic_rows = _semantic(connection, index, vector, where, params, pgvector=pgvector, exhaustive=False)
+    if len(semantic_rows) < depth:
         # Filters (or unpublished courses) removed too many of the nearest: rank every course that passes.
-        rows = _ranked(connection, index, vector, where, params, pgvector=pgvector, exhaustive=True)
-    return _fuse(connection, rows, limit)
+        semantic_rows = _semantic(
+            connection, index, vector, where, params, pgvector=pgvector, exhaustive=True
+        )
+    return _fuse(connection, [*semantic_rows, *keyword_rows], limit)
 
 
-def _ranked(
+def _semantic(
     connection: Connection,
     index: VectorIndex,
     vector: np.ndarray,
@@ -215,86 +215,67 @@ def _ranked(
     pgvector: bool,
     exhaustive: bool,
 ) -> Sequence[Any]:
-    """Both rankers' candidates: ``(ranker, course_id, rank)`` rows, the meaning ranker's after feedback.
-
-    pgvector: one statement does it all (scan, filters, feedback, re-ranking, full text). numpy: the scan
-    is in numpy, one statement filters its candidates and ranks full text, and the feedback re-ranks the
-    candidates that passed in numpy. Both re-rank the same candidates by the same moved vector.
-    """
-    depth = int(params["depth"])
-    params = dict(params)
-    if pgvector:
-        params["vector"] = _literal(vector)
-        # Cosine distance ignores length, so q / beta + mean(feedback) ranks as q + beta * mean(feedback).
-        params["feedback_vector"] = _literal(vector / np.float32(FEEDBACK_WEIGHT))
-        return _candidates(connection, where, params, pgvector=True, exhaustive=exhaustive)
-    ids, matrix = index.matrix(connection)
-    if exhaustive:
-        params["candidate_ids"] = _numpy_ranking(connection, index, vector, where, params, len(ids))
-    else:
-        params["candidate_ids"] = _numpy_nearest(connection, index, vector, depth * OVERFETCH)
-    rows = _candidates(connection, where, params, pgvector=False, exhaustive=exhaustive)
-    passing = [row[1] for row in sorted(rows, key=lambda row: row[2]) if row[0] == "semantic"]
-    if not passing:
-        return rows
-    positions = index.positions(connection)
-    # A course deleted since the matrix was read is not in it: it was not a candidate either.
-    candidates = matrix[[positions[course_id] for course_id in passing]]
-    moved = rocchio(vector, candidates[:FEEDBACK_DOCS], beta=FEEDBACK_WEIGHT)
-    order, _ = nearest(candidates, moved, k=depth)
-    semantic = [("semantic", passing[row], rank) for rank, row in enumerate(order, start=1)]
-    return semantic + [row for row in rows if row[0] == "keyword"]
-
-
-def _literal(vector: np.ndarray) -> str:
-    return "[" + ",".join(f"{value:.7g}" for value in vector) + "]"
-
-
-def _candidates(
-    connection: Connection, where: str, params: dict[str, Any], *, pgvector: bool, exhaustive: bool
-) -> Sequence[Any]:
-    """Both rankers' candidates in one statement: ``(ranker, course_id, rank)`` rows.
+    """The meaning ranker's best ``depth``: ``("semantic", course_id, rank)`` rows, after feedback.
 
     The nearest embeddings are taken first without the filters (an exact scan of one table, no join), then
     filtered; a course that passes the filters but lies past the over-fetched ones can only be farther
     than every one kept, so when ``depth`` of them pass the first ranking is exact. ``exhaustive`` ranks
-    every embedding (pgvector) or takes the caller's already filtered ranking (numpy).
-
-    With pgvector the feedback is in the statement too: the query is moved toward the mean embedding of
-    the first ``feedback_docs`` candidates that pass, and the candidates that pass are ranked again by the
-    moved vector (their best ``depth`` are the semantic rows). Without it, every candidate that passes is
-    returned in order as a semantic row and the caller does the feedback in numpy.
+    every embedding instead. The query is then moved toward the mean embedding of the first
+    ``FEEDBACK_DOCS`` candidates that pass, and the candidates that pass are ranked again by the moved
+    vector: one scan of the embeddings, not two. pgvector does all of it in one statement; numpy scans
+    the cached matrix, one statement filters the candidates and numpy re-ranks those that pass.
     """
+    depth = int(params["depth"])
     if pgvector:
-        candidates = (
-            "candidates as (select course_id, embedding <=> cast(:vector as vector) as distance "
-            "from course_embeddings" + ("" if exhaustive else " order by distance limit :overfetch") + ")"
-        )
-        params = params | {"overfetch": int(params["depth"]) * OVERFETCH}
-        # The embeddings are read again for the candidates that pass (by key): carrying 1.5 kB vectors
-        # through the scan's top-N sort costs more than the scan's distances.
-        semantic = (
+        nearest_first = "" if exhaustive else " order by distance limit :overfetch"
+        # The embeddings are read again by key for the candidates that pass: carrying 1.5 kB vectors
+        # through the scan's top-N sort costs more than the scan's distances. Cosine distance ignores
+        # length, so ranking by q / beta + mean(feedback) is ranking by q + beta * mean(feedback).
+        statement = (
+            "with candidates as (select course_id, embedding <=> cast(:vector as vector) as distance "
+            f"from course_embeddings{nearest_first}), "
             "passing as (select n.course_id, e.embedding, "
             "row_number() over (order by n.distance, n.course_id) as first_rank "
             "from candidates n join courses c on c.course_id = n.course_id "
             f"join course_embeddings e on e.course_id = n.course_id where {where}), "
             "moved as (select cast(:feedback_vector as vector) + avg(embedding) as vector "
-            "from passing where first_rank <= :feedback_docs), "
-            "semantic as (select p.course_id, "
+            "from passing where first_rank <= :feedback_docs) "
+            "select 'semantic', p.course_id, "
             "row_number() over (order by p.embedding <=> m.vector, p.course_id) as rank "
-            "from passing p, moved m order by rank limit :depth)"
+            "from passing p, moved m order by rank limit :depth"
         )
+        return connection.execute(
+            text(statement),
+            params
+            | {
+                "vector": _literal(vector),
+                "feedback_vector": _literal(vector / np.float32(FEEDBACK_WEIGHT)),
+                "overfetch": depth * OVERFETCH,
+            },
+        ).all()
+    ids, matrix = index.matrix(connection)  # one read: the rows below index this matrix
+    if exhaustive:
+        rows = _numpy_ranking(connection, ids, matrix, vector, where, params)
     else:
-        candidates = (
-            "candidates as (select course_id, position as distance "
-            "from unnest(cast(:candidate_ids as uuid[])) with ordinality as s(course_id, position))"
-        )
-        semantic = (
-            "semantic as (select n.course_id, row_number() over (order by n.distance, n.course_id) as rank "
-            f"from candidates n join courses c on c.course_id = n.course_id where {where})"
-        )
-    statement = f"with {candidates}, {semantic}, {_keyword_cte(where, ':keyword_depth')} {_CANDIDATES}"
-    return connection.execute(text(statement), params).all()
+        rows, _ = nearest(matrix, vector, k=depth * OVERFETCH)
+    row_of = {ids[row]: row for row in rows}
+    passing = connection.scalars(
+        text(
+            "select n.course_id from unnest(cast(:candidate_ids as uuid[])) with ordinality as n(course_id, "
+            f"position) join courses c on c.course_id = n.course_id where {where} order by n.position"
+        ),
+        params | {"candidate_ids": list(ids[rows])},
+    ).all()
+    if not passing:
+        return []
+    candidates = matrix[[row_of[course_id] for course_id in passing]]
+    moved = rocchio(vector, candidates[:FEEDBACK_DOCS], beta=FEEDBACK_WEIGHT)
+    order, _ = nearest(candidates, moved, k=depth)
+    return [("semantic", passing[row], rank) for rank, row in enumerate(order, start=1)]
+
+
+def _literal(vector: np.ndarray) -> str:
+    return "[" + ",".join(f"{value:.7g}" for value in vector) + "]"
 
 
 def keyword_search(
@@ -310,29 +291,23 @@ def keyword_search(
     return _fuse(connection, rows, limit)
 
 
-def _numpy_nearest(
-    connection: Connection, index: VectorIndex, vector: np.ndarray, count: int
-) -> list[uuid.UUID]:
-    ids, matrix = index.matrix(connection)
-    order, _ = nearest(matrix, vector, k=count)
-    return list(ids[order])
-
-
 def _numpy_ranking(
     connection: Connection,
-    index: VectorIndex,
+    ids: np.ndarray,
+    matrix: np.ndarray,
     vector: np.ndarray,
     where: str,
     params: dict[str, Any],
-    depth: int,
-) -> list[uuid.UUID]:
-    ids, matrix = index.matrix(connection)
+) -> np.ndarray:
+    """Rows of ``matrix`` whose course passes the filters, nearest ``vector`` first."""
     allowed = {
         row[0] for row in connection.execute(text(f"select c.course_id from courses c where {where}"), params)
     }
-    keep = np.fromiter((course_id in allowed for course_id in ids), dtype=bool, count=len(ids))
-    order, _ = nearest(matrix[keep], vector, k=depth)
-    return list(ids[keep][order])
+    keep = np.flatnonzero(
+        np.fromiter((course_id in allowed for course_id in ids), dtype=bool, count=len(ids))
+    )
+    order, _ = nearest(matrix[keep], vector, k=len(keep))
+    return keep[order]
 
 
 def _fuse(connection: Connection, rows: Sequence[Any], limit: int) -> list[SearchHit]:
