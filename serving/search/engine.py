@@ -3,11 +3,11 @@
 Each ranker returns its best ``depth`` published courses that pass the filters; weighted reciprocal rank
 fusion (``models.search``; meaning 0.8, words 0.2) merges them, so a course found by both comes first and
 a course that only one ranker knows (a new course not embedded yet, a query whose words no title
-contains) is still found. The meaning ranker's query vector is first moved toward the courses it found
-(Rocchio feedback) and the ranking of the moved vector is the one fused. Where the
-server has pgvector the nearest embeddings are an exact ``<=>`` scan inside the same SQL statement as the
-full-text ranking (one round trip); elsewhere they are an exact numpy scan over a matrix cached per
-database and re-read when the table changes.
+contains) is still found. The meaning ranker's query vector is moved toward the courses it found first
+(Rocchio feedback) and its candidates are ranked again by the moved vector; that ranking is the one
+fused. Where the server has pgvector the nearest embeddings are an exact ``<=>`` scan and the feedback
+is in the same SQL statement; elsewhere they are an exact numpy scan over a matrix cached per database
+and re-read when the table changes. The query is encoded while the database ranks its words.
 
 Full text here ORs the query's words (stemmed English; the last word also as a prefix, for text being
 typed) and ranks by ``ts_rank`` with the title above subject and description: a plain-words query such as
