@@ -188,7 +188,7 @@ def profile(url: str, queries: list[str]) -> dict[str, dict[str, float]]:
 
     The steps of ``hybrid_search`` run one after another here (the route overlaps the first two):
     encoding a query never seen (no cache), the full-text statement, the meaning statement (pgvector scan,
-    filters, feedback re-ranking), and the fusion with its read of the hits' titles.
+    filters, feedback re-ranking), and the fusion (in Python: the hits' details come with the rows).
     """
     from sqlalchemy import create_engine, text
 
@@ -203,9 +203,7 @@ def profile(url: str, queries: list[str]) -> dict[str, dict[str, float]]:
             search.hybrid_search(connection, encoder=encoder, index=index, query="warm up")
             pgvector = (index.column_type(connection) or "").startswith("vector")
             where, params = search._filter_sql(search.SearchFilters())
-            keyword_sql = text(
-                f"with {search._keyword_cte(where)} select 'keyword', course_id, rank from keyword"
-            )
+            keyword_sql = text(f"with {search._keyword_cte(where)} {search._KEYWORD_ROWS}")
             for query in queries:
                 params |= {"tsquery": search.keyword_query(query), "depth": search.DEPTH,
                            "feedback_docs": search.FEEDBACK_DOCS}  # fmt: skip
@@ -218,7 +216,7 @@ def profile(url: str, queries: list[str]) -> dict[str, dict[str, float]]:
                     connection, index, vector, where, params, pgvector=pgvector, exhaustive=False
                 )
                 meant = time.perf_counter()
-                search._fuse(connection, [*semantic_rows, *keyword_rows], 10)
+                search._fuse([*semantic_rows, *keyword_rows], 10)
                 fused = time.perf_counter()
                 for step, begin, end in (
                     ("encode", started, encoded), ("full_text", encoded, worded),

@@ -112,6 +112,11 @@ def _keyword_cte(where: str, depth: str = ":depth") -> str:
     )
 
 
+# Every ranker's rows are (ranker, course_id, rank, title, subject, level): the hits' details come with them.
+_KEYWORD_ROWS = (
+    "select 'keyword', k.course_id, k.rank, c.title, c.subject, c.level "
+    "from keyword k join courses c on c.course_id = k.course_id"
+)
 # Query encoding runs here while the route's connection ranks the query's words (see hybrid_search).
 _ENCODING = ThreadPoolExecutor(max_workers=4, thread_name_prefix="search-encoding")
 
@@ -187,9 +192,7 @@ def hybrid_search(
     params |= {"tsquery": tsquery, "depth": depth, "feedback_docs": FEEDBACK_DOCS}
     try:
         keyword_rows = (
-            connection.execute(
-                text(f"with {_keyword_cte(where)} select 'keyword', course_id, rank from keyword"), params
-            ).all()
+            connection.execute(text(f"with {_keyword_cte(where)} {_KEYWORD_ROWS}"), params).all()
             if keyword
             else []
         )
@@ -202,7 +205,7 @@ def hybrid_search(
         semantic_rows = _semantic(
             connection, index, vector, where, params, pgvector=pgvector, exhaustive=True
         )
-    return _fuse(connection, [*semantic_rows, *keyword_rows], limit)
+    return _fuse([*semantic_rows, *keyword_rows], limit)
 
 
 def _semantic(
@@ -234,14 +237,15 @@ def _semantic(
         statement = (
             "with candidates as (select course_id, embedding <=> cast(:vector as vector) as distance "
             f"from course_embeddings{nearest_first}), "
-            "passing as (select n.course_id, e.embedding, "
+            "passing as (select n.course_id, e.embedding, c.title, c.subject, c.level, "
             "row_number() over (order by n.distance, n.course_id) as first_rank "
             "from candidates n join courses c on c.course_id = n.course_id "
             f"join course_embeddings e on e.course_id = n.course_id where {where}), "
             "moved as (select cast(:feedback_vector as vector) + avg(embedding) as vector "
             "from passing where first_rank <= :feedback_docs) "
             "select 'semantic', p.course_id, "
-            "row_number() over (order by p.embedding <=> m.vector, p.course_id) as rank "
+            "row_number() over (order by p.embedding <=> m.vector, p.course_id) as rank, "
+            "p.title, p.subject, p.level "
             "from passing p, moved m order by rank limit :depth"
         )
         return connection.execute(
@@ -259,19 +263,20 @@ def _semantic(
     else:
         rows, _ = nearest(matrix, vector, k=depth * OVERFETCH)
     row_of = {ids[row]: row for row in rows}
-    passing = connection.scalars(
+    passing = connection.execute(
         text(
-            "select n.course_id from unnest(cast(:candidate_ids as uuid[])) with ordinality as n(course_id, "
-            f"position) join courses c on c.course_id = n.course_id where {where} order by n.position"
+            "select n.course_id, c.title, c.subject, c.level "
+            "from unnest(cast(:candidate_ids as uuid[])) with ordinality as n(course_id, position) "
+            f"join courses c on c.course_id = n.course_id where {where} order by n.position"
         ),
         params | {"candidate_ids": list(ids[rows])},
     ).all()
     if not passing:
         return []
-    candidates = matrix[[row_of[course_id] for course_id in passing]]
+    candidates = matrix[[row_of[course_id] for course_id, *_ in passing]]
     moved = rocchio(vector, candidates[:FEEDBACK_DOCS], beta=FEEDBACK_WEIGHT)
     order, _ = nearest(candidates, moved, k=depth)
-    return [("semantic", passing[row], rank) for rank, row in enumerate(order, start=1)]
+    return [("semantic", passing[row][0], rank, *passing[row][1:]) for rank, row in enumerate(order, start=1)]
 
 
 def _literal(vector: np.ndarray) -> str:
@@ -285,10 +290,8 @@ def keyword_search(
     connection = _connection(session)
     where, params = _filter_sql(filters)
     params |= {"tsquery": keyword_query(query), "depth": limit}
-    rows = connection.execute(
-        text(f"with {_keyword_cte(where)} select 'keyword', course_id, rank from keyword"), params
-    ).all()
-    return _fuse(connection, rows, limit)
+    rows = connection.execute(text(f"with {_keyword_cte(where)} {_KEYWORD_ROWS}"), params).all()
+    return _fuse(rows, limit)
 
 
 def _numpy_ranking(
@@ -310,24 +313,17 @@ def _numpy_ranking(
     return keep[order]
 
 
-def _fuse(connection: Connection, rows: Sequence[Any], limit: int) -> list[SearchHit]:
+def _fuse(rows: Sequence[Any], limit: int) -> list[SearchHit]:
     rankings: dict[str, list[uuid.UUID]] = {"semantic": [], "keyword": []}
     ranks: dict[tuple[str, uuid.UUID], int] = {}
-    for ranker, course_id, rank in sorted(rows, key=lambda row: (row[0], row[2])):
+    details: dict[uuid.UUID, tuple[str, str, str]] = {}
+    for ranker, course_id, rank, *detail in sorted(rows, key=lambda row: (row[0], row[2])):
         rankings[ranker].append(course_id)
         ranks[(ranker, course_id)] = int(rank)
+        details[course_id] = (detail[0], detail[1], detail[2])
     fused = reciprocal_rank_fusion(
         [rankings["semantic"], rankings["keyword"]], weights=[SEMANTIC_WEIGHT, KEYWORD_WEIGHT]
     )[:limit]
-    if not fused:
-        return []
-    details = {
-        row[0]: row[1:]
-        for row in connection.execute(
-            text("select course_id, title, subject, level from courses where course_id = any(:ids)"),
-            {"ids": [course_id for course_id, _ in fused]},
-        )
-    }
     return [
         SearchHit(
             course_id=course_id,
