@@ -3,11 +3,11 @@
 Each ranker returns its best ``depth`` published courses that pass the filters; weighted reciprocal rank
 fusion (``models.search``; meaning 0.8, words 0.2) merges them, so a course found by both comes first and
 a course that only one ranker knows (a new course not embedded yet, a query whose words no title
-contains) is still found. The meaning ranker's query vector is first moved toward the courses it found
-(Rocchio feedback) and the ranking of the moved vector is the one fused. Where the
-server has pgvector the nearest embeddings are an exact ``<=>`` scan inside the same SQL statement as the
-full-text ranking (one round trip); elsewhere they are an exact numpy scan over a matrix cached per
-database and re-read when the table changes.
+contains) is still found. The meaning ranker's query vector is moved toward the courses it found first
+(Rocchio feedback) and its candidates are ranked again by the moved vector; that ranking is the one
+fused. Where the server has pgvector the nearest embeddings are an exact ``<=>`` scan and the feedback
+is in the same SQL statement; elsewhere they are an exact numpy scan over a matrix cached per database
+and re-read when the table changes. The query is encoded while the database ranks its words.
 
 Full text here ORs the query's words (stemmed English; the last word also as a prefix, for text being
 typed) and ranks by ``ts_rank`` with the title above subject and description: a plain-words query such as
@@ -21,6 +21,7 @@ import threading
 import time
 import uuid
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -111,10 +112,13 @@ def _keyword_cte(where: str, depth: str = ":depth") -> str:
     )
 
 
-_CANDIDATES = (
-    "select 'semantic' as ranker, course_id, rank from semantic "
-    "union all select 'keyword', course_id, rank from keyword"
+# Every ranker's rows are (ranker, course_id, rank, title, subject, level): the hits' details come with them.
+_KEYWORD_ROWS = (
+    "select 'keyword', k.course_id, k.rank, c.title, c.subject, c.level "
+    "from keyword k join courses c on c.course_id = k.course_id"
 )
+# Query encoding runs here while the route's connection ranks the query's words (see hybrid_search).
+_ENCODING = ThreadPoolExecutor(max_workers=4, thread_name_prefix="search-encoding")
 
 
 class VectorIndex:
@@ -125,7 +129,6 @@ class VectorIndex:
         self._column_types: dict[str, str | None] = {}
         self._matrices: dict[str, tuple[float, tuple[Any, ...], np.ndarray, np.ndarray]] = {}
         self._lock = threading.Lock()
-        self._positions: tuple[np.ndarray, dict[uuid.UUID, int]] | None = None
 
     def column_type(self, connection: Connection) -> str | None:
         """``vector(384)``, ``real[]``, or None before the migration ran; read once per database."""
@@ -155,14 +158,6 @@ class VectorIndex:
             self._matrices[key] = cached
         return cached[2], cached[3]
 
-    def positions(self, connection: Connection) -> dict[uuid.UUID, int]:
-        """Row of each course id in :meth:`matrix` (built once per matrix read)."""
-        ids, _ = self.matrix(connection)
-        with self._lock:
-            if self._positions is None or self._positions[0] is not ids:
-                self._positions = (ids, {course_id: row for row, course_id in enumerate(ids)})
-            return self._positions[1]
-
 
 def _connection(session: Session | Connection) -> Connection:
     return session.connection() if isinstance(session, Session) else session
@@ -181,28 +176,39 @@ def hybrid_search(
 ) -> list[SearchHit]:
     """The best ``limit`` published courses for ``query``: embeddings and full text, fused.
 
-    The meaning ranker searches twice: with the query's vector, then with that vector moved toward the
-    first ``FEEDBACK_DOCS`` courses it found (Rocchio feedback); the second ranking is the one fused.
-    ``keyword=False`` ranks by embeddings alone (the evaluation reports it beside the hybrid).
+    The meaning ranker takes the courses nearest the query's vector (``depth × OVERFETCH`` of them, or
+    every course when the filters leave fewer than ``depth``), moves the vector toward the first
+    ``FEEDBACK_DOCS`` that pass the filters (Rocchio feedback) and ranks those same candidates by the moved
+    vector; that ranking is the one fused. ``keyword=False`` ranks by embeddings alone (the evaluation
+    reports it beside the hybrid).
+
+    The query is encoded in a worker thread while the database ranks its words: the full-text ranking
+    does not need the vector, and the model and the database each release the GIL while they work.
     """
     connection = _connection(session)
     tsquery = keyword_query(query)
-    vector = encoder.encode_query(query)
+    encoding = _ENCODING.submit(encoder.encode_query, query)
     where, params = _filter_sql(filters)
-    params |= {"tsquery": tsquery, "depth": depth, "keyword_depth": depth if keyword else 0}
+    params |= {"tsquery": tsquery, "depth": depth, "feedback_docs": FEEDBACK_DOCS}
+    try:
+        keyword_rows = (
+            connection.execute(text(f"with {_keyword_cte(where)} {_KEYWORD_ROWS}"), params).all()
+            if keyword
+            else []
+        )
+    finally:
+        vector = encoding.result()
     pgvector = (index.column_type(connection) or "").startswith("vector")
-    rows = _ranked(connection, index, vector, where, params, pgvector=pgvector)
-    keyword_rows = [row for row in rows if row[0] == "keyword"]
-    seeds = [row[1] for row in sorted(rows, key=lambda row: row[2]) if row[0] == "semantic"]
-    feedback = _vectors(connection, index, seeds[:FEEDBACK_DOCS], pgvector=pgvector)
-    if len(feedback):
-        moved = rocchio(vector, feedback, beta=FEEDBACK_WEIGHT)
-        rows = [*_ranked(connection, index, moved, where, params | {"keyword_depth": 0}, pgvector=pgvector)]
-        rows += keyword_rows
-    return _fuse(connection, rows, limit)
+    semantic_rows = _semantic(connection, index, vector, where, params, pgvector=pgvector, exhaustive=False)
+    if len(semantic_rows) < depth:
+        # Filters (or unpublished courses) removed too many of the nearest: rank every course that passes.
+        semantic_rows = _semantic(
+            connection, index, vector, where, params, pgvector=pgvector, exhaustive=True
+        )
+    return _fuse([*semantic_rows, *keyword_rows], limit)
 
 
-def _ranked(
+def _semantic(
     connection: Connection,
     index: VectorIndex,
     vector: np.ndarray,
@@ -210,74 +216,71 @@ def _ranked(
     params: dict[str, Any],
     *,
     pgvector: bool,
+    exhaustive: bool,
 ) -> Sequence[Any]:
-    """Both rankers' candidates for the query vector ``vector`` (the keyword one up to ``keyword_depth``)."""
-    depth = int(params["depth"])
-    params = dict(params)
-    if pgvector:
-        params["vector"] = "[" + ",".join(f"{value:.7g}" for value in vector) + "]"
-    else:
-        params["candidate_ids"] = _numpy_nearest(connection, index, vector, depth * OVERFETCH)
-    rows = _candidates(connection, where, params, pgvector=pgvector, exhaustive=False)
-    if sum(1 for row in rows if row[0] == "semantic") < depth:
-        # Filters (or unpublished courses) removed too many of the nearest: rank every course that passes.
-        if not pgvector:
-            params["candidate_ids"] = _numpy_ranking(connection, index, vector, where, params, depth)
-        rows = _candidates(connection, where, params, pgvector=pgvector, exhaustive=True)
-    return rows
-
-
-def _vectors(
-    connection: Connection, index: VectorIndex, course_ids: Sequence[uuid.UUID], *, pgvector: bool
-) -> np.ndarray:
-    """The stored embeddings of ``course_ids`` (rows in that order), read the same way on both paths."""
-    if not course_ids:
-        return np.zeros((0, 0), dtype=np.float32)
-    if pgvector:
-        stored: dict[uuid.UUID, list[float]] = dict(
-            connection.execute(
-                text(
-                    "select course_id, embedding::real[] from course_embeddings where course_id = any(:ids)"
-                ),
-                {"ids": list(course_ids)},
-            ).all()
-        )
-        found = [stored[course_id] for course_id in course_ids if course_id in stored]
-        return np.array(found, dtype=np.float32) if found else np.zeros((0, 0), dtype=np.float32)
-    _, matrix = index.matrix(connection)
-    rows = index.positions(connection)
-    # A course deleted since the ranking (the matrix was re-read in between) gives no feedback.
-    return matrix[[rows[course_id] for course_id in course_ids if course_id in rows]]
-
-
-def _candidates(
-    connection: Connection, where: str, params: dict[str, Any], *, pgvector: bool, exhaustive: bool
-) -> Sequence[Any]:
-    """Both rankers' candidates in one statement: ``(ranker, course_id, rank)`` rows.
+    """The meaning ranker's best ``depth``: ``("semantic", course_id, rank)`` rows, after feedback.
 
     The nearest embeddings are taken first without the filters (an exact scan of one table, no join), then
     filtered; a course that passes the filters but lies past the over-fetched ones can only be farther
-    than every one kept, so when ``depth`` of them pass the answer is exact. ``exhaustive`` ranks every
-    embedding (pgvector) or takes the caller's already filtered ranking (numpy).
+    than every one kept, so when ``depth`` of them pass the first ranking is exact. ``exhaustive`` ranks
+    every embedding instead. The query is then moved toward the mean embedding of the first
+    ``FEEDBACK_DOCS`` candidates that pass, and the candidates that pass are ranked again by the moved
+    vector: one scan of the embeddings, not two. pgvector does all of it in one statement; numpy scans
+    the cached matrix, one statement filters the candidates and numpy re-ranks those that pass.
     """
+    depth = int(params["depth"])
     if pgvector:
-        candidates = (
-            "candidates as (select course_id, embedding <=> cast(:vector as vector) as distance "
-            "from course_embeddings" + ("" if exhaustive else " order by distance limit :overfetch") + ")"
+        nearest_first = "" if exhaustive else " order by distance limit :overfetch"
+        # The embeddings are read again by key for the candidates that pass: carrying 1.5 kB vectors
+        # through the scan's top-N sort costs more than the scan's distances. Cosine distance ignores
+        # length, so ranking by q / beta + mean(feedback) is ranking by q + beta * mean(feedback).
+        statement = (
+            "with candidates as (select course_id, embedding <=> cast(:vector as vector) as distance "
+            f"from course_embeddings{nearest_first}), "
+            "passing as (select n.course_id, e.embedding, c.title, c.subject, c.level, "
+            "row_number() over (order by n.distance, n.course_id) as first_rank "
+            "from candidates n join courses c on c.course_id = n.course_id "
+            f"join course_embeddings e on e.course_id = n.course_id where {where}), "
+            "moved as (select cast(:feedback_vector as vector) + avg(embedding) as vector "
+            "from passing where first_rank <= :feedback_docs) "
+            "select 'semantic', p.course_id, "
+            "row_number() over (order by p.embedding <=> m.vector, p.course_id) as rank, "
+            "p.title, p.subject, p.level "
+            "from passing p, moved m order by rank limit :depth"
         )
-        params = params | {"overfetch": int(params["depth"]) * OVERFETCH}
+        return connection.execute(
+            text(statement),
+            params
+            | {
+                "vector": _literal(vector),
+                "feedback_vector": _literal(vector / np.float32(FEEDBACK_WEIGHT)),
+                "overfetch": depth * OVERFETCH,
+            },
+        ).all()
+    ids, matrix = index.matrix(connection)  # one read: the rows below index this matrix
+    if exhaustive:
+        rows = _numpy_ranking(connection, ids, matrix, vector, where, params)
     else:
-        candidates = (
-            "candidates as (select course_id, position as distance "
-            "from unnest(cast(:candidate_ids as uuid[])) with ordinality as s(course_id, position))"
-        )
-    semantic = (
-        "semantic as (select n.course_id, row_number() over (order by n.distance, n.course_id) as rank "
-        f"from candidates n join courses c on c.course_id = n.course_id where {where} "
-        "order by rank limit :depth)"
-    )
-    statement = f"with {candidates}, {semantic}, {_keyword_cte(where, ':keyword_depth')} {_CANDIDATES}"
-    return connection.execute(text(statement), params).all()
+        rows, _ = nearest(matrix, vector, k=depth * OVERFETCH)
+    row_of = {ids[row]: row for row in rows}
+    passing = connection.execute(
+        text(
+            "select n.course_id, c.title, c.subject, c.level "
+            "from unnest(cast(:candidate_ids as uuid[])) with ordinality as n(course_id, position) "
+            f"join courses c on c.course_id = n.course_id where {where} order by n.position"
+        ),
+        params | {"candidate_ids": list(ids[rows])},
+    ).all()
+    if not passing:
+        return []
+    candidates = matrix[[row_of[course_id] for course_id, *_ in passing]]
+    moved = rocchio(vector, candidates[:FEEDBACK_DOCS], beta=FEEDBACK_WEIGHT)
+    order, _ = nearest(candidates, moved, k=depth)
+    return [("semantic", passing[row][0], rank, *passing[row][1:]) for rank, row in enumerate(order, start=1)]
+
+
+def _literal(vector: np.ndarray) -> str:
+    return "[" + ",".join(f"{value:.7g}" for value in vector) + "]"
 
 
 def keyword_search(
@@ -287,55 +290,40 @@ def keyword_search(
     connection = _connection(session)
     where, params = _filter_sql(filters)
     params |= {"tsquery": keyword_query(query), "depth": limit}
-    rows = connection.execute(
-        text(f"with {_keyword_cte(where)} select 'keyword', course_id, rank from keyword"), params
-    ).all()
-    return _fuse(connection, rows, limit)
-
-
-def _numpy_nearest(
-    connection: Connection, index: VectorIndex, vector: np.ndarray, count: int
-) -> list[uuid.UUID]:
-    ids, matrix = index.matrix(connection)
-    order, _ = nearest(matrix, vector, k=count)
-    return list(ids[order])
+    rows = connection.execute(text(f"with {_keyword_cte(where)} {_KEYWORD_ROWS}"), params).all()
+    return _fuse(rows, limit)
 
 
 def _numpy_ranking(
     connection: Connection,
-    index: VectorIndex,
+    ids: np.ndarray,
+    matrix: np.ndarray,
     vector: np.ndarray,
     where: str,
     params: dict[str, Any],
-    depth: int,
-) -> list[uuid.UUID]:
-    ids, matrix = index.matrix(connection)
+) -> np.ndarray:
+    """Rows of ``matrix`` whose course passes the filters, nearest ``vector`` first."""
     allowed = {
         row[0] for row in connection.execute(text(f"select c.course_id from courses c where {where}"), params)
     }
-    keep = np.fromiter((course_id in allowed for course_id in ids), dtype=bool, count=len(ids))
-    order, _ = nearest(matrix[keep], vector, k=depth)
-    return list(ids[keep][order])
+    keep = np.flatnonzero(
+        np.fromiter((course_id in allowed for course_id in ids), dtype=bool, count=len(ids))
+    )
+    order, _ = nearest(matrix[keep], vector, k=len(keep))
+    return keep[order]
 
 
-def _fuse(connection: Connection, rows: Sequence[Any], limit: int) -> list[SearchHit]:
+def _fuse(rows: Sequence[Any], limit: int) -> list[SearchHit]:
     rankings: dict[str, list[uuid.UUID]] = {"semantic": [], "keyword": []}
     ranks: dict[tuple[str, uuid.UUID], int] = {}
-    for ranker, course_id, rank in sorted(rows, key=lambda row: (row[0], row[2])):
+    details: dict[uuid.UUID, tuple[str, str, str]] = {}
+    for ranker, course_id, rank, *detail in sorted(rows, key=lambda row: (row[0], row[2])):
         rankings[ranker].append(course_id)
         ranks[(ranker, course_id)] = int(rank)
+        details[course_id] = (detail[0], detail[1], detail[2])
     fused = reciprocal_rank_fusion(
         [rankings["semantic"], rankings["keyword"]], weights=[SEMANTIC_WEIGHT, KEYWORD_WEIGHT]
     )[:limit]
-    if not fused:
-        return []
-    details = {
-        row[0]: row[1:]
-        for row in connection.execute(
-            text("select course_id, title, subject, level from courses where course_id = any(:ids)"),
-            {"ids": [course_id for course_id, _ in fused]},
-        )
-    }
     return [
         SearchHit(
             course_id=course_id,

@@ -233,3 +233,37 @@ def test_the_meaning_ranker_ranks_by_the_query_moved_toward_its_own_first_course
         hits = hybrid_search(session, encoder=encoder, index=VectorIndex(), query=query, keyword=False)
         assert [hit.course_id for hit in hits] == expected
         assert [hit.semantic_rank for hit in hits] == list(range(1, len(expected) + 1))
+
+
+def test_feedback_re_ranks_the_first_scans_candidates(
+    session: Session, courses: dict[str, uuid.UUID]
+) -> None:
+    """depth 1 over-fetches the 4 nearest embeddings (drafts too); the moved vector ranks the ones that pass.
+
+    The feedback re-ranks the candidates of the first scan instead of scanning every embedding again, on
+    both paths: its first course is the best of those candidates for the moved vector, not of them all.
+    """
+    encoder = search_encoder()
+    rows = session.execute(
+        text(
+            "select e.course_id, e.embedding::real[], c.status = 'published' from course_embeddings e "
+            "join courses c using (course_id) order by e.course_id"
+        )
+    ).all()
+    ids = [row[0] for row in rows]
+    matrix = np.array([row[1] for row in rows], dtype=np.float32)
+    published = np.array([row[2] for row in rows])
+    expected = {}
+    for query in QUERIES:
+        vector = encoder.encode_query(query)
+        nearest_four = np.argsort(-(matrix @ vector), kind="stable")[:4]
+        passing = [row for row in nearest_four if published[row]]
+        moved = rocchio(vector, matrix[passing[:FEEDBACK_DOCS]], beta=FEEDBACK_WEIGHT)
+        expected[query] = ids[passing[int(np.argmax(matrix[passing] @ moved))]]
+    options: dict[str, object] = {"depth": 1, "keyword": False, "limit": 1}
+    assert {query: _ranked(session, VectorIndex(), query, **options)[0][0] for query in QUERIES} == expected
+    session.execute(
+        text("alter table course_embeddings alter column embedding type real[] using embedding::real[]")
+    )
+    fallback = VectorIndex()
+    assert {query: _ranked(session, fallback, query, **options)[0][0] for query in QUERIES} == expected
