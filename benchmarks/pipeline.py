@@ -18,6 +18,12 @@ line is a JSON object of the figures.
 
     .venv/bin/python benchmarks/pipeline.py                       # ~10 million events, ~15 minutes
     .venv/bin/python benchmarks/pipeline.py --learners 20000      # a quicker look
+    .venv/bin/python benchmarks/pipeline.py --database bench10m   # keep the database; reuse it next time
+
+With ``--database NAME`` the history lives in database NAME on the same server and is kept: the first run
+generates it, later runs find its events and skip the generation (minutes at 10 million events), so the
+build and the refresh can be measured again after a change to the models. Each run adds its new day after
+the last one held, so a kept history grows by a day per run.
 """
 
 from __future__ import annotations
@@ -30,22 +36,47 @@ import statistics
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import psycopg
+from psycopg import sql
+from sqlalchemy.engine import make_url
 
+from app_api.migrate import upgrade
 from benchmarks.generate import fresh_database
 from benchmarks.ingest import free_port, running_server
 from pipelines.analytics import build_arguments, dbt_resource
-from skillstudio.db import database_url
+from skillstudio.db import database_url, libpq_url
 from skillstudio.events import ensure_month_partitions
 from skillstudio.sources.synthetic import GenerationProgress, GeneratorConfig, generate
 
 SCAN = "select count(*), count(distinct actor_id) from learner_events"
 TARGETS = {"full_build_s": 300.0, "incremental_day_s": 30.0, "endpoint_p95_ms": 200.0}
+
+
+@contextmanager
+def kept_database(server: str, name: str) -> Iterator[str]:
+    """Database ``name`` on ``server`` (libpq URL), created and migrated if missing, and never dropped."""
+    admin = libpq_url(make_url(server).set(database="postgres").render_as_string(hide_password=False))
+    with psycopg.connect(admin, autocommit=True) as conn:
+        exists = conn.execute("select 1 from pg_database where datname = %s", (name,)).fetchone()
+        if exists is None:
+            conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
+    url = make_url(server).set(database=name).render_as_string(hide_password=False)
+    upgrade(url)
+    yield libpq_url(url)
+
+
+def held_events(url: str) -> int:
+    """How many events the database already holds (0 for a new one)."""
+    with psycopg.connect(url) as conn:
+        row = conn.execute("select count(*) from learner_events").fetchone()
+        return int(row[0]) if row else 0
 
 
 def scan_seconds(url: str) -> float:
@@ -200,6 +231,10 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--requests", type=int, default=300, help="requests per endpoint")
     parser.add_argument("--concurrency", type=int, default=8, help="concurrent clients")
+    parser.add_argument(
+        "--database",
+        help="keep the history in this database and reuse it when it holds events (skips the generation)",
+    )
     args = parser.parse_args()
     config = GeneratorConfig(
         learners=args.learners,
@@ -210,19 +245,24 @@ def main() -> None:
     )
     load = os.getloadavg()[0]
     workdir = Path(tempfile.mkdtemp(prefix="skillstudio-pipeline-"))
-    with fresh_database(database_url()) as url:
-        print(f"generating {config.learners:,} learners × {config.days} days...", flush=True)
-        seen: set[str] = set()
+    server = database_url()
+    with kept_database(server, args.database) if args.database else fresh_database(server) as url:
+        events = held_events(url)
+        if events:
+            print(f"reusing database {args.database}: {events:,} events", flush=True)
+        else:
+            print(f"generating {config.learners:,} learners × {config.days} days...", flush=True)
+            seen: set[str] = set()
 
-        def note(progress: GenerationProgress) -> None:
-            if progress.stage not in seen:
-                seen.add(progress.stage)
-                print(f"  {progress.stage}", flush=True)
+            def note(progress: GenerationProgress) -> None:
+                if progress.stage not in seen:
+                    seen.add(progress.stage)
+                    print(f"  {progress.stage}", flush=True)
 
-        with psycopg.connect(url) as conn:
-            events = generate(conn, config, progress=note).events
-            conn.commit()
-        assign_instructors(url, max(1, args.courses // 10))
+            with psycopg.connect(url) as conn:
+                events = generate(conn, config, progress=note).events
+                conn.commit()
+            assign_instructors(url, max(1, args.courses // 10))
         with psycopg.connect(url, autocommit=True) as conn:
             conn.execute("vacuum analyze")
 

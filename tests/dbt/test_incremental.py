@@ -58,12 +58,15 @@ INCREMENTAL_MODELS = (
     "int_enrollment_streaks_identified",
     "int_learner_lessons_aggregated",
     "fct_skill_responses",
+    # Incremental by attempt day: the days on which the window's answered attempts started, recomputed whole
+    # (its floating-point sums included, bit for bit).
+    "int_question_days_aggregated",
 )
 # Models read from those: views and tables rebuilt whole, compared too.
-DERIVED_MODELS = ("fct_course_summary", "fct_course_lesson_funnel")
+DERIVED_MODELS = ("fct_course_summary", "fct_course_lesson_funnel", "fct_question_stats")
 # What a day's refresh runs here: the daily models, and the accumulated ones with the tables they read
 # (the pipeline's refresh builds every model; this is the part these tests compare).
-DAILY = "tag:daily +fct_enrollment_features +fct_skill_responses"
+DAILY = "tag:daily +fct_enrollment_features +fct_skill_responses +int_question_days_aggregated"
 
 
 @dataclass(frozen=True)

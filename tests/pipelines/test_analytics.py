@@ -31,6 +31,7 @@ from dagster import (
 
 from pipelines.definitions import build_definitions
 from pipelines.defs.analytics.checks import CHECKS, learner_events_source_freshness
+from pipelines.defs.analytics.project import DBT_SESSION_SETTINGS, session_options
 from pipelines.defs.analytics.schedules import partition_range_tags
 from pipelines.defs.resources import PostgresResource
 from pipelines.materialize import materialize_all
@@ -359,3 +360,12 @@ def test_events_dated_later_today_but_not_after_receipt_only_warn(analytics: Ana
         with psycopg.connect(libpq_url(analytics.url), autocommit=True) as conn:
             conn.execute("delete from learner_events where event_id = %s", (event.event_id,))
     assert outcomes["no_future_events"] == (False, AssetCheckSeverity.WARN)
+
+
+def test_dbt_sessions_get_the_analytics_settings_after_the_environments_own() -> None:
+    settings = " ".join(f"-c {name}={value}" for name, value in DBT_SESSION_SETTINGS.items())
+    assert "-c work_mem=" in settings
+    assert session_options(None) == settings
+    assert session_options("") == settings
+    # libpq applies PGOPTIONS left to right: the project's settings come last and win.
+    assert session_options("-c statement_timeout=0") == f"-c statement_timeout=0 {settings}"

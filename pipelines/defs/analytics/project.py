@@ -91,6 +91,10 @@ def write_profiles(url: str, profiles_dir: Path, *, schema: str = "analytics", t
 
 # The refresh window's bounds as the environment gives them to dbt (refresh_window.sql's refresh_bound).
 WINDOW_ENVIRONMENT = {"refresh_from": "SKILLSTUDIO_REFRESH_FROM", "refresh_to": "SKILLSTUDIO_REFRESH_TO"}
+# PostgreSQL settings of dbt's sessions, passed as libpq's PGOPTIONS. The server's default work_mem (4 MB)
+# is sized for many small OLTP queries; the marts' aggregates, sorts and hash joins over millions of rows
+# spill to temporary files with it. dbt runs two threads, each one statement at a time.
+DBT_SESSION_SETTINGS = {"work_mem": "128MB"}
 # dagster-dbt copies this process's environment into dbt's when it starts it: the window is set there
 # for that moment, one invocation at a time.
 _ENVIRONMENT_LOCK = threading.Lock()
@@ -130,6 +134,12 @@ def window_environment(window: Mapping[str, str]) -> dict[str, str]:
                 f"the refresh window's {name} must be a date as YYYY-MM-DD, not {value!r}"
             ) from error
     return {WINDOW_ENVIRONMENT[name]: value for name, value in window.items()}
+
+
+def session_options(given: str | None) -> str:
+    """PGOPTIONS for dbt: ``DBT_SESSION_SETTINGS`` after any options the environment already gives."""
+    settings = " ".join(f"-c {name}={value}" for name, value in DBT_SESSION_SETTINGS.items())
+    return f"{given} {settings}" if given else settings
 
 
 @contextmanager
@@ -175,6 +185,7 @@ class SkillStudioDbt(DbtCliResource):
         """Start ``dbt <args>`` over the refresh ``window`` (none: dbt decides, see refresh_window.sql)."""
         environment: dict[str, str | None] = dict.fromkeys(WINDOW_ENVIRONMENT.values())
         environment.update(window_environment(window or {}))
+        environment["PGOPTIONS"] = session_options(os.environ.get("PGOPTIONS"))
         arguments = list(args)
         if arguments and arguments[0] in _PARSING_COMMANDS:
             saved_parse = self._saved_parse()

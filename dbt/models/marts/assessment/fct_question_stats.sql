@@ -6,15 +6,20 @@
     other answered item have no rest score and do not enter the correlation. It is null unless both the
     item's correctness and the rest score take at least two values among the attempts that enter it.
 
+    Every figure is added up from int_question_days_aggregated's sums per question and attempt day, so
+    that a day's refresh reads a few hundred thousand rows of sums instead of every answer: the
+    point-biserial r = (n Σxy - Σx Σy) / sqrt((n Σx - (Σx)²) (n Σy² - (Σy)²)) over the n answers with a rest
+    score y (x² = x for a 0/1 score), the days added in date order so that every build adds the same bits.
+
     Review thresholds are dbt vars (dbt_project.yml); a question is judged only from
     `question_review_min_attempts` answers on.
 #}
 
 with
 
-responses as (
+question_days as (
 
-    select * from {{ ref('fct_skill_responses') }}
+    select * from {{ ref('int_question_days_aggregated') }}
 
 ),
 
@@ -24,52 +29,42 @@ questions as (
 
 ),
 
-attempt_totals as (
-
-    select
-        attempt_id,
-        count(*) as answered_items,
-        sum(correct::integer) as correct_items
-
-    from responses
-
-    group by attempt_id
-
-),
-
-scored_answers as (
-
-    select
-        responses.question_id,
-        responses.learner_id,
-        responses.correct::integer as item_score,
-        case
-            when attempt_totals.answered_items > 1
-                then (attempt_totals.correct_items - responses.correct::integer)::double precision
-                    / (attempt_totals.answered_items - 1)
-        end as rest_score
-
-    from responses
-    inner join attempt_totals
-        on attempt_totals.attempt_id = responses.attempt_id
-
-),
-
 per_question as (
 
     select
         question_id,
-        count(*) as attempts,
-        count(distinct learner_id) as learners,
-        sum(item_score) as correct_answers,
-        count(rest_score) as rest_scored_attempts,
-        count(distinct item_score) filter (where rest_score is not null) as item_score_values,
-        count(distinct rest_score) as rest_score_values,
-        corr(item_score::double precision, rest_score) as rest_correlation
+        sum(answers)::bigint as attempts,
+        sum(first_answers)::bigint as learners,
+        sum(correct_answers)::bigint as correct_answers,
+        sum(rest_scored_answers)::bigint as rest_scored_attempts,
+        sum(rest_scored_correct_answers) as sum_x,
+        min(rest_score_min) as rest_score_min,
+        max(rest_score_max) as rest_score_max,
+        sum(rest_score_sum order by attempt_date) as sum_y,
+        sum(rest_score_square_sum order by attempt_date) as sum_yy,
+        sum(correct_rest_score_sum order by attempt_date) as sum_xy
 
-    from scored_answers
+    from question_days
 
     group by question_id
+
+),
+
+correlated as (
+
+    select
+        *,
+        -- Defined when x takes both values and y at least two among the rest-scored answers.
+        case
+            when sum_x > 0 and sum_x < rest_scored_attempts and rest_score_min < rest_score_max
+                then (rest_scored_attempts * sum_xy - sum_x * sum_y)
+                    / sqrt(
+                        (rest_scored_attempts * sum_x - sum_x * sum_x)
+                        * (rest_scored_attempts * sum_yy - sum_y * sum_y)
+                    )
+        end as rest_correlation
+
+    from per_question
 
 ),
 
@@ -86,12 +81,9 @@ measured as (
         per_question.correct_answers,
         round(per_question.correct_answers::numeric / per_question.attempts, 4) as correct_share,
         per_question.rest_scored_attempts,
-        case
-            when per_question.item_score_values = 2 and per_question.rest_score_values >= 2
-                then round(per_question.rest_correlation::numeric, 4)
-        end as discrimination
+        round(per_question.rest_correlation::numeric, 4) as discrimination
 
-    from per_question
+    from correlated as per_question
     inner join questions
         on questions.question_id = per_question.question_id
 

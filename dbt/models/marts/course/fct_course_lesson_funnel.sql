@@ -6,7 +6,9 @@
 
 with
 
-learner_lessons as (
+-- Not materialized: read twice, a CTE would copy millions of rows (PostgreSQL materializes a CTE used more
+-- than once) where each use reads the table and keeps only what it needs.
+learner_lessons as not materialized (
 
     select * from {{ ref('int_learner_lessons_aggregated') }}
 
@@ -37,11 +39,23 @@ lesson_reach as (
 
 ),
 
-enrollment_lessons_ranked as (
+dropped_enrollments as (
 
     select
+        enrollment_id,
+        course_id
+
+    from enrollments
+
+    where is_dropped
+
+),
+
+enrollment_lessons_ranked as (
+
+    -- Only the dropped enrollments' lessons are ranked: the others never count as left after a lesson.
+    select
         learner_lessons.enrollment_id,
-        learner_lessons.course_id,
         learner_lessons.learner_id,
         learner_lessons.lesson_id,
         row_number() over (
@@ -50,28 +64,25 @@ enrollment_lessons_ranked as (
         ) as recency_rank
 
     from learner_lessons
+    inner join dropped_enrollments
+        on dropped_enrollments.enrollment_id = learner_lessons.enrollment_id
+        and dropped_enrollments.course_id = learner_lessons.course_id
     inner join lessons
         on lessons.lesson_id = learner_lessons.lesson_id
-
-    where learner_lessons.enrollment_id is not null
 
 ),
 
 lessons_left_after as (
 
     select
-        enrollment_lessons_ranked.lesson_id,
-        count(distinct enrollment_lessons_ranked.learner_id) as learners_left_after
+        lesson_id,
+        count(distinct learner_id) as learners_left_after
 
     from enrollment_lessons_ranked
-    inner join enrollments
-        on enrollments.enrollment_id = enrollment_lessons_ranked.enrollment_id
-        and enrollments.course_id = enrollment_lessons_ranked.course_id
 
-    where enrollment_lessons_ranked.recency_rank = 1
-        and enrollments.is_dropped
+    where recency_rank = 1
 
-    group by enrollment_lessons_ranked.lesson_id
+    group by lesson_id
 
 ),
 
