@@ -6,25 +6,27 @@ encoded JSON, with neither a database round trip nor a worker thread. Only a due
 alias or a process's first snapshot runs in a worker thread. The served list is queued for the event log
 (serving/experiments.py) and written after the response, in batches.
 
-A well-formed request (a bearer token, a canonical learner id, no query or only ``k=1..100``) skips
-FastAPI's generic dependency resolution: ``AnswerRoute`` reads the three values itself with the same
-checks, and hands anything else (a missing or bad token, another learner, a malformed id or ``k``, other
-query parameters, overridden dependencies) to the declared route, which answers it as before. Resolving
-the declared dependencies was a sixth of a worker's CPU per answer (benchmarks/serving.py, py-spy).
+A well-formed request (a bearer token, a canonical learner id, no query or only ``k=1..100``) that the
+cache can answer skips routing and FastAPI's generic dependency resolution: ``RecommendationShortcut``
+(installed by the app factory) reads the three values itself with the same checks, and hands anything
+else (a missing or bad token, another learner, a malformed id or ``k``, other query parameters,
+overridden dependencies, no model or snapshot yet) to the declared route, which answers it as before.
+Resolving the declared dependencies was a sixth of a worker's CPU per cached answer, routing and the
+route's wrappers another tenth (benchmarks/serving.py, py-spy).
 """
 
 from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Callable, Coroutine
+from collections.abc import Iterable
 from typing import Annotated, Any
 
 import anyio.to_thread
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
-from fastapi.routing import APIRoute
 from fastapi.security.utils import get_authorization_scheme_param
 from starlette.background import BackgroundTask
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from serving.answers import RecommendationCache
 from serving.experiments import Experiment, ServedList, ServedLog, served_now
@@ -40,25 +42,25 @@ MAX_K = 100
 _K_ONLY = re.compile(rb"k=([1-9][0-9]{0,2})")
 
 
-def well_formed(request: Request) -> tuple[uuid.UUID, int] | None:
+def well_formed(
+    app: Any, raw_id: str, query: bytes, headers: Iterable[tuple[bytes, bytes]]
+) -> tuple[uuid.UUID, int] | None:
     """The learner id and ``k`` of a request the declared route would answer for its caller, or None to
     let the declared route decide (and answer 401, 403 or 422 with its usual problem).
 
     The same checks as the route's dependencies, on the common form only: the first Authorization header
     as ``HTTPBearer`` reads it, a token ``decode_access_token`` accepts, a caller who may act for the
     learner, the id in its canonical form, and ``k`` alone in the query, in range."""
-    overrides = getattr(request.app, "dependency_overrides", None)
+    overrides = getattr(app, "dependency_overrides", None)
     if overrides and not overrides.keys().isdisjoint(_DECLARED_DEPENDENCIES):
         return None
-    query = request.scope["query_string"]
     if not query:
         k = DEFAULT_K
     else:
         match = _K_ONLY.fullmatch(query)
         if match is None or (k := int(match.group(1))) > MAX_K:
             return None
-    raw_id = request.path_params.get("learner_id")
-    if not isinstance(raw_id, str) or len(raw_id) != 36:
+    if len(raw_id) != 36:
         return None
     try:
         learner_id = uuid.UUID(raw_id)
@@ -66,16 +68,14 @@ def well_formed(request: Request) -> tuple[uuid.UUID, int] | None:
         return None
     if str(learner_id) != raw_id:
         return None  # upper case, braces, a URN: the declared route's validation decides
-    authorization = next(
-        (value for name, value in request.scope["headers"] if name == b"authorization"), None
-    )
+    authorization = next((value for name, value in headers if name == b"authorization"), None)
     if authorization is None:
         return None
     scheme, token = get_authorization_scheme_param(authorization.decode("latin-1"))
     if not token or scheme.lower() != "bearer":
         return None
     try:
-        user = decode_access_token(request.app.state.settings, token)
+        user = decode_access_token(app.state.settings, token)
     except Unauthenticated:
         return None
     if not user.can_act_for(learner_id):
@@ -83,23 +83,40 @@ def well_formed(request: Request) -> tuple[uuid.UUID, int] | None:
     return learner_id, k
 
 
-class AnswerRoute(APIRoute):
-    """The route with a shortcut: a well-formed request (``well_formed``) is answered without resolving the
-    declared dependencies; any other goes through them. The declared signature still makes the OpenAPI."""
+class RecommendationShortcut:
+    """ASGI middleware answering a well-formed ``GET`` of the route (``well_formed``) from the cache, ahead
+    of routing; any other request, or one the cache cannot answer yet, goes on to the app unchanged. It
+    sits inside the app's error middleware, and the declared route stays what the OpenAPI describes."""
 
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        declared = super().get_route_handler()
+    def __init__(self, app: ASGIApp, *, prefix: str) -> None:
+        self.app = app
+        self._path = re.compile(re.escape(prefix) + r"/learners/([^/]+)/recommendations")
 
-        async def handler(request: Request) -> Response:
-            arguments = well_formed(request)
-            if arguments is None:
-                return await declared(request)
-            return await answer(request, *arguments)
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "GET" and not scope.get("root_path"):
+            match = self._path.fullmatch(scope["path"])
+            if match is not None:
+                response = self._cached(scope, match.group(1))
+                if response is not None:
+                    await response(scope, receive, send)
+                    return
+        await self.app(scope, receive, send)
 
-        return handler
+    @staticmethod
+    def _cached(scope: Scope, raw_id: str) -> Response | None:
+        app = scope.get("app")
+        if app is None:
+            return None
+        arguments = well_formed(app, raw_id, scope["query_string"], scope["headers"])
+        if arguments is None:
+            return None
+        try:
+            return cached_answer(app.state, *arguments)
+        except Exception:  # the declared route meets it again and answers it with the app's error handling
+            return None
 
 
-router = APIRouter(tags=["recommendations"], route_class=AnswerRoute)
+router = APIRouter(tags=["recommendations"])
 
 
 async def _learner_or_admin(
@@ -160,23 +177,35 @@ async def recommendations(
 
 async def answer(request: Request, learner_id: uuid.UUID, k: int) -> Response:
     """The encoded page for a request already authenticated and authorized, its list queued for the log."""
+    cached = cached_answer(request.app.state, learner_id, k)
+    if cached is not None:
+        return cached
     state = request.app.state
+    variant, store = state.experiment.arm(learner_id)
+    body, served = await anyio.to_thread.run_sync(_blocking_answer, request, variant, store, learner_id, k)
+    return _logged(state, body, served)
+
+
+def cached_answer(state: Any, learner_id: uuid.UUID, k: int) -> Response | None:
+    """The answer from the loaded model and the current snapshot, without waiting; None while either is
+    missing (a process's first request, a due alias check), for the caller to wait for them."""
     experiment: Experiment = state.experiment
     variant, store = experiment.arm(learner_id)
     cache: RecommendationCache = state.recommendation_cache
     model, snapshot = store.current(), cache.snapshot()
     if model is None or snapshot is None:
-        body, served = await anyio.to_thread.run_sync(
-            _blocking_answer, request, variant, store, learner_id, k
-        )
-    else:
-        if cache.is_stale():
-            cache.refresh_in_background(state.serving_reads)
-        body, items = cache.served_page(
-            snapshot=snapshot, model=model, model_name=store.registry_name, learner_id=learner_id, k=k,
-            variant=variant,
-        )  # fmt: skip
-        served = served_now(learner_id, store.registry_name, model.version, variant, k, items)
+        return None
+    if cache.is_stale():
+        cache.refresh_in_background(state.serving_reads)
+    body, items = cache.served_page(
+        snapshot=snapshot, model=model, model_name=store.registry_name, learner_id=learner_id, k=k,
+        variant=variant,
+    )  # fmt: skip
+    served = served_now(learner_id, store.registry_name, model.version, variant, k, items)
+    return _logged(state, body, served)
+
+
+def _logged(state: Any, body: bytes, served: ServedList) -> Response:
     log: ServedLog = state.served_log
     # The list is written after the response has gone, with the others queued since the last write.
     due = log.add(served)

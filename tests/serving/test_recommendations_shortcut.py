@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from starlette.requests import Request
 
 from models.recommender.train import train_course_recommender
 from serving.router import well_formed
@@ -34,45 +33,36 @@ def token(settings: Settings, user_id: uuid.UUID = LEARNER, role: str = "learner
     return issue_access_token(settings, user_id=user_id, role=role, **kwargs)
 
 
-def request(
+def check(
     settings: Settings,
     *,
     learner: str = str(LEARNER),
     query: bytes = b"k=5",
     authorization: str | None = None,
     overrides: dict[object, object] | None = None,
-) -> Request:
+) -> tuple[uuid.UUID, int] | None:
     app = SimpleNamespace(state=SimpleNamespace(settings=settings), dependency_overrides=overrides or {})
     headers = [(b"host", b"test")]
     if authorization is not None:
         headers.append((b"authorization", authorization.encode("latin-1")))
-    scope = {
-        "type": "http",
-        "app": app,
-        "method": "GET",
-        "path": f"/api/v1/learners/{learner}/recommendations",
-        "path_params": {"learner_id": learner},
-        "query_string": query,
-        "headers": headers,
-    }
-    return Request(scope)
+    return well_formed(app, learner, query, headers)
 
 
 def test_the_common_request_is_taken_with_its_learner_and_k(settings: Settings) -> None:
     own = f"Bearer {token(settings)}"
-    assert well_formed(request(settings, authorization=own)) == (LEARNER, 5)
-    assert well_formed(request(settings, authorization=own, query=b"")) == (LEARNER, 10)
-    assert well_formed(request(settings, authorization=own, query=b"k=100")) == (LEARNER, 100)
-    assert well_formed(request(settings, authorization=f"bearer {token(settings)}")) == (LEARNER, 5)
+    assert check(settings, authorization=own) == (LEARNER, 5)
+    assert check(settings, authorization=own, query=b"") == (LEARNER, 10)
+    assert check(settings, authorization=own, query=b"k=100") == (LEARNER, 100)
+    assert check(settings, authorization=f"bearer {token(settings)}") == (LEARNER, 5)
     admin_token = f"Bearer {token(settings, uuid.uuid4(), 'admin')}"
-    assert well_formed(request(settings, learner=str(OTHER), authorization=admin_token)) == (OTHER, 5)
+    assert check(settings, learner=str(OTHER), authorization=admin_token) == (OTHER, 5)
 
 
 @pytest.mark.parametrize(
     "query", [b"k=0", b"k=101", b"k=1000", b"k=05", b"k=", b"k=5&k=6", b"k=5&x=1", b"x=1", b"k=-1", b"k=5.0"]
 )
 def test_any_other_query_is_left_to_the_declared_route(settings: Settings, query: bytes) -> None:
-    assert well_formed(request(settings, query=query, authorization=f"Bearer {token(settings)}")) is None
+    assert check(settings, query=query, authorization=f"Bearer {token(settings)}") is None
 
 
 @pytest.mark.parametrize(
@@ -90,7 +80,7 @@ def test_a_learner_id_not_in_canonical_form_is_left_to_the_declared_route(
     settings: Settings, learner: str
 ) -> None:
     admin_token = f"Bearer {token(settings, uuid.uuid4(), 'admin')}"
-    assert well_formed(request(settings, learner=learner, authorization=admin_token)) is None
+    assert check(settings, learner=learner, authorization=admin_token) is None
 
 
 def test_a_missing_bad_or_foreign_token_is_left_to_the_declared_route(settings: Settings) -> None:
@@ -109,15 +99,15 @@ def test_a_missing_bad_or_foreign_token_is_left_to_the_declared_route(settings: 
         f"Bearer {token(settings, OTHER)}",  # another learner's
         f"Bearer {token(settings, uuid.uuid4(), 'instructor')}",
     ):
-        assert well_formed(request(settings, authorization=authorization)) is None, authorization
+        assert check(settings, authorization=authorization) is None, authorization
 
 
 def test_overridden_dependencies_are_always_resolved(settings: Settings) -> None:
     own = f"Bearer {token(settings)}"
     overrides: dict[object, object] = {current_user: lambda: Principal(OTHER, "learner")}
-    assert well_formed(request(settings, authorization=own, overrides=overrides)) is None
+    assert check(settings, authorization=own, overrides=overrides) is None
     unrelated: dict[object, object] = {object(): object()}
-    assert well_formed(request(settings, authorization=own, overrides=unrelated)) == (LEARNER, 5)
+    assert check(settings, authorization=own, overrides=unrelated) == (LEARNER, 5)
 
 
 @pytest.mark.usefixtures("catalogue")
@@ -146,3 +136,29 @@ def test_the_declared_route_still_answers_what_the_shortcut_leaves(client: TestC
         del client.app.dependency_overrides[current_user]
     assert refused.status_code == 403
     assert client.get(url, headers=admin(client)).status_code == 200
+
+
+@pytest.mark.usefixtures("catalogue")
+def test_a_well_formed_request_is_answered_before_routing_once_the_cache_is_warm(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    train_course_recommender(
+        interactions(), tracking_uri=client.app.state.settings.tracking_uri, params=PARAMS
+    )
+    client.app.state.served_log.flush_seconds = 3600  # the queue is counted below, not written
+    learner = uuid.uuid5(uuid.NAMESPACE_URL, "a0")
+    url = f"/api/v1/learners/{learner}/recommendations"
+    first = client.get(url, headers=as_user(client, learner))  # loads the model and the snapshot
+    assert first.status_code == 200
+    logged = len(client.app.state.served_log)
+
+    async def declared_route_called(*args: object) -> None:
+        raise AssertionError("the declared route was reached")
+
+    monkeypatch.setattr("serving.router.answer", declared_route_called)
+    again = client.get(url, headers=as_user(client, learner))
+    assert again.status_code == 200 and again.headers["content-type"] == "application/json"
+    assert again.json() == first.json()
+    assert len(client.app.state.served_log) == logged + 1  # still logged as served
+    with pytest.raises(AssertionError, match="declared route"):
+        client.get(f"/api/v1/learners/{str(learner).upper()}/recommendations", headers=admin(client))
