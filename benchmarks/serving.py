@@ -82,7 +82,7 @@ def bare_server(body: bytes, port: int, workers: int = 2) -> Iterator[str]:
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(200):
+        for _ in range(900):  # ~3 minutes: a busy machine takes long to import the app in each worker
             try:
                 if httpx.get(f"{base}/health", timeout=1).status_code == 200:
                     break
