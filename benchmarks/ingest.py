@@ -171,7 +171,7 @@ def running_server(url: str, port: int, workers: int = 2) -> Iterator[tuple[str,
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(200):
+        for _ in range(900):  # ~3 minutes: a busy machine takes long to import the app in each worker
             try:
                 if httpx.get(f"{base}/health", timeout=1).status_code == 200:
                     break

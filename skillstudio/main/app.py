@@ -29,6 +29,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from serving.answers import RecommendationCache
     from serving.experiments import Experiment, ServedLog
     from serving.model_store import ModelStore
+    from serving.router import RecommendationShortcut
     from serving.router import router as serving_router
     from serving.search.engine import VectorIndex
     from serving.search.router import router as search_router
@@ -105,6 +106,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Serving first: Starlette tries routes in order, and matching the learning API's hundred routes before
     # reaching a serving route cost more CPU than answering it (benchmarks/serving.py).
     app.include_router(serving_router, prefix="/api/v1")
+    # A well-formed recommendations request the cache can answer is answered before routing
+    # (serving/router.py).
+    app.add_middleware(RecommendationShortcut, prefix="/api/v1")
     app.include_router(api_router, prefix="/api/v1")
     app.include_router(search_router, prefix="/api/v1")
     # Pages under /app, after the problem handlers (they render those problems for people).
