@@ -58,6 +58,11 @@ def _fit_linear(responses: pd.DataFrame, vocabulary: Vocabulary) -> dict[str, np
     return _linear(WindowedLogistic.fit(history, vocabulary.n_skills), history)
 
 
+def fit_best_lr(responses: pd.DataFrame, vocabulary: Vocabulary) -> dict[str, np.ndarray]:
+    """Best-LR with windows fitted on prepared ``responses``, as :attr:`MasteryModel.linear` holds it."""
+    return _fit_linear(responses, vocabulary)
+
+
 def _auc(correct: np.ndarray, predicted: np.ndarray) -> float:
     return float(roc_auc_score(correct, predicted)) if len(np.unique(correct)) == 2 else float("nan")
 

@@ -143,6 +143,10 @@ class MasteryModel:
     # Weight of each network's logit in place of their plain mean (empty: the mean).
     network_weights: tuple[float, ...] = ()
 
+    def __post_init__(self) -> None:
+        if self.network_weights and len(self.network_weights) != len(self.networks):
+            raise ValueError(f"{len(self.network_weights)} network weights for {len(self.networks)} networks")
+
     @property
     def weights(self) -> dict[str, np.ndarray]:
         """The first network's weights."""
@@ -241,11 +245,13 @@ class MasteryModel:
         values = np.concatenate(
             [w["value_empty"], w["value_embedding.weight"][codes] + w["value_recency"][:recent]]
         )
-        query = w["query_embedding.weight"][skills].reshape(len(skills), heads, width)
-        scores = np.einsum("shw,nhw->shn", query, keys.reshape(-1, heads, width)) / np.sqrt(width)
+        # Per head: (skills × width) @ (width × answers), then the weights @ (answers × width).
+        query = w["query_embedding.weight"][skills].reshape(len(skills), heads, width).transpose(1, 0, 2)
+        scores = query @ keys.reshape(-1, heads, width).transpose(1, 2, 0) / np.sqrt(width)
         scores = np.exp(scores - scores.max(axis=-1, keepdims=True))
         scores /= scores.sum(axis=-1, keepdims=True)
-        return np.einsum("shn,nhw->shw", scores, values.reshape(-1, heads, width)).reshape(len(skills), size)
+        attended = scores @ values.reshape(-1, heads, width).transpose(1, 0, 2)
+        return attended.transpose(1, 0, 2).reshape(len(skills), size)
 
     def _head(
         self, state: LearnerState, skills: np.ndarray, items: np.ndarray, features: np.ndarray

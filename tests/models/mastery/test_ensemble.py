@@ -30,7 +30,13 @@ def blended(chosen: tuple[MasteryModel, str, list[str]], train_responses: pd.Dat
     # Fitted on every training learner, as the refitted members are: the same vocabulary.
     second = fit_mastery(train_responses, replace(SMALL, seed=SMALL.seed + 5), refit_epochs=2)
     linear = _fit_linear(prepare_responses(train_responses), model.vocabulary)
-    return replace(model, networks=[model.networks[0], second.weights], linear=linear, blend=(0.7, 0.4, -0.1))
+    return replace(
+        model,
+        networks=[model.networks[0], second.weights],
+        network_weights=(),
+        linear=linear,
+        blend=(0.7, 0.4, -0.1),
+    )
 
 
 def test_the_choice_is_printed_with_its_validation_figures_and_refitted(
