@@ -213,7 +213,7 @@ class MasteryModel:
         prepared = prepare_responses(responses)
         history = history_features(prepared, self.vocabulary)
         learner = pd.factorize(prepared["learner_id"])[0]
-        data = {
+        data: dict[str, Sequences | ContextAnswers] = {
             GRU: Sequences.of(history, learner),
             ATTENTION: ContextAnswers.of(history, learner, context=self.params.context),
         }
