@@ -5,8 +5,9 @@ answers only; AUC and RMSE are over all test answers (first answers included). M
 
 - per-skill mean, PFA (per-skill easiness and log counts of prior successes and failures on the skill),
 - Best-LR with windows (PFA's terms plus overall and per-skill counts, rates and recent windows),
-- the shipped model (GRUs over past answers with those counts in their heads, blended with Best-LR as
-  chosen on 10% of the training learners, then refitted), as ``skillstudio models evaluate mastery``
+- the shipped model (GRUs over past answers and an attention network over the last answers, with those
+  counts in their heads, blended with Best-LR as chosen on 10% of the training learners), as
+  ``skillstudio models evaluate mastery``
   fits it, and its online path's time per answer (predict the next answer, then update the state).
 
 The machine is shared: the load average at the start is printed with the figures, and train times

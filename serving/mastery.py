@@ -81,7 +81,9 @@ class ChampionUpdater:
         history.skill_recent = {int(k): tuple(v) for k, v in raw["skill_recent"].items()}
         history.skill_last_position = np.asarray(raw["skill_last_position"], dtype=np.int64)
         hidden = np.asarray(raw["hidden"], dtype=np.float64)
-        return LearnerState(hidden=hidden, history=history), raw["seeds"]
+        # States written before the attention family carry no last answers.
+        answers = tuple(int(code) for code in raw.get("answers", []))
+        return LearnerState(hidden=hidden, history=history, answers=answers), raw["seeds"]
 
     def _write(self, learner: LearnerState, seeds: dict[str, list[float]]) -> bytes:
         history = learner.history
@@ -95,6 +97,7 @@ class ChampionUpdater:
             "skill_correct": history.skill_correct.tolist(),
             "skill_recent": {str(k): list(v) for k, v in history.skill_recent.items()},
             "skill_last_position": history.skill_last_position.tolist(),
+            "answers": list(learner.answers),
             "seeds": seeds,
         }
         return json.dumps(raw, separators=(",", ":")).encode()

@@ -1,7 +1,7 @@
 """Skill mastery: a knowledge tracer that predicts each answer from the learner's earlier ones."""
 
 from models.mastery.baselines import PerformanceFactors, SkillMean, WindowedLogistic
-from models.mastery.ensemble import fit_ensemble
+from models.mastery.ensemble import fit_best_lr, fit_ensemble
 from models.mastery.evaluate import MODEL_NAME, auc, evaluate_mastery, rmse
 from models.mastery.features import (
     LearnerHistory,
@@ -35,6 +35,7 @@ __all__ = [
     "auc",
     "build_vocabulary",
     "evaluate_mastery",
+    "fit_best_lr",
     "fit_ensemble",
     "fit_mastery",
     "history_features",

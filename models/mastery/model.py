@@ -1,8 +1,9 @@
 """The skill-mastery model: fit on responses, predict each answer from earlier ones, mastery per skill.
 
-:class:`MasteryModel` holds the fitted network's weights as numpy arrays. Offline prediction over many
-learners runs the torch network (:meth:`MasteryModel.predict_responses`); online, a learner's
-:class:`LearnerState` (the GRU state plus running counts) is advanced one answer at a time in numpy
+:class:`MasteryModel` holds the fitted networks' weights as numpy arrays. Offline prediction over many
+learners runs the torch networks (:meth:`MasteryModel.predict_responses`); online, a learner's
+:class:`LearnerState` (the GRU states, the last answers for attention networks, running counts) is
+advanced one answer at a time in numpy
 (:meth:`MasteryModel.update`, tens of microseconds), and :meth:`MasteryModel.mastery` reads P(correct),
 a 1-10 level and its standard error for every skill from that state.
 """
@@ -29,7 +30,15 @@ from models.mastery.features import (
 )
 
 if TYPE_CHECKING:
-    from models.mastery.network import TracerNetwork
+    from models.mastery.network import AttentionNetwork, TracerNetwork
+
+GRU, ATTENTION = "gru", "attention"
+
+
+def family_of(weights: dict[str, np.ndarray]) -> str:
+    """Which network family a weight set belongs to (the attention family has no GRU)."""
+    return ATTENTION if "key_empty" in weights else GRU
+
 
 # The profile's scale (app_api.users.models.LearnerSkillLevel) and the map the diagnostics use
 # (app_api.assessments.irt): level = 5.5 + 1.5·θ on θ ∈ [-3, 3], its standard error × 1.5 capped at 9.
@@ -54,6 +63,8 @@ class MasteryParams:
     of them to keep and whether to blend in Best-LR; with ``refit`` it then fits the chosen members again
     on every training learner with the epoch counts found (off by default: on ASSISTments 2015 it doubled
     the CPU time, past the 10-minute budget, for no measurable gain; see ``docs/mastery.md``).
+    ``attention_members`` attention networks (a second family, for diversity) look at the last
+    ``context`` answers with ``heads`` heads and train on batches of ``attention_batch`` answers.
     """
 
     hidden: int = 96
@@ -68,6 +79,10 @@ class MasteryParams:
     seed: int = 0
     members: int = 3
     refit: bool = False
+    attention_members: int = 1
+    context: int = 50
+    heads: int = 4
+    attention_batch: int = 1024
 
 
 DEFAULT_PARAMS = MasteryParams()
@@ -79,6 +94,8 @@ class LearnerState:
 
     hidden: np.ndarray
     history: LearnerHistory
+    # The last answers as codes 2·skill + correct, oldest first (only when the ensemble has attention).
+    answers: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -106,11 +123,13 @@ def _logit(p: np.ndarray) -> np.ndarray:
 class MasteryModel:
     """Fitted knowledge tracer: vocabulary, hyper-parameters and the networks' weights as numpy arrays.
 
-    It may be an ensemble: ``networks`` holds one or more GRU tracers of the same shape, ``linear`` an
-    optional Best-LR (:class:`models.mastery.baselines.WindowedLogistic`) as coefficients, and
-    ``blend`` how they combine: ``logit P = blend[0] · mean(network logits) + blend[1] · Best-LR logit +
-    blend[2]``. A single network is ``blend = (1, 0, 0)`` without ``linear``. Everything it reads is a
-    learner's earlier answers, so the whole ensemble updates online in numpy.
+    It may be an ensemble: ``networks`` holds one or more tracers of the same width — GRU networks first,
+    then attention networks (:func:`family_of` tells them apart) — ``linear`` an optional Best-LR
+    (:class:`models.mastery.baselines.WindowedLogistic`) as coefficients, and ``blend`` how they
+    combine: ``logit P = blend[0] · mean(network logits) + blend[1] · Best-LR logit + blend[2]``, where
+    the mean becomes ``Σ network_weights[k] · logit_k`` when ``network_weights`` is set (families
+    weighed apart). A single network is ``blend = (1, 0, 0)`` without ``linear``. Everything it reads
+    is a learner's earlier answers, so the whole ensemble updates online in numpy.
     """
 
     vocabulary: Vocabulary
@@ -121,22 +140,32 @@ class MasteryModel:
     best_epoch: int = 0
     linear: dict[str, np.ndarray] | None = None
     blend: tuple[float, float, float] = (1.0, 0.0, 0.0)
+    # Weight of each network's logit in place of their plain mean (empty: the mean).
+    network_weights: tuple[float, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.network_weights and len(self.network_weights) != len(self.networks):
+            raise ValueError(f"{len(self.network_weights)} network weights for {len(self.networks)} networks")
 
     @property
     def weights(self) -> dict[str, np.ndarray]:
         """The first network's weights."""
         return self.networks[0]
 
-    def network(self, member: int = 0) -> TracerNetwork:
+    def network(self, member: int = 0) -> TracerNetwork | AttentionNetwork:
         """The torch network ``member`` with its weights, in evaluation mode."""
         import torch
 
-        from models.mastery.network import NetworkShape, TracerNetwork
+        from models.mastery.network import AttentionNetwork, NetworkShape, TracerNetwork
 
         shape = NetworkShape(
             self.vocabulary.n_skills, self.vocabulary.n_items, self.n_features, self.params.hidden
         )
-        network = TracerNetwork(shape, self.params.dropout)
+        network: TracerNetwork | AttentionNetwork
+        if family_of(self.networks[member]) == ATTENTION:
+            network = AttentionNetwork(shape, self.params.dropout, self.params.context, self.params.heads)
+        else:
+            network = TracerNetwork(shape, self.params.dropout)
         network.load_state_dict({k: torch.from_numpy(v.copy()) for k, v in self.networks[member].items()})
         return network.eval()
 
@@ -157,7 +186,10 @@ class MasteryModel:
 
     def _combine(self, network_logits: np.ndarray, skills: np.ndarray, numeric: np.ndarray) -> np.ndarray:
         """P(correct) from the networks' logits (``members × answers``) and Best-LR."""
-        mean = network_logits.mean(axis=0)
+        if self.network_weights:
+            mean = np.asarray(self.network_weights) @ network_logits
+        else:
+            mean = network_logits.mean(axis=0)
         if self.blend == (1.0, 0.0, 0.0) and self.linear is None:
             return _sigmoid(mean)
         logit = self.blend[0] * mean + self.blend[1] * self.linear_logit(skills, numeric) + self.blend[2]
@@ -176,34 +208,64 @@ class MasteryModel:
         numpy.ndarray
             One probability per row of ``prepare_responses(responses)`` (rows ordered by learner, seq).
         """
-        from models.mastery.network import Sequences, predict_logits
+        from models.mastery.network import ContextAnswers, Sequences, predict_logits
 
         prepared = prepare_responses(responses)
         history = history_features(prepared, self.vocabulary)
         learner = pd.factorize(prepared["learner_id"])[0]
-        sequences = Sequences.of(history, learner)
+        data: dict[str, Sequences | ContextAnswers] = {
+            GRU: Sequences.of(history, learner),
+            ATTENTION: ContextAnswers.of(history, learner, context=self.params.context),
+        }
         with _single_thread():
-            logits = np.stack([predict_logits(self.network(k), sequences) for k in range(len(self.networks))])
+            logits = np.stack(
+                [predict_logits(self.network(k), data[family_of(w)]) for k, w in enumerate(self.networks)]
+            )
         return self._combine(logits, history.skill, history.numeric)
 
     # --- online: one learner, one answer at a time, numpy only ---------------------------------------
 
     def new_state(self) -> LearnerState:
-        """The state of a learner with no answers (the networks' GRU vectors, end to end)."""
+        """The state of a learner with no answers (the GRU networks' vectors, end to end; no answers)."""
+        grus = [w for w in self.networks if family_of(w) == GRU]
         return LearnerState(
-            hidden=np.concatenate([w["initial_state"].reshape(-1).astype(np.float64) for w in self.networks]),
+            hidden=np.concatenate([w["initial_state"].reshape(-1).astype(np.float64) for w in grus])
+            if grus
+            else np.zeros(0),
             history=LearnerHistory(self.vocabulary.n_skills),
         )
 
+    def _attended(self, w: dict[str, np.ndarray], skills: np.ndarray, answers: tuple[int, ...]) -> np.ndarray:
+        """The attention network's summary of the last answers for a query on each of ``skills``."""
+        size, heads = self.params.hidden, self.params.heads
+        width = size // heads
+        codes = np.asarray(answers[::-1][: self.params.context], dtype=np.int64)
+        recent = len(codes)
+        keys = np.concatenate([w["key_empty"], w["key_embedding.weight"][codes] + w["key_recency"][:recent]])
+        values = np.concatenate(
+            [w["value_empty"], w["value_embedding.weight"][codes] + w["value_recency"][:recent]]
+        )
+        # Per head: (skills × width) @ (width × answers), then the weights @ (answers × width).
+        query = w["query_embedding.weight"][skills].reshape(len(skills), heads, width).transpose(1, 0, 2)
+        scores = query @ keys.reshape(-1, heads, width).transpose(1, 2, 0) / np.sqrt(width)
+        scores = np.exp(scores - scores.max(axis=-1, keepdims=True))
+        scores /= scores.sum(axis=-1, keepdims=True)
+        attended = scores @ values.reshape(-1, heads, width).transpose(1, 0, 2)
+        return attended.transpose(1, 0, 2).reshape(len(skills), size)
+
     def _head(
-        self, hidden: np.ndarray, skills: np.ndarray, items: np.ndarray, features: np.ndarray
+        self, state: LearnerState, skills: np.ndarray, items: np.ndarray, features: np.ndarray
     ) -> np.ndarray:
         size = self.params.hidden
-        logits = []
-        for k, w in enumerate(self.networks):
-            own = hidden[k * size : (k + 1) * size]
+        logits, gru = [], 0
+        for w in self.networks:
+            if family_of(w) == GRU:
+                summary = np.broadcast_to(state.hidden[gru * size : (gru + 1) * size], (len(skills), size))
+                gru += 1
+            else:
+                summary = self._attended(w, skills, state.answers)
             asked = w["skill_embedding.weight"][skills] + w["item_embedding.weight"][items]
-            joined = np.concatenate([np.broadcast_to(own, (len(skills), size)), asked, features], axis=1)
+            joined = np.concatenate([summary, asked, features], axis=1)
             layer = np.maximum(joined @ w["hidden_layer.weight"].T + w["hidden_layer.bias"], 0.0)
             logits.append((layer @ w["output_layer.weight"].T + w["output_layer.bias"]).reshape(-1))
         return self._combine(np.stack(logits), skills, features)
@@ -213,23 +275,33 @@ class MasteryModel:
         skill = self.vocabulary.skill_code(skill_id)
         item = self.vocabulary.item_code(item_id)
         features = state.history.features(np.array([skill]))
-        return float(self._head(state.hidden, np.array([skill]), np.array([item]), features)[0])
+        return float(self._head(state, np.array([skill]), np.array([item]), features)[0])
 
     def update(self, state: LearnerState, skill_id: str, correct: bool) -> LearnerState:
-        """The state after one more answer (a GRU step per network and the counts); ``state`` unchanged."""
+        """The state after one more answer (a GRU step per GRU network, the last answers for the attention
+        networks, and the counts); ``state`` is unchanged."""
         skill = self.vocabulary.skill_code(skill_id)
         size = self.params.hidden
-        hidden = []
-        for k, w in enumerate(self.networks):
+        hidden, gru = [], 0
+        for w in self.networks:
+            if family_of(w) != GRU:
+                continue
             x = w["answer_embedding.weight"][2 * skill + int(correct)]
-            h = state.hidden[k * size : (k + 1) * size]
+            h = state.hidden[gru * size : (gru + 1) * size]
+            gru += 1
             gates_x = w["gru.weight_ih_l0"] @ x + w["gru.bias_ih_l0"]
             gates_h = w["gru.weight_hh_l0"] @ h + w["gru.bias_hh_l0"]
             reset = _sigmoid(gates_x[:size] + gates_h[:size])
             keep = _sigmoid(gates_x[size : 2 * size] + gates_h[size : 2 * size])
             candidate = np.tanh(gates_x[2 * size :] + reset * gates_h[2 * size :])
             hidden.append((1.0 - keep) * candidate + keep * h)
-        return LearnerState(hidden=np.concatenate(hidden), history=state.history.after(skill, bool(correct)))
+        kept = self.params.context if any(family_of(w) == ATTENTION for w in self.networks) else 0
+        answers = (*state.answers, 2 * skill + int(correct))[-kept:] if kept else ()
+        return LearnerState(
+            hidden=np.concatenate(hidden) if hidden else np.zeros(0),
+            history=state.history.after(skill, bool(correct)),
+            answers=answers,
+        )
 
     def mastery(self, state: LearnerState) -> list[SkillMastery]:
         """Mastery of every training skill for a learner in ``state``.
@@ -241,7 +313,7 @@ class MasteryModel:
         """
         skills = np.arange(len(self.vocabulary.skill_ids))
         items = np.full(len(skills), self.vocabulary.n_items - 1)
-        probability = self._head(state.hidden, skills, items, state.history.features(skills))
+        probability = self._head(state, skills, items, state.history.features(skills))
         answers = state.history.attempts(skills)
         theta = np.clip(np.log(probability / (1.0 - probability)), -THETA_LIMIT, THETA_LIMIT)
         theta_error = 1.0 / np.sqrt((answers + PRIOR_ANSWERS) * probability * (1.0 - probability))
@@ -268,6 +340,7 @@ class MasteryModel:
             **{f"weight_{k}": v for k, v in self.networks[0].items()},
             **{f"net{n}_{k}": v for n, w in enumerate(self.networks[1:], 1) for k, v in w.items()},
             "blend": np.asarray(self.blend, dtype=np.float64),
+            "network_weights": np.asarray(self.network_weights, dtype=np.float64),
             **{f"linear_{k}": v for k, v in (self.linear or {}).items()},
         }
         with Path(path).open("wb") as handle:
@@ -291,6 +364,7 @@ class MasteryModel:
                 networks.append({k[len(prefix) :]: arrays[k] for k in arrays.files if k.startswith(prefix)})
             linear = {k[len("linear_") :]: arrays[k] for k in arrays.files if k.startswith("linear_")}
             blend = arrays["blend"].tolist() if "blend" in arrays.files else [1.0, 0.0, 0.0]
+            network_weights = arrays["network_weights"].tolist() if "network_weights" in arrays.files else []
             return cls(
                 vocabulary=Vocabulary(skill_ids=arrays["skill_ids"], item_ids=arrays["item_ids"]),
                 params=params,
@@ -300,6 +374,7 @@ class MasteryModel:
                 best_epoch=int(arrays["best_epoch"]),
                 linear=linear or None,
                 blend=(float(blend[0]), float(blend[1]), float(blend[2])),
+                network_weights=tuple(float(v) for v in network_weights),
             )
 
 
@@ -326,6 +401,7 @@ def fit_mastery(
     progress: Callable[[str], None] = lambda message: None,
     split_seed: int | None = None,
     refit_epochs: int | None = None,
+    family: str = GRU,
 ) -> MasteryModel:
     """Fit the knowledge tracer, choosing the number of epochs on held-out training learners.
 
@@ -344,6 +420,9 @@ def fit_mastery(
     refit_epochs : int, optional
         Fit on *every* learner of ``responses`` for exactly this many epochs (an epoch count chosen
         before on held-out learners): nothing is held out, and ``validation_auc`` is NaN.
+    family : str
+        ``"gru"`` (:class:`~models.mastery.network.TracerNetwork`) or ``"attention"``
+        (:class:`~models.mastery.network.AttentionNetwork` over the last ``params.context`` answers).
 
     Returns
     -------
@@ -352,7 +431,15 @@ def fit_mastery(
     import torch
     from sklearn.metrics import roc_auc_score
 
-    from models.mastery.network import NetworkShape, Sequences, TracerNetwork, predict, train_network
+    from models.mastery.network import (
+        AttentionNetwork,
+        ContextAnswers,
+        NetworkShape,
+        Sequences,
+        TracerNetwork,
+        predict,
+        train_network,
+    )
 
     prepared = prepare_responses(responses)
     fitting, validation = learner_split(
@@ -362,14 +449,17 @@ def fit_mastery(
     )
     vocabulary = build_vocabulary(fitting)
 
-    def sequences(frame: pd.DataFrame, window: int | None) -> Sequences:
+    def sequences(frame: pd.DataFrame, window: int | None) -> Sequences | ContextAnswers:
         history: HistoryFeatures = history_features(frame, vocabulary)
-        return Sequences.of(history, pd.factorize(frame["learner_id"])[0], window=window)
+        learner = pd.factorize(frame["learner_id"])[0]
+        if family == ATTENTION:
+            return ContextAnswers.of(history, learner, context=params.context)
+        return Sequences.of(history, learner, window=window)
 
     train_sequences = sequences(fitting, params.window)
     validation_sequences = sequences(validation, None) if refit_epochs is None else None
 
-    def score(net: TracerNetwork) -> float:
+    def score(net: TracerNetwork | AttentionNetwork) -> float:
         assert validation_sequences is not None
         return float(roc_auc_score(validation_sequences.history.correct, predict(net, validation_sequences)))
 
@@ -377,12 +467,16 @@ def fit_mastery(
     with _single_thread():
         torch.manual_seed(params.seed)
         shape = NetworkShape(vocabulary.n_skills, vocabulary.n_items, n_features, params.hidden)
-        network = TracerNetwork(shape, params.dropout)
+        network: TracerNetwork | AttentionNetwork
+        if family == ATTENTION:
+            network = AttentionNetwork(shape, params.dropout, params.context, params.heads)
+        else:
+            network = TracerNetwork(shape, params.dropout)
         best_epoch, best_auc = train_network(
             network,
             train_sequences,
             epochs=params.epochs if refit_epochs is None else refit_epochs,
-            batch_size=params.batch_size,
+            batch_size=params.attention_batch if family == ATTENTION else params.batch_size,
             learning_rate=params.learning_rate,
             learning_rate_decay=params.learning_rate_decay,
             seed=params.seed,

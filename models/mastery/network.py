@@ -103,7 +103,7 @@ class Sequences:
             yield inputs, torch.from_numpy(mask), np.concatenate(rows_per_span)
 
 
-def predict_logits(network: TracerNetwork, sequences: Sequences, batch_size: int = 256) -> np.ndarray:
+def predict_logits(network: Network, sequences: Batched, batch_size: int = 256) -> np.ndarray:
     """Logit of P(correct) of every row of ``sequences.history``, each from the answers before it."""
     network.eval()
     result = np.zeros(len(sequences.history.skill))
@@ -113,21 +113,21 @@ def predict_logits(network: TracerNetwork, sequences: Sequences, batch_size: int
     return result
 
 
-def predict(network: TracerNetwork, sequences: Sequences, batch_size: int = 256) -> np.ndarray:
+def predict(network: Network, sequences: Batched, batch_size: int = 256) -> np.ndarray:
     """P(correct) of every row of ``sequences.history``, each from the answers before it."""
     return 1.0 / (1.0 + np.exp(-predict_logits(network, sequences, batch_size)))
 
 
 def train_network(
-    network: TracerNetwork,
-    train: Sequences,
+    network: Network,
+    train: Batched,
     *,
     epochs: int,
     batch_size: int,
     learning_rate: float,
     learning_rate_decay: float,
     seed: int,
-    score: Callable[[TracerNetwork], float] | None,
+    score: Callable[[Network], float] | None,
     patience: int,
     progress: Callable[[str], None],
 ) -> tuple[int, float]:
@@ -172,3 +172,112 @@ def train_network(
     if best_weights is not None:
         network.load_state_dict(best_weights)
     return best_epoch, float(best_score)
+
+
+class AttentionNetwork(nn.Module):
+    """Attention over the learner's last ``context`` answers plus the same MLP head as :class:`TracerNetwork`.
+
+    A second family for the ensemble (SAKT-like): the asked skill's query attends over the embeddings of
+    the last answers ``(skill, correct)``, each plus an embedding of how many answers ago it was, and a
+    learned empty slot (so a learner without history still gets an answer). Keys and values are plain
+    embedding lookups (no projections), so one prediction online is a few small dot products.
+    """
+
+    def __init__(self, shape: NetworkShape, dropout: float, context: int, heads: int) -> None:
+        super().__init__()
+        hidden = shape.hidden
+        self.shape, self.context, self.heads = shape, context, heads
+        self.key_embedding = nn.Embedding(2 * shape.n_skills, hidden)
+        self.value_embedding = nn.Embedding(2 * shape.n_skills, hidden)
+        self.query_embedding = nn.Embedding(shape.n_skills, hidden)
+        self.key_recency = nn.Parameter(torch.randn(context, hidden) * 0.1)
+        self.value_recency = nn.Parameter(torch.randn(context, hidden) * 0.1)
+        self.key_empty = nn.Parameter(torch.randn(1, hidden) * 0.1)
+        self.value_empty = nn.Parameter(torch.zeros(1, hidden))
+        self.skill_embedding = nn.Embedding(shape.n_skills, hidden)
+        self.item_embedding = nn.Embedding(shape.n_items, hidden)
+        self.dropout = nn.Dropout(dropout)
+        self.hidden_layer = nn.Linear(2 * hidden + shape.n_features, hidden)
+        self.output_layer = nn.Linear(hidden, 1)
+
+    def forward(
+        self,
+        skill: torch.Tensor,
+        item: torch.Tensor,
+        correct: torch.Tensor,
+        features: torch.Tensor,
+        answers: torch.Tensor,
+        present: torch.Tensor,
+    ) -> torch.Tensor:
+        """Logit of P(correct) per answer; ``answers``/``present`` are the ``batch × context`` earlier
+        answer codes (``2·skill + correct``, most recent first) and whether each exists."""
+        batch, hidden, heads = skill.shape[0], self.shape.hidden, self.heads
+        width = hidden // heads
+        codes = self.key_embedding.weight.shape[0]
+        query = self.query_embedding(skill).view(batch, heads, width)
+        # A key is the answer's embedding plus its recency's, so a score is the query against each
+        # answer code plus the query against each recency: no batch × context × hidden tensor is built.
+        by_code = torch.einsum("bhw,chw->bhc", query, self.key_embedding.weight.view(codes, heads, width))
+        content = torch.gather(by_code, 2, answers[:, None, :].expand(batch, heads, answers.shape[1]))
+        recency = torch.einsum("bhw,nhw->bhn", query, self.key_recency.view(-1, heads, width))
+        empty = torch.einsum("bhw,hw->bh", query, self.key_empty.view(heads, width))[:, :, None]
+        scores = torch.cat([empty, (content + recency).masked_fill(~present[:, None, :], float("-inf"))], 2)
+        weights = torch.softmax(scores / width**0.5, dim=-1)
+        # Values likewise: the weights summed per answer code times the code's value, plus recency's.
+        per_code = torch.zeros(batch, heads, codes).scatter_add_(
+            2, answers[:, None, :].expand(batch, heads, answers.shape[1]), weights[:, :, 1:]
+        )
+        attended = (
+            torch.einsum("bhc,chw->bhw", per_code, self.value_embedding.weight.view(codes, heads, width))
+            + torch.einsum("bhn,nhw->bhw", weights[:, :, 1:], self.value_recency.view(-1, heads, width))
+            + weights[:, :, :1] * self.value_empty.view(1, heads, width)
+        )
+        asked = self.skill_embedding(skill) + self.item_embedding(item)
+        joined = torch.cat([self.dropout(attended.reshape(batch, hidden)), asked, features], dim=-1)
+        return self.output_layer(self.dropout(torch.relu(self.hidden_layer(joined)))).squeeze(-1)
+
+
+@dataclass(frozen=True)
+class ContextAnswers:
+    """Answers as independent examples, each with its learner's last ``context`` answers before it."""
+
+    history: HistoryFeatures
+    position: np.ndarray
+    context: int
+
+    @classmethod
+    def of(cls, history: HistoryFeatures, learner: np.ndarray, *, context: int) -> ContextAnswers:
+        """Rows grouped by learner in answer order; ``position`` is each row's index within its learner."""
+        starts = np.r_[0, np.flatnonzero(learner[1:] != learner[:-1]) + 1]
+        first = np.zeros(len(learner), dtype=np.int64)
+        first[starts] = starts
+        first = np.maximum.accumulate(first)
+        return cls(history=history, position=np.arange(len(learner)) - first, context=context)
+
+    def batches(
+        self, size: int, rng: np.random.Generator | None = None
+    ) -> Iterator[tuple[tuple[torch.Tensor, ...], torch.Tensor, np.ndarray]]:
+        """Batches of rows (shuffled when ``rng``): (inputs, mask, row numbers), mask all true."""
+        history = self.history
+        n = len(history.skill)
+        order = rng.permutation(n) if rng is not None else np.arange(n)
+        items = history.item if history.item is not None else np.zeros(n, dtype=np.int64)
+        codes = history.skill * 2 + history.correct.astype(np.int64)
+        back = np.arange(1, self.context + 1)
+        for start in range(0, n, size):
+            rows = order[start : start + size]
+            present = self.position[rows][:, None] >= back
+            earlier = np.where(present, rows[:, None] - back, 0)
+            inputs = (
+                torch.from_numpy(history.skill[rows]),
+                torch.from_numpy(items[rows]),
+                torch.from_numpy(history.correct[rows].astype(np.int64)),
+                torch.from_numpy(history.numeric[rows].astype(np.float32)),
+                torch.from_numpy(codes[earlier] * present),
+                torch.from_numpy(present),
+            )
+            yield inputs, torch.ones(len(rows), dtype=torch.bool), rows
+
+
+Network = TracerNetwork | AttentionNetwork
+Batched = Sequences | ContextAnswers

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -38,7 +39,21 @@ def champion(model: MasteryModel) -> Iterator[ChampionUpdater]:
     updaters.install(previous)
 
 
-def test_the_serialized_state_gives_the_models_own_online_estimates(model: MasteryModel) -> None:
+@pytest.fixture(scope="module")
+def mixed() -> MasteryModel:
+    """A GRU and an attention network over the last answers, weighed apart (the ensemble's families)."""
+    responses = simulate(200, 30, seed=1, prefix="train")
+    responses["skill_id"] = responses["skill_id"].replace({"fractions": str(FRACTIONS)})
+    params = replace(SMALL, context=4, heads=2)
+    gru, attention = fit_mastery(responses, params), fit_mastery(responses, params, family="attention")
+    return replace(gru, networks=[gru.weights, attention.weights], network_weights=(0.7, 0.4))
+
+
+@pytest.mark.parametrize("which", ["gru", "mixed"])
+def test_the_serialized_state_gives_the_models_own_online_estimates(
+    which: str, request: pytest.FixtureRequest
+) -> None:
+    model: MasteryModel = request.getfixturevalue("model" if which == "gru" else "mixed")
     updater = ChampionUpdater(model, "7")
     state, learner = None, model.new_state()
     for correct in [True, False, True, True, False, False]:
@@ -50,6 +65,7 @@ def test_the_serialized_state_gives_the_models_own_online_estimates(model: Maste
     assert estimate.answers_seen == fractions.answers == 6
     assert estimate.uncertainty == pytest.approx(fractions.standard_error)
     np.testing.assert_allclose(updater._read(state)[0].hidden, learner.hidden)
+    assert updater._read(state)[0].answers == learner.answers
 
 
 def test_a_diagnostic_seed_pulls_the_estimate_towards_it_until_answers_take_over(model: MasteryModel) -> None:

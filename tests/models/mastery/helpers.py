@@ -19,8 +19,12 @@ SKILLS = {
     "ratios": (0.1, 0.20, 0.15, 0.05),
     "algebra": (0.3, 0.05, 0.3, 0.15),
 }
-# Small enough to fit in seconds, big enough to learn four skills.
-SMALL = MasteryParams(hidden=16, epochs=6, patience=2, batch_size=32, window=40, learning_rate=1e-2, seed=3)
+# Small enough to fit in seconds, big enough to learn four skills. The ensemble's composition (GRUs
+# and one attention network) is the shipped one; the attention's context is shorter than a learner's
+# 40 answers, so the oldest answers do fall out of it.
+SMALL = MasteryParams(
+    hidden=16, epochs=6, patience=2, batch_size=32, window=40, learning_rate=1e-2, seed=3, context=8, heads=2
+)
 
 
 def simulate(n_learners: int, answers: int, *, seed: int, prefix: str = "learner") -> pd.DataFrame:

@@ -12,7 +12,7 @@ import pytest
 from models.mastery.baselines import WindowedLogistic
 from models.mastery.ensemble import _fit_linear, fit_ensemble
 from models.mastery.features import build_vocabulary, history_features, prepare_responses
-from models.mastery.model import MasteryModel, fit_mastery
+from models.mastery.model import GRU, MasteryModel, family_of, fit_mastery
 from tests.models.mastery.helpers import SMALL
 
 
@@ -30,23 +30,35 @@ def blended(chosen: tuple[MasteryModel, str, list[str]], train_responses: pd.Dat
     # Fitted on every training learner, as the refitted members are: the same vocabulary.
     second = fit_mastery(train_responses, replace(SMALL, seed=SMALL.seed + 5), refit_epochs=2)
     linear = _fit_linear(prepare_responses(train_responses), model.vocabulary)
-    return replace(model, networks=[model.networks[0], second.weights], linear=linear, blend=(0.7, 0.4, -0.1))
+    return replace(
+        model,
+        networks=[model.networks[0], second.weights],
+        network_weights=(),
+        linear=linear,
+        blend=(0.7, 0.4, -0.1),
+    )
 
 
 def test_the_choice_is_printed_with_its_validation_figures_and_refitted(
     chosen: tuple[MasteryModel, str, list[str]], train_responses: pd.DataFrame
 ) -> None:
     model, name, lines = chosen
-    assert name in {"gru-counts", "gru-counts-x2", "gru-counts-x2+best-lr"}
+    assert name in {
+        "gru-counts",
+        "gru-counts-x2",
+        "gru-counts-x2+attention-counts-x1",
+        "gru-counts-x2+best-lr",
+        "gru-counts-x2+attention-counts-x1+best-lr",
+    }
     assert any(line.startswith(f"chosen on validation learners: {name} ") for line in lines)
-    assert sum(line.startswith("validation AUC ") for line in lines) == 3
+    assert sum(line.startswith("validation AUC ") for line in lines) == 5
     # Refitted on every training learner: the vocabulary is all of theirs, and each chosen member ran
     # exactly the epochs it was stopped at.
     assert (
         model.vocabulary.skill_ids.tolist()
         == build_vocabulary(prepare_responses(train_responses)).skill_ids.tolist()
     )
-    assert len(model.networks) == (1 if name == "gru-counts" else 2)
+    assert len(model.networks) == (1 if name == "gru-counts" else 3 if "attention" in name else 2)
     assert (model.linear is not None) == name.endswith("+best-lr")
     assert any(line.startswith("epoch 1 of ") for line in lines)
 
@@ -78,7 +90,8 @@ def test_online_updates_give_the_offline_predictions(
         online.append(model.predict_next(state, skill_id))
         state = model.update(state, skill_id, bool(correct))
     np.testing.assert_allclose(online, offline, atol=1e-5)
-    assert state.hidden.shape == (len(model.networks) * model.params.hidden,)
+    grus = sum(family_of(w) == GRU for w in model.networks)
+    assert state.hidden.shape == (grus * model.params.hidden,)
     assert all(0 < m.probability < 1 for m in model.mastery(state))
 
 
