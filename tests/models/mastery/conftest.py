@@ -3,8 +3,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from models.mastery.model import MasteryModel, fit_mastery
-from tests.models.mastery.helpers import SMALL, simulate
+from models.mastery.model import ATTENTION, MasteryModel, fit_mastery
+from tests.models.mastery.helpers import ATTENTIVE, SMALL, simulate
 
 
 @pytest.fixture(scope="package")
@@ -20,3 +20,9 @@ def test_responses() -> pd.DataFrame:
 @pytest.fixture(scope="package")
 def fitted(train_responses: pd.DataFrame) -> MasteryModel:
     return fit_mastery(train_responses, SMALL)
+
+
+@pytest.fixture(scope="package")
+def attention(train_responses: pd.DataFrame) -> MasteryModel:
+    """The second network family (attention over the learner's last answers), fitted on the same learners."""
+    return fit_mastery(train_responses, ATTENTIVE, family=ATTENTION)

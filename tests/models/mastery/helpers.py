@@ -7,6 +7,8 @@ the learner's own history on the skill, which the per-skill mean cannot see and 
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 
@@ -25,6 +27,9 @@ SKILLS = {
 SMALL = MasteryParams(
     hidden=16, epochs=6, patience=2, batch_size=32, window=40, learning_rate=1e-2, seed=3, context=8, heads=2
 )
+
+# One attention network (the second family) on the same small settings.
+ATTENTIVE = replace(SMALL, attention_members=1)
 
 
 def simulate(n_learners: int, answers: int, *, seed: int, prefix: str = "learner") -> pd.DataFrame:

@@ -9,19 +9,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from models.mastery.baselines import SkillMean
 from models.mastery.ensemble import _fit_linear, fit_ensemble
-from models.mastery.evaluate import auc
 from models.mastery.features import history_features, prepare_responses
 from models.mastery.model import ATTENTION, GRU, MasteryModel, family_of, fit_mastery
-from tests.models.mastery.helpers import SMALL
-
-ATTENTIVE = replace(SMALL, attention_members=1)
-
-
-@pytest.fixture(scope="module")
-def attention(train_responses: pd.DataFrame) -> MasteryModel:
-    return fit_mastery(train_responses, ATTENTIVE, family=ATTENTION)
+from tests.models.mastery.helpers import ATTENTIVE
 
 
 @pytest.fixture(scope="module")
@@ -42,31 +33,10 @@ def _online(model: MasteryModel, one: pd.DataFrame) -> list[float]:
     return online
 
 
-def test_it_beats_the_per_skill_mean_by_a_margin(
-    attention: MasteryModel, train_responses: pd.DataFrame, test_responses: pd.DataFrame
-) -> None:
+def test_it_is_the_attention_family_with_no_recurrent_state(attention: MasteryModel) -> None:
+    # Its margin over the skill mean and its causality are test_model.py's, for each family.
     assert family_of(attention.weights) == ATTENTION
-    test = prepare_responses(test_responses)
-    skill_mean = SkillMean.fit(
-        history_features(prepare_responses(train_responses), attention.vocabulary),
-        attention.vocabulary.n_skills,
-    ).predict(history_features(test, attention.vocabulary))
-    correct = test["correct"].to_numpy()
-    baseline, model = auc(correct, skill_mean), auc(correct, attention.predict_responses(test_responses))
-    assert model > baseline + 0.08, (model, baseline)
-
-
-def test_a_prediction_never_depends_on_later_answers(
-    attention: MasteryModel, test_responses: pd.DataFrame
-) -> None:
-    rows = prepare_responses(test_responses)
-    later = ((rows["learner_id"] == "test-0007") & (rows["seq"] > 20)).to_numpy()
-    changed = rows.copy()
-    changed.loc[later, "correct"] = 1 - changed.loc[later, "correct"]
-    changed.loc[later, "skill_id"] = "ratios"
-    before, after = attention.predict_responses(rows), attention.predict_responses(changed)
-    np.testing.assert_array_equal(before[~later], after[~later])
-    assert not np.allclose(before[later], after[later])
+    assert attention.new_state().hidden.shape == (0,)
 
 
 def test_online_updates_give_the_offline_predictions(
@@ -74,7 +44,6 @@ def test_online_updates_give_the_offline_predictions(
 ) -> None:
     one = prepare_responses(test_responses[test_responses["learner_id"] == "test-0003"])
     np.testing.assert_allclose(_online(attention, one), attention.predict_responses(one), atol=1e-5)
-    assert attention.new_state().hidden.shape == (0,)
 
 
 def test_the_ensemble_chooses_among_families_on_validation_learners(

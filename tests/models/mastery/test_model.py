@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from models.mastery.baselines import SkillMean
 from models.mastery.evaluate import auc
@@ -14,30 +15,37 @@ from models.mastery.model import LEVEL_MAX, LEVEL_MIN, MasteryModel, fit_mastery
 from tests.models.mastery.helpers import SKILLS, SMALL
 
 
+@pytest.fixture(params=["gru", "attention"])
+def network(request: pytest.FixtureRequest) -> MasteryModel:
+    """A model of each network family, fitted on the same simulated learners."""
+    model: MasteryModel = request.getfixturevalue("fitted" if request.param == "gru" else request.param)
+    return model
+
+
 def test_it_beats_the_per_skill_mean_by_a_margin(
-    fitted: MasteryModel, train_responses: pd.DataFrame, test_responses: pd.DataFrame
+    network: MasteryModel, train_responses: pd.DataFrame, test_responses: pd.DataFrame
 ) -> None:
     test = prepare_responses(test_responses)
     skill_mean = SkillMean.fit(
-        history_features(prepare_responses(train_responses), fitted.vocabulary), fitted.vocabulary.n_skills
-    ).predict(history_features(test, fitted.vocabulary))
+        history_features(prepare_responses(train_responses), network.vocabulary), network.vocabulary.n_skills
+    ).predict(history_features(test, network.vocabulary))
     baseline, model = (
         auc(test["correct"].to_numpy(), skill_mean),
-        auc(test["correct"].to_numpy(), fitted.predict_responses(test_responses)),
+        auc(test["correct"].to_numpy(), network.predict_responses(test_responses)),
     )
     # BKT answers depend on the learner's history on the skill, which the skill mean cannot see.
     assert model > baseline + 0.08, (model, baseline)
 
 
 def test_a_prediction_never_depends_on_later_answers(
-    fitted: MasteryModel, test_responses: pd.DataFrame
+    network: MasteryModel, test_responses: pd.DataFrame
 ) -> None:
     rows = prepare_responses(test_responses)
     later = ((rows["learner_id"] == "test-0007") & (rows["seq"] > 20)).to_numpy()
     changed = rows.copy()
     changed.loc[later, "correct"] = 1 - changed.loc[later, "correct"]
     changed.loc[later, "skill_id"] = "ratios"
-    before, after = fitted.predict_responses(rows), fitted.predict_responses(changed)
+    before, after = network.predict_responses(rows), network.predict_responses(changed)
     np.testing.assert_array_equal(before[~later], after[~later])
     # The changed answers' own predictions do move, so the comparison above can fail.
     assert not np.allclose(before[later], after[later])
