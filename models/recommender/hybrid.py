@@ -228,8 +228,8 @@ class HybridRanker:
         self._vectors = content_vectors(catalog)
         als_column = {course_id: column for column, course_id in enumerate(recommender.course_ids.tolist())}
         self._als_columns = np.array(
-            [als_column.get(course_id, -1) for course_id in self.course_ids.tolist()]
-        )
+            [als_column.get(course_id, -1) for course_id in self.course_ids.tolist()], dtype=np.intp
+        )  # an index even when the catalogue is empty (a float array then)
         self._known = self._als_columns >= 0
         popularity = np.zeros(len(self.course_ids))
         popularity[self._known] = recommender.popularity[self._als_columns[self._known]]

@@ -82,6 +82,20 @@ def test_without_a_champion_the_answer_is_503(client: TestClient) -> None:
     assert "champion" in response.json()["detail"]
 
 
+def test_with_no_published_course_the_list_is_empty_not_an_error(client: TestClient) -> None:
+    train_course_recommender(
+        interactions(), tracking_uri=client.app.state.settings.tracking_uri, params=PARAMS
+    )
+    learner = uuid.uuid5(uuid.NAMESPACE_URL, "a0")
+
+    response = client.get(
+        f"/api/v1/learners/{learner}/recommendations", params={"k": 3}, headers=as_user(client, learner)
+    )
+
+    assert response.status_code == 200, response.text
+    assert response.json()["items"] == []
+
+
 @pytest.mark.usefixtures("catalogue")
 def test_known_learner_gets_their_taste_minus_enrolled_and_unpublished(
     client: TestClient, session: Session

@@ -139,3 +139,13 @@ def test_the_blend_travels_with_the_saved_model(tmp_path: Path) -> None:
     assert CourseRecommender.load(tmp_path / "without.npz").blend is None
     with pytest.raises(ValueError, match=">= 0"):
         Weights.from_array([1.0, -0.1, 1.0, 0.0])
+
+
+def test_an_empty_catalogue_recommends_nothing_rather_than_failing() -> None:
+    interactions, _ = subject_world()
+    model = fit_als(build_interaction_matrix(interactions), TWO_TASTES)
+    empty = Catalog(course_ids=[], subjects=[], levels=[], skills=[])
+    ranker = HybridRanker(model, empty, Weights())
+
+    assert ranker.top_k(["learner-0", "stranger"], [[], []], k=5) == [[], []]
+    assert ranker.explain("stranger", [], k=5) == []
