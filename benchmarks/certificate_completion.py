@@ -15,7 +15,7 @@ the PDF inside the completing request would have added, which is why it is left 
 
 Figures in milliseconds (median, 10th and 90th percentile); the last line is one JSON object.
 
-    PYTHONPATH=. .venv/bin/python -m benchmarks.certificate_completion --courses 60
+    .venv/bin/python -m benchmarks.certificate_completion --courses 60
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ SKILLSTUDIO_DATABASE_URL), in one transaction each, best of three runs. Figures 
 the ratio of the project's writer to the INSERT baseline measured in the same run. The last line is a JSON
 object of the figures.
 
-    .venv/bin/python benchmarks/event_intake.py --events 50000
+    .venv/bin/python -m benchmarks.event_intake --events 50000
 """
 
 from __future__ import annotations

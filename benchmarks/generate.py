@@ -14,8 +14,8 @@ each dropped afterwards:
 The machine is shared: the load average at the start is printed with the figures. The last line is a JSON
 object of the figures.
 
-    .venv/bin/python benchmarks/generate.py                      # ~10 million events
-    .venv/bin/python benchmarks/generate.py --learners 20000     # a quicker look
+    .venv/bin/python -m benchmarks.generate                      # ~10 million events
+    .venv/bin/python -m benchmarks.generate --learners 20000     # a quicker look
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ Targets (issue 3): (b) >= 60% of (a); (c) >= 50,000 events/s; (d) p99 < 20 ms at
 Everything runs against a fresh database on the embedded server (or SKILLSTUDIO_DATABASE_URL's server),
 dropped at the end. The last line is a JSON object of the figures.
 
-    .venv/bin/python benchmarks/ingest.py --events 1000000
+    .venv/bin/python -m benchmarks.ingest --events 1000000
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ seeded with the demo data.
 
 The last line is one JSON object of the figures.
 
-    PYTHONPATH=. .venv/bin/python -m benchmarks.leaderboards --learners 125000 --lessons 300
+    .venv/bin/python -m benchmarks.leaderboards --learners 125000 --lessons 300
 """
 
 from __future__ import annotations

@@ -13,8 +13,8 @@ answers only; AUC and RMSE are over all test answers (first answers included). M
 The machine is shared: the load average at the start is printed with the figures, and train times
 include waiting for the CPU. The last line is a JSON object of the figures.
 
-    .venv/bin/python benchmarks/mastery.py                           # ASSISTments 2015 from ../shared
-    .venv/bin/python benchmarks/mastery.py --train a.csv --test b.csv
+    .venv/bin/python -m benchmarks.mastery                           # ASSISTments 2015 from ../shared
+    .venv/bin/python -m benchmarks.mastery --train a.csv --test b.csv
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ Figures are the 10th percentile, median and 90th percentile per answer in millis
 configuration's median (and 10th percentile, less sensitive to load) minus the baseline's (target: at
 most 1 ms added). The last line is one JSON object of the figures.
 
-    PYTHONPATH=. .venv/bin/python benchmarks/mastery_online.py --answers 400
+    .venv/bin/python -m benchmarks.mastery_online --answers 400
 """
 
 from __future__ import annotations

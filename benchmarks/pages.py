@@ -10,8 +10,8 @@ cost is its p95 minus the baseline's (charts rendered to SVG, the template, the 
 The first request of each page (charts not yet in the SVG cache) is printed too. Target (issue 14): every
 page p95 <= 300 ms. The last line is a JSON object of the figures.
 
-    .venv/bin/python benchmarks/pages.py                      # ~10 million events, ~20 minutes
-    .venv/bin/python benchmarks/pages.py --learners 12000     # a quicker look
+    .venv/bin/python -m benchmarks.pages                      # ~10 million events, ~20 minutes
+    .venv/bin/python -m benchmarks.pages --learners 12000     # a quicker look
 """
 
 from __future__ import annotations

@@ -16,9 +16,9 @@ Targets (issue 10) on this 2-core machine: full build <= 300 s, one day's refres
 p95 <= 200 ms. The machine is shared: the load average at the start is printed with the figures. The last
 line is a JSON object of the figures.
 
-    .venv/bin/python benchmarks/pipeline.py                       # ~10 million events, ~15 minutes
-    .venv/bin/python benchmarks/pipeline.py --learners 20000      # a quicker look
-    .venv/bin/python benchmarks/pipeline.py --database bench10m   # keep the database; reuse it next time
+    .venv/bin/python -m benchmarks.pipeline                       # ~10 million events, ~15 minutes
+    .venv/bin/python -m benchmarks.pipeline --learners 20000      # a quicker look
+    .venv/bin/python -m benchmarks.pipeline --database bench10m   # keep the database; reuse it next time
 
 With ``--database NAME`` the history lives in database NAME on the same server and is kept: the first run
 generates it, later runs find its events and skip the generation (minutes at 10 million events), so the

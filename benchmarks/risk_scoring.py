@@ -19,8 +19,8 @@ fresh database on the embedded server (or SKILLSTUDIO_DATABASE_URL's server), dr
 Targets (issue 12): every open enrollment scored in <= 60 s at 10 million events; p95 <= 50 ms. The machine
 is shared: the load average at the start is printed. The last line is a JSON object of the figures.
 
-    .venv/bin/python benchmarks/risk_scoring.py                        # ~10 million events
-    .venv/bin/python benchmarks/risk_scoring.py --learners 20000       # a quicker look
+    .venv/bin/python -m benchmarks.risk_scoring                        # ~10 million events
+    .venv/bin/python -m benchmarks.risk_scoring --learners 20000       # a quicker look
 """
 
 from __future__ import annotations

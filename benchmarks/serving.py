@@ -10,7 +10,7 @@ with its answer cache off, so the figure without caching is in the same run.
 Targets (issue 13, point 8): recommendations >= 0.5 of the bare route's requests/s at 32 connections;
 p99 <= 15 ms at 200 requests/s. The last line is a JSON object of the figures.
 
-    .venv/bin/python benchmarks/serving.py --learners 2000 --courses 200
+    .venv/bin/python -m benchmarks.serving --learners 2000 --courses 200
 """
 
 from __future__ import annotations
