@@ -53,14 +53,10 @@ def _linear(best_lr: WindowedLogistic, history: HistoryFeatures) -> dict[str, np
     }
 
 
-def _fit_linear(responses: pd.DataFrame, vocabulary: Vocabulary) -> dict[str, np.ndarray]:
-    history = history_features(responses, vocabulary)
-    return _linear(WindowedLogistic.fit(history, vocabulary.n_skills), history)
-
-
 def fit_best_lr(responses: pd.DataFrame, vocabulary: Vocabulary) -> dict[str, np.ndarray]:
     """Best-LR with windows fitted on prepared ``responses``, as :attr:`MasteryModel.linear` holds it."""
-    return _fit_linear(responses, vocabulary)
+    history = history_features(responses, vocabulary)
+    return _linear(WindowedLogistic.fit(history, vocabulary.n_skills), history)
 
 
 def _auc(correct: np.ndarray, predicted: np.ndarray) -> float:
@@ -117,16 +113,16 @@ def fit_ensemble(
     if grus > 1:
         candidates[f"{MODEL_NAME}-x{grus}"] = (grus, equal, (), gru_mean)
     progress("fitting Best-LR for the blend")
-    linear = _fit_linear(fitting, vocabulary)
+    linear = fit_best_lr(fitting, vocabulary)
     valid_lr = replace(members[0], linear=linear).linear_logit(valid_history.skill, valid_history.numeric)
     gru_name = f"{MODEL_NAME}-x{grus}" if grus > 1 else MODEL_NAME
     attention_name = f"{gru_name}+{ATTENTION_NAME}-x{len(members) - grus}"
     if len(members) > grus:
         candidates[attention_name] = (len(members), equal, (), valid_nets.mean(axis=0))
     if len(np.unique(correct)) == 2:
-        stack = LogisticRegression(C=1e4, max_iter=1000).fit(np.column_stack([gru_mean, valid_lr]), correct)
-        weights = (float(stack.coef_[0, 0]), float(stack.coef_[0, 1]), float(stack.intercept_[0]))
         design = np.column_stack([gru_mean, valid_lr])
+        stack = LogisticRegression(C=1e4, max_iter=1000).fit(design, correct)
+        weights = (float(stack.coef_[0, 0]), float(stack.coef_[0, 1]), float(stack.intercept_[0]))
         candidates[f"{gru_name}+best-lr"] = (grus, weights, (), stack.decision_function(design))
         if len(members) > grus:
             # One weight per family (each family's members averaged), one for Best-LR and a bias.
@@ -164,7 +160,7 @@ def fit_ensemble(
             for seed, family, m in zip(seeds, families, chosen_members, strict=False)
         ]
         vocabulary = build_vocabulary(prepared)
-        linear = _fit_linear(prepared, vocabulary) if uses_linear else linear
+        linear = fit_best_lr(prepared, vocabulary) if uses_linear else linear
     model = replace(
         chosen_members[0],
         networks=[m.weights for m in chosen_members],

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from models.mastery.ensemble import _fit_linear, fit_ensemble
+from models.mastery.ensemble import fit_best_lr, fit_ensemble
 from models.mastery.features import history_features, prepare_responses
 from models.mastery.model import ATTENTION, GRU, MasteryModel, family_of, fit_mastery
 from tests.models.mastery.helpers import ATTENTIVE
@@ -64,7 +64,7 @@ def test_families_weighed_apart_predict_online_as_offline_and_survive_saving(
 ) -> None:
     # Fitted on the same split as the attention network: the same vocabulary.
     gru = fit_mastery(train_responses, ATTENTIVE)
-    linear = _fit_linear(prepare_responses(train_responses), gru.vocabulary)
+    linear = fit_best_lr(prepare_responses(train_responses), gru.vocabulary)
     model = replace(
         gru,
         networks=[gru.weights, attention.weights],

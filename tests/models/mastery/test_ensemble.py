@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from models.mastery.baselines import WindowedLogistic
-from models.mastery.ensemble import _fit_linear, fit_ensemble
+from models.mastery.ensemble import fit_best_lr, fit_ensemble
 from models.mastery.features import build_vocabulary, history_features, prepare_responses
 from models.mastery.model import GRU, MasteryModel, family_of, fit_mastery
 from tests.models.mastery.helpers import SMALL
@@ -29,7 +29,7 @@ def blended(chosen: tuple[MasteryModel, str, list[str]], train_responses: pd.Dat
     model, _, _ = chosen
     # Fitted on every training learner, as the refitted members are: the same vocabulary.
     second = fit_mastery(train_responses, replace(SMALL, seed=SMALL.seed + 5), refit_epochs=2)
-    linear = _fit_linear(prepare_responses(train_responses), model.vocabulary)
+    linear = fit_best_lr(prepare_responses(train_responses), model.vocabulary)
     return replace(
         model,
         networks=[model.networks[0], second.weights],
