@@ -22,6 +22,9 @@ from sqlalchemy.orm import Session
 
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+# Two xdist workers share two cores: OpenMP (scikit-learn's boosted trees) would start one thread per
+# core in each.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 from app_api.migrate import upgrade  # noqa: E402
 from skillstudio.db import database_url, libpq_url  # noqa: E402

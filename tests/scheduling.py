@@ -12,6 +12,11 @@ scheduled here instead:
   ``SKILLSTUDIO_TEST_GROUPS`` before it reports its collection;
 - the controller's scheduler is xdist's load-by-scope, with a test's scope read from that map: once every
   worker has reported, the file is complete.
+
+xdist hands groups out in order of their number of tests, most first, so a module of one or two tests that
+runs for minutes (the whole pipeline end to end, the real OULAD data) came last and ran alone at the end,
+the other worker idle. Groups holding a test marked ``slow`` (a minute or more on its own) are handed out
+first, the rest after them in xdist's order.
 """
 
 from __future__ import annotations
@@ -88,14 +93,26 @@ def module_groups(items: list[pytest.Item]) -> dict[str, str]:
     return {module: root(module) for module in modules}
 
 
+def slow_groups(items: list[pytest.Item], groups: dict[str, str]) -> list[str]:
+    """The groups holding a test marked ``slow``, in order."""
+    return sorted({groups[_module(item.nodeid)] for item in items if item.get_closest_marker("slow")})
+
+
+def first_slow(queue: dict[str, Any], slow: list[str]) -> list[str]:
+    """The order of a work queue's groups with the slow ones first, each part in the queue's order."""
+    flagged = set(slow)
+    return [group for group in queue if group in flagged] + [group for group in queue if group not in flagged]
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """A worker writes the groups of what it collected (atomically: both workers write the same map)."""
     path = os.environ.get(GROUPS_FILE)
     if not (_grouping(config) and hasattr(config, "workerinput") and path):
         return
+    groups = module_groups(items)
     written = Path(f"{path}.{config.workerinput['workerid']}")
-    written.write_text(json.dumps(module_groups(items)))
+    written.write_text(json.dumps({"groups": groups, "slow": slow_groups(items, groups)}))
     written.replace(path)
 
 
@@ -108,16 +125,29 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
 
     class ModuleGroupScheduling(LoadScopeScheduling):
         @cached_property
-        def groups(self) -> dict[str, str]:
+        def written(self) -> dict[str, Any]:
             # Read when the first test is scheduled: every worker has reported its collection by then.
             path = os.environ.get(GROUPS_FILE)
             if not path or not Path(path).exists():
                 return {}
-            groups: dict[str, str] = json.loads(Path(path).read_text())
+            written: dict[str, Any] = json.loads(Path(path).read_text())
+            return written
+
+        @property
+        def groups(self) -> dict[str, str]:
+            groups: dict[str, str] = self.written.get("groups", {})
             return groups
 
         def _split_scope(self, nodeid: str) -> str:
             module = _module(nodeid)
             return self.groups.get(module, module)
+
+        def _assign_work_unit(self, node: Any) -> None:
+            # The queue is complete when the first unit is assigned: the slow groups go to its front, once.
+            if not getattr(self, "_slow_first", False):
+                self._slow_first = True
+                for group in reversed(first_slow(self.workqueue, self.written.get("slow", []))):
+                    self.workqueue.move_to_end(group, last=False)
+            super()._assign_work_unit(node)
 
     return ModuleGroupScheduling(config, log)

@@ -23,7 +23,7 @@ from skillstudio.main.app import create_app
 from skillstudio.settings import Settings
 from skillstudio.sources.synthetic import GeneratorConfig, generate
 from skillstudio.web.security import issue_access_token
-from tests.pipelines.small_runs import SMALL_MODEL_OPS
+from tests.pipelines.small_runs import SMALL_PIPELINE_OPS
 
 HOLD_OUT_LATEST = """
 with ranked as (
@@ -65,7 +65,7 @@ def test_generated_history_to_served_recommendations(
         daily = conn.execute("select count(*) from learner_events").fetchone()
     assert len(held_out) > 200 and daily is not None and daily[0] > 0
 
-    result = materialize_all(settings, ops=SMALL_MODEL_OPS)
+    result = materialize_all(settings, ops=SMALL_PIPELINE_OPS)
     assert result.success
     materialized = {
         event.asset_key.to_user_string()

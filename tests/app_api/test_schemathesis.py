@@ -39,6 +39,8 @@ from skillstudio.settings import Settings
 from tests.app_api.risk.scores import store_score
 from tests.warehouses import dbt_build
 
+# A minute or more per caller (tests/scheduling.py starts the module early).
+pytestmark = pytest.mark.slow
 # Generated cases per operation in the examples and fuzzing phases. Five is enough for the figure's purpose:
 # the coverage phase, which this number does not bound, already sends every parameter of every operation its
 # boundary, missing and wrong-typed values deterministically; the fuzzing cases add random combinations on

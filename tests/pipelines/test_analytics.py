@@ -39,7 +39,7 @@ from skillstudio.db import libpq_url
 from skillstudio.events.contract import EventRow, event_row
 from skillstudio.settings import Settings
 from skillstudio.sources.synthetic import GeneratorConfig, generate
-from tests.pipelines.small_runs import SMALL_MODEL_OPS, SMALL_MODEL_RUN
+from tests.pipelines.small_runs import SMALL_PIPELINE_OPS, small_ops
 from tests.skillstudio.event_factory import write
 
 END = date(2026, 8, 31)
@@ -65,8 +65,9 @@ class Analytics:
 
     def execute(self, job: str, **kwargs: object) -> ExecuteInProcessResult:
         definition = self.definitions.resolve_job_def(job)
-        if "skill_mastery" in definition.graph.node_names():
-            kwargs.setdefault("run_config", SMALL_MODEL_RUN)
+        ops = small_ops(definition.graph.node_names())
+        if ops:
+            kwargs.setdefault("run_config", {"ops": ops})
         return definition.execute_in_process(instance=self.instance, raise_on_error=False, **kwargs)
 
     def run_checks(self) -> dict[str, tuple[bool, AssetCheckSeverity]]:
@@ -111,7 +112,7 @@ def analytics(database_factory: object, tmp_path_factory: pytest.TempPathFactory
         generate(conn, HISTORY)
         conn.commit()
     built = Analytics(url, tmp_path_factory.mktemp("analytics"))
-    result = materialize_all(built.settings, instance=built.instance, ops=SMALL_MODEL_OPS)
+    result = materialize_all(built.settings, instance=built.instance, ops=SMALL_PIPELINE_OPS)
     assert result.success
     built.first_run = result  # type: ignore[attr-defined]
     yield built

@@ -15,9 +15,10 @@ from models.completion_risk.registry import champion_version
 from pipelines.defs.resources import MLflowResource, PostgresResource
 from pipelines.defs.risk.assets import completion_risk, completion_risk_interventions, completion_risk_scores
 from skillstudio.db import libpq_url
+from tests.pipelines.small_runs import SMALL_RISK_OPS
 from tests.warehouses import Warehouse
 
-SMALL_RUN = {"ops": {"completion_risk": {"config": {"max_iter": 40, "folds": 2}}}}
+SMALL_RUN = {"ops": SMALL_RISK_OPS}
 
 
 @pytest.fixture
