@@ -83,7 +83,7 @@ def make_courses(count: int, rng: random.Random) -> list[tuple[uuid.UUID, Course
 
 
 def load(url: str, courses: list[tuple[uuid.UUID, CourseText]], encoder: SentenceEncoder, seed: int) -> None:
-    pages = encoder.encode([course_document(text) for _, text in courses[:DISTINCT_PAGES]])
+    pages = encoder.encode_documents([course_document(text) for _, text in courses[:DISTINCT_PAGES]])
     noise = np.random.default_rng(seed).normal(0, 0.02, size=(len(courses), pages.shape[1]))
     vectors = pages[np.arange(len(courses)) % len(pages)] + noise.astype(np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)

@@ -17,6 +17,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+# Part of every content hash: changing how a page becomes a vector re-encodes the stored embeddings once.
+DOCUMENT_SCHEME = "word-windows-v1"
+
 
 @dataclass(frozen=True)
 class CourseText:
@@ -112,5 +115,6 @@ def pool_windows(vectors: np.ndarray, weights: Sequence[float]) -> np.ndarray:
 
 
 def content_hash(document: str, model_name: str) -> str:
-    """Changes whenever the text or the model changes: the embedding asset re-encodes exactly those."""
-    return hashlib.sha256(f"{model_name}\n{document}".encode()).hexdigest()[:32]
+    """Changes whenever the text, the model or :data:`DOCUMENT_SCHEME` changes: the embedding asset
+    re-encodes exactly those."""
+    return hashlib.sha256(f"{model_name}\n{DOCUMENT_SCHEME}\n{document}".encode()).hexdigest()[:32]

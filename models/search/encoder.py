@@ -15,6 +15,8 @@ from typing import Any
 
 import numpy as np
 
+from models.search.documents import pool_windows, windows
+
 # Before anything imports huggingface_hub (it reads these once, at import): the weights are local files
 # and nothing may be downloaded at run time.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -71,6 +73,46 @@ class SentenceEncoder:
             list(texts), batch_size=batch_size, normalize_embeddings=True, show_progress_bar=False
         )
         return np.asarray(vectors, dtype=np.float32)
+
+    def encode_documents(self, documents: Sequence[str], *, batch_size: int = 64) -> np.ndarray:
+        """Unit vectors of whole course pages, shape ``(len(documents), 384)``, float32.
+
+        :meth:`encode` would read a page's first 256 word pieces and drop the rest; here each page is cut
+        into windows that fit the model (counted by its own tokenizer), all windows of all pages are
+        encoded in one batched call, and each page's vector is its windows' mean weighted by their word
+        counts (``models.search.documents``). A page that fits is one window: the same vector as
+        :meth:`encode` gives it.
+        """
+        if not documents:
+            return np.zeros((0, DIMENSIONS), dtype=np.float32)
+        model = self.model()
+        # [CLS] and [SEP] take two of the model's positions.
+        limit = int(model.max_seq_length) - model.tokenizer.num_special_tokens_to_add(pair=False)
+        pieces = self._word_pieces(documents)
+        per_document = [windows(document, pieces.__getitem__, limit) for document in documents]
+        vectors = self.encode([part for parts in per_document for part in parts], batch_size=batch_size)
+        pooled = np.empty((len(documents), DIMENSIONS), dtype=np.float32)
+        start = 0
+        for row, parts in enumerate(per_document):
+            words = [len(part.split()) for part in parts]
+            pooled[row] = (
+                vectors[start]
+                if len(parts) == 1
+                else pool_windows(vectors[start : start + len(parts)], words)
+            )
+            start += len(parts)
+        return pooled
+
+    def _word_pieces(self, documents: Sequence[str]) -> dict[str, int]:
+        """Word pieces of every distinct word of ``documents`` (the tokenizer splits text at whitespace
+        before it makes pieces, so a text's pieces are the sum of its words')."""
+        words = sorted({word for document in documents for word in document.split()})
+        if not words:
+            return {}
+        # Not verbose: a "word" longer than the model is expected here (a run of Chinese without spaces,
+        # one piece per character) and becomes a window of its own, which the model truncates.
+        ids = self.model().tokenizer(words, add_special_tokens=False, verbose=False)["input_ids"]
+        return {word: len(word_ids) for word, word_ids in zip(words, ids, strict=True)}
 
     def encode_query(self, text: str) -> np.ndarray:
         """The unit vector of one query, shape ``(384,)``, from the cache when it was asked before."""

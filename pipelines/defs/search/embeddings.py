@@ -62,7 +62,7 @@ def refresh_course_embeddings(
     cast = "vector" if pgvector else "real[]"
     for start in range(0, len(stale), BATCH):
         batch = stale[start : start + BATCH]
-        vectors = encoder.encode([document for _, document, _ in batch])
+        vectors = encoder.encode_documents([document for _, document, _ in batch])
         with conn.cursor() as cursor:
             cursor.executemany(
                 "insert into course_embeddings (course_id, model, content_hash, embedding) "

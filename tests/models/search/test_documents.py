@@ -1,4 +1,4 @@
-"""A course page as the model reads it: windows that fit, pooled by words."""
+"""A course page as the model reads it: windows that fit, pooled by words, a hash that follows the scheme."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from models.search import documents
-from models.search.documents import pool_windows, windows
+from models.search.documents import content_hash, pool_windows, windows
 
 # Word pieces by word length, as a subword tokenizer cuts long words into more pieces.
 PIECES = {1: 1, 2: 1, 3: 1, 4: 2, 5: 2, 6: 3, 7: 3, 8: 4}
@@ -52,6 +52,12 @@ def test_pooling_weighs_windows_by_their_words_and_returns_a_unit_vector() -> No
     assert pool_windows(vectors[:1], [7]).tolist() == pytest.approx([1.0, 0.0, 0.0])
     with pytest.raises(ValueError, match="2 weights"):
         pool_windows(vectors, [1, 1])
+
+
+def test_the_content_hash_follows_the_way_a_page_becomes_a_vector(monkeypatch: pytest.MonkeyPatch) -> None:
+    before = content_hash("SQL basics.", "m1")
+    monkeypatch.setattr(documents, "DOCUMENT_SCHEME", "another-scheme")
+    assert content_hash("SQL basics.", "m1") != before
 
 
 def test_the_module_examples_hold() -> None:

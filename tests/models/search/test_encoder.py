@@ -7,6 +7,7 @@ import os
 import numpy as np
 
 from models.search import DIMENSIONS, CourseText, content_hash, course_document
+from models.search.documents import windows
 from serving.search.router import search_encoder  # the process's encoder: the model loads once per run
 
 
@@ -37,3 +38,36 @@ def test_the_document_is_what_the_page_shows_and_its_hash_follows_text_and_model
     document = course_document(course)
     assert content_hash(document, "m1") == content_hash(document, "m1")
     assert len({content_hash(document, "m1"), content_hash(document, "m2"), content_hash("x", "m1")}) == 3
+
+
+# A description well past the model's 256 word pieces, whose last sentence alone says what it ends with.
+BODY = "Students learn statistics, probability and the analysis of data with worked examples. " * 30
+ENDINGS = {
+    "cooking": "The final project is a dinner menu: roast vegetables, bake bread, cook a three course meal.",
+    "tax": "The final project is a corporate tax return: company law, VAT and the accounts an auditor reads.",
+}
+
+
+def test_a_long_page_is_read_to_its_end() -> None:
+    encoder = search_encoder()
+    pages = [f"Data analysis. Statistics, beginner. {BODY}{ending}" for ending in ENDINGS.values()]
+    tokenizer = encoder.model().tokenizer
+    assert len(tokenizer(pages[0])["input_ids"]) > encoder.model().max_seq_length  # it would be cut
+    cooking_page, tax_page = encoder.encode_documents(pages)
+    assert np.allclose(np.linalg.norm([cooking_page, tax_page], axis=1), 1.0, atol=1e-5)
+    cooking, tax = encoder.encode(["cooking a meal", "corporate tax"])
+    # Only the last sentence differs, and each page is nearer the query its own ending is about.
+    assert cooking_page @ cooking > tax_page @ cooking
+    assert tax_page @ tax > cooking_page @ tax
+
+
+def test_every_window_fits_the_model_and_a_short_page_is_encoded_as_it_is() -> None:
+    encoder = search_encoder()
+    model = encoder.model()
+    page = f"Data analysis. Statistics, beginner. {BODY}{ENDINGS['tax']}"
+    parts = windows(page, lambda word: len(model.tokenizer.tokenize(word)), model.max_seq_length - 2)
+    assert len(parts) > 1
+    assert all(len(model.tokenizer(part)["input_ids"]) <= model.max_seq_length for part in parts)
+    short = "SQL basics. Data, beginner. Select rows."
+    assert np.allclose(encoder.encode_documents([short, page])[0], encoder.encode([short])[0], atol=1e-5)
+    assert encoder.encode_documents([]).shape == (0, DIMENSIONS)
