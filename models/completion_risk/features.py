@@ -38,6 +38,22 @@ COHORT_FEATURES = ("clicks_vs_cohort", "active_days_vs_cohort", "score_vs_cohort
 # late in the run) and the last 7 and 14 days against the cohort's median over the same days.
 RECENCY_FEATURES = ("recent_share", "last_7_days_vs_cohort", "last_14_days_vs_cohort")
 FEATURES = (*MART_FEATURES, "missed_share", *COHORT_FEATURES, *RECENCY_FEATURES)
+# What the features say about assessments. Before the first assessment of a run falls due they carry no
+# signal, yet a model that only ever saw rows with assessments due reads "nothing submitted, no score" as
+# missed assessments: a course whose first assessment comes later than every training course's is then
+# predicted to fail wholesale. Such rows are scored by a model that does not read these (``model``).
+ASSESSMENT_FEATURES = (
+    "assessments_due",
+    "assessments_submitted",
+    "assessments_submitted_late",
+    "assessments_missed",
+    "mean_score",
+    "last_score",
+    "score_trend",
+    "weighted_score",
+    "missed_share",
+    "score_vs_cohort",
+)
 GROUPS = ("imd_band", "age_band", "gender", "disability")
 
 _QUERY = """
@@ -140,9 +156,21 @@ def add_derived(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def design(frame: pd.DataFrame) -> np.ndarray:
-    """The model's feature matrix (missing values stay NaN: the trees route them)."""
-    return frame.loc[:, list(FEATURES)].to_numpy(dtype=np.float64)
+def design(frame: pd.DataFrame, *, assessments: bool = True) -> np.ndarray:
+    """The model's feature matrix (missing values stay NaN: the trees route them).
+
+    Without ``assessments`` the :data:`ASSESSMENT_FEATURES` columns are all NaN: the same columns in the
+    same order (contributions stay aligned with :data:`FEATURES`), none of which a tree can split on.
+    """
+    x = frame.loc[:, list(FEATURES)].to_numpy(dtype=np.float64, copy=True)
+    if not assessments:
+        x[:, [FEATURES.index(name) for name in ASSESSMENT_FEATURES]] = np.nan
+    return x
+
+
+def nothing_due(frame: pd.DataFrame) -> np.ndarray:
+    """Rows at whose day no assessment of the run had fallen due yet (what is missing reads as none)."""
+    return (frame["assessments_due"].fillna(0.0) <= 0).to_numpy()
 
 
 def read_truth_dropouts(conn: psycopg.Connection) -> tuple[pd.DataFrame, pd.Timestamp] | None:
