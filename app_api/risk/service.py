@@ -36,7 +36,10 @@ _INACTIVE = {
     "clicks_vs_cohort", "lessons_completed", "progress_share", "recent_share", "last_7_days_vs_cohort",
     "last_14_days_vs_cohort",
 }  # fmt: skip
-_MISSED = {"assessments_missed", "missed_share", "assessments_submitted", "assessments_submitted_late"}
+_MISSED = {
+    "assessments_missed", "missed_share", "assessments_submitted", "assessments_submitted_late",
+    "submitted_share", "late_share",
+}  # fmt: skip
 _SCORES = {"mean_score", "last_score", "score_trend", "weighted_score", "score_vs_cohort"}
 
 

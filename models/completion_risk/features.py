@@ -33,11 +33,41 @@ MART_FEATURES = (
     "weighted_score",
     "days_registered_before_start",
 )
+# How many assessments are due, submitted, late and missed is the course's schedule as much as the learner:
+# one course has one assessment due by day 100, another six. The model reads them as shares of what was
+# due (submitted, missed) and of what was submitted (late) instead of as counts.
+ASSESSMENT_COUNTS = (
+    "assessments_due",
+    "assessments_submitted",
+    "assessments_submitted_late",
+    "assessments_missed",
+)
+SHARE_FEATURES = ("submitted_share", "late_share")
 COHORT_FEATURES = ("clicks_vs_cohort", "active_days_vs_cohort", "score_vs_cohort")
 # How recent the activity is: the share of it in the last 14 days (a falling trend shows as a small share
 # late in the run) and the last 7 and 14 days against the cohort's median over the same days.
 RECENCY_FEATURES = ("recent_share", "last_7_days_vs_cohort", "last_14_days_vs_cohort")
-FEATURES = (*MART_FEATURES, "missed_share", *COHORT_FEATURES, *RECENCY_FEATURES)
+FEATURES = (
+    *(name for name in MART_FEATURES if name not in ASSESSMENT_COUNTS),
+    "missed_share",
+    *COHORT_FEATURES,
+    *RECENCY_FEATURES,
+    *SHARE_FEATURES,
+)
+# What the features say about assessments. Before the first assessment of a run falls due they carry no
+# signal, yet a model that only ever saw rows with assessments due reads "nothing submitted, no score" as
+# missed assessments: a course whose first assessment comes later than every training course's is then
+# predicted to fail wholesale. Such rows are scored by a model that does not read these (``model``).
+ASSESSMENT_FEATURES = (
+    "submitted_share",
+    "late_share",
+    "mean_score",
+    "last_score",
+    "score_trend",
+    "weighted_score",
+    "missed_share",
+    "score_vs_cohort",
+)
 GROUPS = ("imd_band", "age_band", "gender", "disability")
 
 _QUERY = """
@@ -112,8 +142,8 @@ def scorable(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def add_derived(frame: pd.DataFrame) -> pd.DataFrame:
-    """Add the share of due assessments missed, the share of the activity in the last 14 days and the
-    cohort-relative features.
+    """Add the shares of due assessments missed and submitted, of submissions late, of the activity in the
+    last 14 days, and the cohort-relative features.
 
     The cohort is the enrollments of the same course run (course, without a run) at the same day k that are
     in ``frame``; callers pass the rows still open at day k, so a learner is compared with those a model at
@@ -123,6 +153,11 @@ def add_derived(frame: pd.DataFrame) -> pd.DataFrame:
     frame = frame.copy()
     due = frame["assessments_due"]
     frame["missed_share"] = np.where(due > 0, frame["assessments_missed"] / due.where(due > 0), np.nan)
+    frame["submitted_share"] = np.where(due > 0, frame["assessments_submitted"] / due.where(due > 0), np.nan)
+    submitted = frame["assessments_submitted"]
+    frame["late_share"] = np.where(
+        submitted > 0, frame["assessments_submitted_late"] / submitted.where(submitted > 0), np.nan
+    )
     cohort = frame.groupby(["cohort_id", "day_k"], sort=False)
     for name, source in (("clicks_vs_cohort", "click_count"), ("active_days_vs_cohort", "active_days")):
         median = cohort[source].transform("median")
@@ -140,9 +175,21 @@ def add_derived(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def design(frame: pd.DataFrame) -> np.ndarray:
-    """The model's feature matrix (missing values stay NaN: the trees route them)."""
-    return frame.loc[:, list(FEATURES)].to_numpy(dtype=np.float64)
+def design(frame: pd.DataFrame, *, assessments: bool = True) -> np.ndarray:
+    """The model's feature matrix (missing values stay NaN: the trees route them).
+
+    Without ``assessments`` the :data:`ASSESSMENT_FEATURES` columns are all NaN: the same columns in the
+    same order (contributions stay aligned with :data:`FEATURES`), none of which a tree can split on.
+    """
+    x = frame.loc[:, list(FEATURES)].to_numpy(dtype=np.float64, copy=True)
+    if not assessments:
+        x[:, [FEATURES.index(name) for name in ASSESSMENT_FEATURES]] = np.nan
+    return x
+
+
+def nothing_due(frame: pd.DataFrame) -> np.ndarray:
+    """Rows at whose day no assessment of the run had fallen due yet (what is missing reads as none)."""
+    return (frame["assessments_due"].fillna(0.0) <= 0).to_numpy()
 
 
 def read_truth_dropouts(conn: psycopg.Connection) -> tuple[pd.DataFrame, pd.Timestamp] | None:

@@ -16,11 +16,17 @@ split's feature. A node's expectation is the training-count-weighted mean of the
 expectation TreeSHAP uses). Per row, the bias plus the contributions equals the model's raw score exactly,
 so reasons are the model's own arithmetic, not a separate rule. Calibration is a monotone map of the raw
 score: it changes probabilities, never which features pushed a prediction which way.
+
+Each day also has a second model fitted on the same rows without the assessment features
+(``features.ASSESSMENT_FEATURES``): it scores the rows at whose day nothing had fallen due yet. A model that
+reads them learns "nothing submitted, no score" from learners who had something due and did not submit;
+where a course's first assessment comes later than every training course's, that reading would call its
+whole cohort at risk.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -29,7 +35,7 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
 
-from models.completion_risk.features import FEATURES, design
+from models.completion_risk.features import FEATURES, design, nothing_due
 from models.completion_risk.reasons import Reason, describe, merge
 
 MODEL_NAME = "hgb-crossfit-path-contributions"
@@ -91,8 +97,10 @@ def _path_contributions(nodes: np.ndarray, x: np.ndarray) -> tuple[float, np.nda
     return float(expected[0]), contributions
 
 
-def _inputs(frame: pd.DataFrame) -> np.ndarray:
-    return np.column_stack([design(frame), frame["day_k"].to_numpy(dtype=np.float64)])
+def _inputs(frame: pd.DataFrame, assessments: bool = True) -> np.ndarray:
+    return np.column_stack(
+        [design(frame, assessments=assessments), frame["day_k"].to_numpy(dtype=np.float64)]
+    )
 
 
 def _sigmoid(raw: np.ndarray) -> np.ndarray:
@@ -116,11 +124,17 @@ class DayModel:
     # Each member's raw scores and labels on its held-out day-k rows, kept so that another calibration
     # can be fitted without new trees (the training-only comparison of calibrations uses it).
     held_out: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list, repr=False)
+    # Whether the trees read the assessment features (``features.design``).
+    assessments: bool = True
 
     def recalibrated(self, method: str) -> DayModel:
         """The same trees with ``method``'s calibration fitted on the same held-out rows."""
         calibrators = [_fit_calibrator(method, raw, labels) for raw, labels in self.held_out]
-        return DayModel(self.day_k, self.members, calibrators, self.held_out)
+        return DayModel(self.day_k, self.members, calibrators, self.held_out, self.assessments)
+
+    def inputs(self, frame: pd.DataFrame) -> np.ndarray:
+        """The input matrix of ``frame``'s rows as these trees read it."""
+        return _inputs(frame, self.assessments)
 
     def raw_score(self, x: np.ndarray) -> np.ndarray:
         """The mean of the folds' log-odds of completing."""
@@ -162,26 +176,42 @@ class CompletionRiskModel:
 
     params: RiskParams
     days: dict[int, DayModel] = field(default_factory=dict)
+    # Per day, the model without the assessment features that scores the rows with nothing due yet. None in
+    # models saved before it existed: ``days`` then scores every row.
+    unassessed: dict[int, DayModel] | None = None
 
     def day(self, day_k: int) -> DayModel:
         if day_k not in self.days:
             raise ValueError(f"no model for day {day_k}; trained days: {sorted(self.days)}")
         return self.days[day_k]
 
+    def _parts(self, frame: pd.DataFrame) -> Iterator[tuple[DayModel, np.ndarray]]:
+        """Each day model with the positions of the rows it scores."""
+        for day_k, rows in frame.groupby("day_k").indices.items():
+            full = self.day(int(day_k))
+            unassessed = (self.unassessed or {}).get(int(day_k))
+            if unassessed is None:
+                yield full, rows
+                continue
+            none_due = nothing_due(frame.iloc[rows])
+            for model, part in ((full, rows[~none_due]), (unassessed, rows[none_due])):
+                if len(part):
+                    yield model, part
+
     def predict(self, frame: pd.DataFrame, *, calibrated: bool = True) -> np.ndarray:
         """P(completes) for each row (rows of trained days, with the features ``add_derived`` adds)."""
         out = np.empty(len(frame), dtype=np.float64)
-        for day_k, rows in frame.groupby("day_k").indices.items():
-            out[rows] = self.day(int(day_k)).probability(_inputs(frame.iloc[rows]), calibrated=calibrated)
+        for model, rows in self._parts(frame):
+            out[rows] = model.probability(model.inputs(frame.iloc[rows]), calibrated=calibrated)
         return out
 
     def reasons(self, frame: pd.DataFrame, top: int = 3) -> list[list[Reason]]:
         """Per row, the features that lowered its chance of completing most, in plain words (none when no
         feature lowered it); features saying the same thing make one reason, their contributions summed."""
         out: list[list[Reason]] = [[] for _ in range(len(frame))]
-        for day_k, rows in frame.groupby("day_k").indices.items():
+        for model, rows in self._parts(frame):
             subset = frame.iloc[rows]
-            _, contributions = self.day(int(day_k)).contributions(_inputs(subset))
+            _, contributions = model.contributions(model.inputs(subset))
             contributions = contributions[:, : len(FEATURES)]
             for position, row_index in enumerate(rows):
                 row = subset.iloc[position]
@@ -237,9 +267,15 @@ def _fit_member(
 
 
 def fit_day(
-    frame: pd.DataFrame, day_k: int, params: RiskParams = DEFAULT_PARAMS, *, calibrated: bool = True
+    frame: pd.DataFrame,
+    day_k: int,
+    params: RiskParams = DEFAULT_PARAMS,
+    *,
+    calibrated: bool = True,
+    assessments: bool = True,
 ) -> DayModel:
-    """Fit day k's model on labelled, still-open training rows (with the derived features) of days <= k."""
+    """Fit day k's model on labelled, still-open training rows (with the derived features) of days <= k;
+    without ``assessments``, on the same rows with the assessment features hidden."""
     days = frame["day_k"] <= day_k if params.pool_days else frame["day_k"] == day_k
     rows = frame.loc[days].reset_index(drop=True)
     labels = rows["completed"].astype(bool).to_numpy()
@@ -252,7 +288,7 @@ def fit_day(
     splits = max(params.folds, 5) if params.folds == 1 else params.folds
     fold_of = pd.Series(order % splits, index=enrollments)
     fold = rows["enrollment_id"].map(fold_of).to_numpy()
-    x = _inputs(rows)
+    x = _inputs(rows, assessments)
     members, calibrators, held_out = [], [], []
     for k in range(params.folds):
         held = fold == k
@@ -265,7 +301,11 @@ def fit_day(
         calibrators.append(_fit_calibrator(params.calibration, raw, labels[stop]))
         held_out.append((raw, labels[stop]))
     return DayModel(
-        day_k=day_k, members=members, calibrators=calibrators if calibrated else None, held_out=held_out
+        day_k=day_k,
+        members=members,
+        calibrators=calibrators if calibrated else None,
+        held_out=held_out,
+        assessments=assessments,
     )
 
 
@@ -275,12 +315,18 @@ def fit_risk(
     params: RiskParams = DEFAULT_PARAMS,
     *,
     calibrated: bool = True,
+    unassessed: bool = True,
     progress: Callable[[str], None] = lambda message: None,
 ) -> CompletionRiskModel:
-    """One calibrated model per day of ``days`` from the labelled, still-open training rows."""
-    model = CompletionRiskModel(params=params)
+    """One calibrated model per day of ``days`` from the labelled, still-open training rows, and with
+    ``unassessed`` its twin without the assessment features for the rows with nothing due yet."""
+    model = CompletionRiskModel(params=params, unassessed={} if unassessed else None)
     for day_k in days:
         model.days[day_k] = fit_day(frame, day_k, params, calibrated=calibrated)
         rounds = [member.n_iter_ for member in model.days[day_k].members]
         progress(f"day {day_k}: {len(rounds)} folds, boosting rounds {rounds}")
+        if model.unassessed is not None:
+            twin = fit_day(frame, day_k, params, calibrated=calibrated, assessments=False)
+            model.unassessed[day_k] = twin
+            progress(f"day {day_k} without assessments: rounds {[m.n_iter_ for m in twin.members]}")
     return model

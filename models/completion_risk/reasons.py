@@ -59,17 +59,23 @@ def _text(feature: str, row: Any, value: float | None) -> str:  # noqa: PLR0911,
             return "no graded assessment yet"
         if feature == "weighted_score":
             return "no weighted assessment graded yet"
-        if feature == "missed_share":
+        if feature in {"missed_share", "submitted_share"}:
             return "no assessment due yet"
+        if feature == "late_share":
+            return "no assessment submitted yet"
         if feature == "recent_share" and _number(row, "event_count") == 0:
             return "no activity recorded yet"
         return "activity not tracked for this course"
-    if feature in {"assessments_missed", "missed_share"}:
+    if feature in {"assessments_missed", "missed_share", "submitted_share"}:
         missed, due = _number(row, "assessments_missed") or 0.0, _number(row, "assessments_due") or 0.0
         return f"{round(missed)} of {_count(due, 'assessment')} due not submitted"
     if feature == "assessments_submitted":
         due = _number(row, "assessments_due") or 0.0
         return f"{round(value)} of {_count(due, 'assessment')} due submitted"
+    if feature == "late_share":
+        submitted = _number(row, "assessments_submitted") or 0.0
+        late = _number(row, "assessments_submitted_late") or 0.0
+        return f"{round(late)} of {_count(submitted, 'assessment')} submitted late"
     if feature in _SHARES:
         return _SHARES[feature].format(f"{value:.0%}")
     if feature in _COUNTS:

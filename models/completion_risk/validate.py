@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from models.completion_risk.evaluate import auc, brier
+from models.completion_risk.features import nothing_due
 from models.completion_risk.model import CompletionRiskModel, RiskParams, fit_risk
 
 VALIDATION_SHARE = 0.2
@@ -86,7 +87,12 @@ def _score(model: CompletionRiskModel, rows: pd.DataFrame, days: Sequence[int]) 
 
 def _recalibrated(model: CompletionRiskModel, method: str) -> CompletionRiskModel:
     days = {day_k: day.recalibrated(method) for day_k, day in model.days.items()}
-    return CompletionRiskModel(params=replace(model.params, calibration=method), days=days)
+    unassessed = None
+    if model.unassessed is not None:
+        unassessed = {day_k: day.recalibrated(method) for day_k, day in model.unassessed.items()}
+    return CompletionRiskModel(
+        params=replace(model.params, calibration=method), days=days, unassessed=unassessed
+    )
 
 
 def choose_params(
@@ -107,10 +113,16 @@ def choose_params(
     progress(f"validation inside training: {how} ({len(fit_rows):,} fit rows, {len(validation):,} validate)")
     candidates: dict[str, Any] = {}
     small = smaller_trees(params)
+    # The twins without assessment features score only validation rows with nothing due yet: without such
+    # rows they would change no figure, so they are not fitted.
+    unassessed = bool(nothing_due(validation.loc[validation["day_k"].isin(days)]).any())
 
     def fit_and_score(trees: RiskParams, pool_days: bool, folds: int) -> None:
         model = fit_risk(
-            fit_rows, days, replace(trees, pool_days=pool_days, folds=folds, calibration="platt")
+            fit_rows,
+            days,
+            replace(trees, pool_days=pool_days, folds=folds, calibration="platt"),
+            unassessed=unassessed,
         )
         for method in ("platt", "isotonic"):
             name = f"{_size(trees)}-{'pooled' if pool_days else 'day_only'}-folds{folds}-{method}"

@@ -5,9 +5,8 @@ from __future__ import annotations
 from app_api.risk import service
 from models.completion_risk.features import FEATURES
 
-# When the learner registered is history and how many assessments are due is the course's schedule: no
-# step of the learner's changes either.
-NOT_ACTIONABLE = {"days_registered_before_start", "assessments_due"}
+# When the learner registered is history: no step of the learner's changes it.
+NOT_ACTIONABLE = {"days_registered_before_start"}
 
 
 def test_every_model_feature_has_its_kind_of_action() -> None:

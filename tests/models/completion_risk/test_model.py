@@ -143,3 +143,36 @@ def test_recency_features_compare_with_the_run_on_the_same_day() -> None:
     # Over the run's median at day 30 (of 4, 0, 0 and of 10, 5, 0; missing data left out), plus one each.
     np.testing.assert_allclose(derived["last_7_days_vs_cohort"], [5.0, 1.0, 1.0, np.nan])
     np.testing.assert_allclose(derived["last_14_days_vs_cohort"], [11 / 6, 1.0, 1 / 6, np.nan])
+
+
+def test_rows_with_nothing_due_yet_are_not_read_as_missed_assessments(
+    fitted: CompletionRiskModel, test_rows: pd.DataFrame
+) -> None:
+    # Every training run had assessments due by day 60; here a later run's first assessment is not due yet.
+    # Its learners have submitted nothing and have no score, which for a model reading the assessment
+    # features looks like missing every assessment: it would call the whole cohort at risk.
+    rows = test_rows.loc[test_rows["day_k"] == 60].reset_index(drop=True)
+    none_due = add_derived(
+        rows.assign(
+            assessments_due=0.0,
+            assessments_submitted=0.0,
+            assessments_submitted_late=0.0,
+            assessments_missed=0.0,
+            mean_score=np.nan,
+            last_score=np.nan,
+            score_trend=np.nan,
+            weighted_score=np.nan,
+        )
+    )
+    labels = none_due["completed"].astype(bool).to_numpy()
+    predicted = fitted.predict(none_due)
+    assert abs(predicted.mean() - labels.mean()) < 0.08, (predicted.mean(), labels.mean())
+    from models.completion_risk import auc
+
+    assert auc(labels, predicted) > 0.7
+    assessment_words = ("assessment", "score", "due")
+    assert not any(
+        word in reason.text for row in fitted.reasons(none_due) for reason in row for word in assessment_words
+    )
+    # Rows with assessments due are still scored by the model that reads them.
+    np.testing.assert_allclose(fitted.predict(rows), fitted.day(60).probability(_inputs(rows)))

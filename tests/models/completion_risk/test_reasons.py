@@ -23,6 +23,18 @@ from models.completion_risk.reasons import merge
             {"missed_share": 0.5, "assessments_missed": 1.0, "assessments_due": 2.0},
             "1 of 2 assessments due not submitted",
         ),
+        (
+            "submitted_share",
+            {"submitted_share": 0.5, "assessments_missed": 1.0, "assessments_due": 2.0},
+            "1 of 2 assessments due not submitted",
+        ),
+        ("submitted_share", {"submitted_share": None}, "no assessment due yet"),
+        (
+            "late_share",
+            {"late_share": 0.5, "assessments_submitted": 4.0, "assessments_submitted_late": 2.0},
+            "2 of 4 assessments submitted late",
+        ),
+        ("late_share", {"late_share": None}, "no assessment submitted yet"),
         ("score_trend", {"score_trend": -0.2}, "scores falling"),
         ("mean_score", {"mean_score": 0.42}, "mean score 42%"),
         ("mean_score", {"mean_score": float("nan")}, "no graded assessment yet"),
