@@ -8,8 +8,8 @@ contiguous float32 arrays (the precision the torch networks were fitted and are 
   batched product serves all, and each member's input gates are a table looked up by answer code
   (``W_ih · embedding + b_ih`` for every ``(skill, correct)``);
 - the head's first layer is split by what it reads: the asked skill's and item's parts are tables (bias
-  folded in), the count features of every member and Best-LR's weights on them are one matrix, and the
-  members' summaries (GRU states, attention outputs) go through one batched product;
+  folded in), and each member's summary (GRU state or attention output) with the count features goes
+  through one batched product; the output layers, the members' weights and the blend are one vector;
 - an attention member's scores of a query skill against the empty slot and every recency are tables, and
   so are its scores against every answer code when the vocabulary is small enough to keep them.
 
@@ -140,7 +140,11 @@ class OnlineTracer:
         def stack(name: str) -> np.ndarray:
             return np.ascontiguousarray(np.stack([w[name] for w in members]).astype(f32))
 
-        # GRU members: input gates per answer code, recurrent weights stacked.
+        # GRU members: input gates per answer code, recurrent weights stacked. σ(x) = (1 + tanh(x/2)) / 2
+        # takes fewer array operations than 1 / (1 + exp(-x)), so what feeds the reset and update gates
+        # is stored halved, with the recurrent bias of those gates folded into the table; the candidate's
+        # recurrent part is halved too, as it is multiplied by 1 + tanh(x/2) = 2σ(x).
+        half = np.r_[np.full(2 * size, 0.5), np.ones(size)]
         self.initial = np.ascontiguousarray(
             np.stack([w["initial_state"].reshape(-1) for w in grus]).astype(f32)
             if grus
@@ -148,7 +152,15 @@ class OnlineTracer:
         )
         self.input_gates = np.ascontiguousarray(
             np.stack(
-                [w["answer_embedding.weight"] @ w["gru.weight_ih_l0"].T + w["gru.bias_ih_l0"] for w in grus]
+                [
+                    (
+                        w["answer_embedding.weight"] @ w["gru.weight_ih_l0"].T
+                        + w["gru.bias_ih_l0"]
+                        + np.r_[w["gru.bias_hh_l0"][: 2 * size], np.zeros(size)]
+                    )
+                    * half
+                    for w in grus
+                ]
             )
             .astype(f32)
             .transpose(1, 0, 2)
@@ -156,20 +168,22 @@ class OnlineTracer:
             else np.zeros((0, 0, 3 * size), f32)
         )  # code × members × 3h
         self.recurrent = np.ascontiguousarray(
-            np.stack([w["gru.weight_hh_l0"].T for w in grus]).astype(f32)
+            np.stack([0.5 * w["gru.weight_hh_l0"].T for w in grus]).astype(f32)
             if grus
             else np.zeros((0, size, 3 * size), f32)
-        )
-        self.recurrent_bias = np.ascontiguousarray(
-            np.stack([w["gru.bias_hh_l0"] for w in grus]).astype(f32)
+        )  # members × h × 3h
+        self.candidate_bias = np.ascontiguousarray(
+            np.stack([0.5 * w["gru.bias_hh_l0"][2 * size :] for w in grus]).astype(f32)
             if grus
-            else np.zeros((0, 3 * size), f32)
+            else np.zeros((0, size), f32)
         )
 
-        # The head's first layer, split by input: [summary | asked skill + item | counts].
+        # The head's first layer, split by input: the asked skill's and item's parts are tables (with the
+        # bias), and one batched product takes each member's [summary | counts] row.
         first = stack("hidden_layer.weight")  # members × h × (2h + features)
-        # Transposed (members × summary × h): a row of summaries times each member's matrix.
-        self.summary_weights = np.ascontiguousarray(first[:, :, :size].transpose(0, 2, 1))
+        self.head_weights = np.ascontiguousarray(
+            np.concatenate([first[:, :, :size], first[:, :, 2 * size :]], axis=2).transpose(0, 2, 1)
+        )  # members × (h + features) × h
         asked = first[:, :, size : 2 * size]
         self.skill_part = np.ascontiguousarray(
             (
@@ -181,25 +195,27 @@ class OnlineTracer:
         )  # item × members × h
         # The typical item (unseen items' code) is what mastery is read on: its sum kept per skill.
         self.asked_typical = np.ascontiguousarray(self.skill_part + self.item_part[-1])
-        counts = first[:, :, 2 * size :].transpose(2, 0, 1).reshape(model.n_features, -1)  # features × (m·h)
+        # The output layers weighed and blended into one vector: the logit is
+        # blend[0] · Σ_m w_m (o_m · layer_m + b_m) + blend[1] · Best-LR + blend[2].
+        member_weights = model.blend[0] * np.asarray(
+            model.network_weights or [1.0 / len(members)] * len(members)
+        )
+        output = np.stack([w["output_layer.weight"].reshape(-1) for w in members]).astype(np.float64)
+        self.output_weights = np.ascontiguousarray((member_weights[:, None] * output).astype(f32))
+        biases = np.asarray([float(w["output_layer.bias"].reshape(-1)[0]) for w in members])
+        self.output_bias = float(member_weights @ biases) + model.blend[2]
         linear = model.linear
         self.linear = linear is not None
+        self.linear_weight = model.blend[1]
         n_skills = self.vocabulary.n_skills
         if linear is not None:
             coef = np.asarray(linear["coef"], dtype=np.float64)
-            counts = np.concatenate([counts, coef[3 * n_skills :, None].astype(f32)], axis=1)
+            self.linear_counts = coef[3 * n_skills :]
             self.linear_skill = coef[:n_skills] + float(linear["intercept"])
             self.linear_success = coef[n_skills : 2 * n_skills]
             self.linear_failure = coef[2 * n_skills : 3 * n_skills]
             self.success_column = int(linear["success_column"])
             self.failure_column = int(linear["failure_column"])
-        self.count_weights = np.ascontiguousarray(counts.astype(f32))
-        self.output_weights = np.ascontiguousarray(stack("output_layer.weight").reshape(len(members), size))
-        self.output_bias = np.ascontiguousarray(stack("output_layer.bias").reshape(len(members)))
-        weights = model.network_weights or tuple(1.0 / len(members) for _ in members)
-        self.member_weights = np.asarray(weights, dtype=np.float64)
-        self.blend = model.blend
-        self.plain = model.blend == (1.0, 0.0, 0.0) and linear is None
 
         # Attention members, per head: the empty slot is slot 0 and answer code c is slot c + 1, so one
         # look-up gathers every slot of a query; recency j (0 = the last answer) is slot j + 1.
@@ -244,15 +260,19 @@ class OnlineTracer:
         if self.n_grus:
             size = self.size
             inputs = self.input_gates[code]
-            gates = np.matmul(hidden[:, None, :], self.recurrent)[:, 0]
-            gates += self.recurrent_bias
-            # σ(x) = (1 + tanh(x/2)) / 2: fewer array operations than 1 / (1 + exp(-x)).
-            reset_keep = np.tanh(0.5 * (inputs[:, : 2 * size] + gates[:, : 2 * size]))
-            reset_keep += 1.0
-            reset_keep *= 0.5
-            reset, keep = reset_keep[:, :size], reset_keep[:, size:]
-            candidate = np.tanh(inputs[:, 2 * size :] + reset * gates[:, 2 * size :])
-            hidden = candidate + keep * (hidden - candidate)
+            gates = np.matmul(hidden[:, None, :], self.recurrent)[:, 0]  # halved (see __init__)
+            twice_reset_keep = np.tanh(inputs[:, : 2 * size] + gates[:, : 2 * size])
+            twice_reset_keep += 1.0
+            candidate = gates[:, 2 * size :] + self.candidate_bias
+            candidate *= twice_reset_keep[:, :size]
+            candidate += inputs[:, 2 * size :]
+            np.tanh(candidate, out=candidate)
+            # h' = (1 - z)·n + z·h = n + z·(h - n)
+            change = hidden - candidate
+            change *= twice_reset_keep[:, size:]
+            change *= 0.5
+            change += candidate
+            hidden = change
         answers = state.answers
         if self.n_attention:
             answers = np.empty(min(len(state.answers) + 1, self.context), np.int32)
@@ -308,32 +328,24 @@ class OnlineTracer:
         """P(correct) of the learner's next answer on ``skill`` (and ``item``; codes, the typical item
         when None)."""
         features = self.features(state, skill)
-        if self.n_attention:
-            summaries = np.empty((self.summaries, self.size), np.float32)
-            summaries[: self.n_grus] = state.hidden
-            for k, member in enumerate(self.attention, self.n_grus):
-                summaries[k] = self._attended(member, skill, state.answers).reshape(-1)
-        else:
-            summaries = state.hidden
-        counts = np.asarray(features, dtype=np.float32) @ self.count_weights
+        size = self.size
+        rows = np.empty((self.summaries, size + len(features)), np.float32)  # [summary | counts] per member
+        rows[: self.n_grus, :size] = state.hidden
+        for k, member in enumerate(self.attention, self.n_grus):
+            rows[k, :size] = self._attended(member, skill, state.answers).reshape(-1)
+        rows[:, size:] = features
         asked = self.asked_typical[skill] if item is None else self.skill_part[skill] + self.item_part[item]
-        layer = np.matmul(summaries[:, None, :], self.summary_weights)[:, 0]
+        layer = np.matmul(rows[:, None, :], self.head_weights)[:, 0]
         layer += asked
-        layer += counts[: self.summaries * self.size].reshape(self.summaries, self.size)
         np.maximum(layer, 0.0, out=layer)
-        logits = np.einsum("mh,mh->m", layer, self.output_weights) + self.output_bias
-        mean = float(self.member_weights @ logits)
-        if self.plain:
-            return 1.0 / (1.0 + math.exp(-mean))
-        linear = 0.0
+        logit = float(np.vdot(layer, self.output_weights)) + self.output_bias
         if self.linear:
-            linear = (
+            logit += self.linear_weight * (
                 self.linear_skill[skill]
                 + self.linear_success[skill] * features[self.success_column]
                 + self.linear_failure[skill] * features[self.failure_column]
-                + float(counts[-1])
+                + float(self.linear_counts @ features)
             )
-        logit = self.blend[0] * mean + self.blend[1] * linear + self.blend[2]
         return 1.0 / (1.0 + math.exp(-logit))
 
     def answer(self, state: OnlineState, skill: int, correct: bool) -> tuple[OnlineState, float]:
