@@ -5,8 +5,10 @@ import models; the composition root installs a :class:`ChampionUpdater` from her
 of ``skill_mastery`` is registered. It holds the model loaded once; swapping it when the alias moves is
 installing a new one (issue 13). The protocol is structural, so this module needs nothing from app_api.
 
-A learner's state is the model's :class:`~models.mastery.LearnerState` (the ensemble's GRU vectors joined
-end to end, and the running counts) plus the diagnostic seeds, serialized as compact JSON. A diagnostic's
+A learner's state is the model's :class:`~models.mastery.online.OnlineState` (the GRU members' vectors,
+the last answer codes the attention members read, the running counts) plus the diagnostic seeds, stored
+as state v2: a binary header and packed arrays (:func:`write_state`). States written as JSON before v2
+are still read, and the learner's next answer writes them back as v2. A diagnostic's
 IRT estimate of θ is a prior on the skill's logit, worth ``1/se²`` answers (capped); it is blended with the
 model's logit, which is worth the learner's answers on the skill plus two, so the model takes over as
 answers accrue.
@@ -15,15 +17,17 @@ answers accrue.
 from __future__ import annotations
 
 import math
+import struct
 import uuid
 from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import Protocol
 
 import numpy as np
 import orjson
 
 from models.mastery import LearnerHistory, LearnerState, MasteryModel
 from models.mastery.model import LEVEL_MAX, LEVEL_MIN, LEVELS_PER_THETA, PRIOR_ANSWERS, THETA_LIMIT
+from models.mastery.online import OnlineState
 
 MAX_SEED_WEIGHT = 8.0
 
@@ -60,17 +64,25 @@ def _logit(p: float) -> float:
 
 
 class ChampionUpdater:
-    """Advances a learner's state by one answer with the champion's weights (numpy, tens of µs)."""
+    """Advances a learner's state by one answer with the champion's weights (float32 numpy, ~0.1 ms)."""
 
     def __init__(self, model: MasteryModel, version: str) -> None:
         self.model = model
         self.version = f"skill_mastery/{version}"
+        # The weights arranged for one answer at a time, once, when the champion is loaded.
+        self.tracer = model.online()
 
     # --- state (de)serialization -----------------------------------------------------------------
 
-    def _read(self, state: bytes | None) -> tuple[LearnerState, dict[str, list[float]]]:
+    def _read(self, state: bytes | None) -> tuple[OnlineState, dict[str, list[float]]]:
         if not state:
-            return self.model.new_state(), {}
+            return self.tracer.new_state(), {}
+        if state[:1] == b"{":
+            return self._read_json(state)
+        return read_state(state)
+
+    def _read_json(self, state: bytes) -> tuple[OnlineState, dict[str, list[float]]]:
+        """A state written as JSON (before state v2): read, then written back as v2 by the next answer."""
         raw = orjson.loads(state)
         history = LearnerHistory.__new__(LearnerHistory)
         history.position = raw["position"]
@@ -83,37 +95,20 @@ class ChampionUpdater:
         hidden = np.asarray(raw["hidden"], dtype=np.float64)
         # States written before the attention family carry no last answers.
         answers = tuple(int(code) for code in raw.get("answers", []))
-        return LearnerState(hidden=hidden, history=history, answers=answers), raw["seeds"]
-
-    def _write(self, learner: LearnerState, seeds: dict[str, list[float]]) -> bytes:
-        history = learner.history
-        raw: dict[str, Any] = {
-            "hidden": learner.hidden,
-            "position": history.position,
-            "attempts_all": history.attempts_all,
-            "correct_all": history.correct_all,
-            "recent_all": list(history.recent_all),
-            "skill_attempts": history.skill_attempts,
-            "skill_correct": history.skill_correct,
-            "skill_recent": {str(k): list(v) for k, v in history.skill_recent.items()},
-            "skill_last_position": history.skill_last_position,
-            "answers": list(learner.answers),
-            "seeds": seeds,
-        }
-        # orjson writes the arrays as they are (the same JSON as the standard library's, several times faster:
-        # encoding and decoding the state was most of an answer's update in process).
-        return orjson.dumps(raw, option=orjson.OPT_SERIALIZE_NUMPY)
+        learner = LearnerState(hidden=hidden, history=history, answers=answers)
+        return OnlineState.of(learner, self.tracer.n_grus), raw["seeds"]
 
     # --- the protocol --------------------------------------------------------------------------------
 
-    def _answers(self, learner: LearnerState, key: str) -> int:
-        return int(learner.history.attempts(np.array([self.model.vocabulary.skill_code(key)]))[0])
+    def _answers(self, learner: OnlineState, key: str) -> int:
+        return learner.skills.get(self.model.vocabulary.skill_code(key), (0,))[0]
 
     def _estimate(
-        self, learner: LearnerState, seeds: dict[str, list[float]], skill_id: uuid.UUID
+        self, learner: OnlineState, seeds: dict[str, list[float]], skill_id: uuid.UUID, p: float | None = None
     ) -> Estimate:
         key = str(skill_id)
-        p = self.model.predict_next(learner, key)
+        if p is None:
+            p = self.tracer.probability(learner, self.model.vocabulary.skill_code(key))
         answers = self._answers(learner, key)
         evidence = answers + PRIOR_ANSWERS
         logit = _logit(p)
@@ -130,8 +125,9 @@ class ChampionUpdater:
 
     def update(self, state: bytes | None, answer: _Answer) -> tuple[bytes, Estimate]:
         learner, seeds = self._read(state)
-        learner = self.model.update(learner, str(answer.skill_id), bool(answer.correct))
-        return self._write(learner, seeds), self._estimate(learner, seeds, answer.skill_id)
+        skill = self.model.vocabulary.skill_code(str(answer.skill_id))
+        learner, p = self.tracer.answer(learner, skill, bool(answer.correct))
+        return write_state(learner, seeds), self._estimate(learner, seeds, answer.skill_id, p)
 
     def seed(
         self, state: bytes | None, *, skill_id: uuid.UUID, theta: float, standard_error: float, answers: int
@@ -141,19 +137,85 @@ class ChampionUpdater:
         # The diagnostic's own answers went through update() already; only those before it count extra.
         already = self._answers(learner, str(skill_id))
         seeds[str(skill_id)] = [theta, weight, max(answers - already, 0)]
-        return self._write(learner, seeds), self._estimate(learner, seeds, skill_id)
+        return write_state(learner, seeds), self._estimate(learner, seeds, skill_id)
 
     def predict(self, state: bytes | None, items: Sequence[_Item]) -> list[float]:
         learner, seeds = self._read(state)
+        vocabulary = self.model.vocabulary
         predictions = []
         for item in items:
-            p = self.model.predict_next(learner, str(item.skill_id), str(item.question_id))
+            skill = vocabulary.skill_code(str(item.skill_id))
+            p = self.tracer.probability(learner, skill, vocabulary.item_code(str(item.question_id)))
             key = str(item.skill_id)
             if key in seeds:
                 # The seed shifts the skill's logit by the same amount as in its estimate.
-                shift = _logit(self._estimate(learner, seeds, item.skill_id).p_mastery) - _logit(
-                    self.model.predict_next(learner, key)
+                typical = self.tracer.probability(learner, skill)
+                shift = _logit(self._estimate(learner, seeds, item.skill_id, typical).p_mastery) - _logit(
+                    typical
                 )
                 p = 1.0 / (1.0 + math.exp(-(_logit(p) + shift)))
             predictions.append(p)
         return predictions
+
+
+# --- state v2: binary --------------------------------------------------------------------------------
+#
+# MAGIC, then a header of eight little-endian uint32 (GRU members, their width, last answers kept, skills
+# answered, answers given, right answers, the last answers' bits, diagnostic seeds), then the GRU states
+# (float32), the last answer codes, newest first (int32), per skill answered [code, attempts, right,
+# position of the last answer, last answers' bits] (int32), and per seed the skill's UUID (16 bytes) and
+# [θ, weight, answers before the model saw the learner] (float64). JSON states (before v2) begin with "{".
+MAGIC = b"SKM\x02"
+_HEADER = struct.Struct("<4s8I")
+_SEED_KEY = 16
+
+
+def write_state(learner: OnlineState, seeds: dict[str, list[float]]) -> bytes:
+    """A learner's state and diagnostic seeds as state v2 (see above)."""
+    hidden = learner.hidden
+    skills = np.array([[code, *counts] for code, counts in learner.skills.items()], dtype=np.int32)
+    parts = [
+        _HEADER.pack(
+            MAGIC, hidden.shape[0], hidden.shape[1], len(learner.answers), len(learner.skills),
+            learner.position, learner.correct, learner.recent, len(seeds),
+        ),
+        hidden.astype(np.float32, copy=False).tobytes(),
+        learner.answers.astype(np.int32, copy=False).tobytes(),
+        skills.tobytes(),
+    ]  # fmt: skip
+    if seeds:
+        parts.append(b"".join(uuid.UUID(key).bytes for key in seeds))
+        parts.append(np.asarray(list(seeds.values()), dtype=np.float64).tobytes())
+    return b"".join(parts)
+
+
+def read_state(state: bytes) -> tuple[OnlineState, dict[str, list[float]]]:
+    """The learner and seeds of a state v2 written by :func:`write_state`."""
+    magic, members, width, n_answers, n_skills, position, correct, recent, n_seeds = _HEADER.unpack_from(
+        state
+    )
+    if magic != MAGIC:
+        raise ValueError(f"not a mastery state v2 (starts with {bytes(state[:4])!r})")
+    offset = _HEADER.size
+    hidden = np.frombuffer(state, np.float32, members * width, offset).reshape(members, width)
+    offset += 4 * members * width
+    answers = np.frombuffer(state, np.int32, n_answers, offset)
+    offset += 4 * n_answers
+    rows = np.frombuffer(state, np.int32, 5 * n_skills, offset).reshape(n_skills, 5).tolist()
+    offset += 20 * n_skills
+    seeds: dict[str, list[float]] = {}
+    if n_seeds:
+        keys = [str(uuid.UUID(bytes=bytes(state[offset + _SEED_KEY * k : offset + _SEED_KEY * (k + 1)])))
+                for k in range(n_seeds)]  # fmt: skip
+        offset += _SEED_KEY * n_seeds
+        values = np.frombuffer(state, np.float64, 3 * n_seeds, offset).reshape(n_seeds, 3).tolist()
+        seeds = dict(zip(keys, values, strict=True))
+    learner = OnlineState(
+        hidden=hidden,
+        answers=answers,
+        position=position,
+        correct=correct,
+        recent=recent,
+        skills={row[0]: row[1:] for row in rows},
+    )
+    return learner, seeds

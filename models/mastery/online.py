@@ -1,0 +1,384 @@
+"""The per-answer path of a fitted :class:`~models.mastery.model.MasteryModel`, arranged for speed.
+
+Serving advances a learner by one answer inside the answer's own request, so this path is what the
+learner waits for. :class:`OnlineTracer` arranges the model's weights once, when it is built, into
+contiguous float32 arrays (the precision the torch networks were fitted and are evaluated in):
+
+- every GRU member is stepped at once: their recurrent matrices are stacked (``members × h × 3h``) so one
+  batched product serves all, and each member's input gates are a table looked up by answer code
+  (``W_ih · embedding + b_ih`` for every ``(skill, correct)``);
+- the head's first layer is split by what it reads: the asked skill's and item's parts are tables (bias
+  folded in), and each member's summary (GRU state or attention output) with the count features goes
+  through one batched product; the output layers, the members' weights and the blend are one vector;
+- an attention member's scores of a query skill against the empty slot and every recency are tables, and
+  so are its scores against every answer code when the vocabulary is small enough to keep them.
+
+:meth:`OnlineTracer.answer` advances a learner and predicts their next answer on the same skill in one
+pass. The counts the head reads are kept as integers and bit masks of the last answers
+(:class:`OnlineState`), from which the 25 features of :func:`~models.mastery.features.history_features`
+are computed for one skill. Tests hold this path to the torch networks' offline predictions.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from models.mastery.features import WINDOWS
+
+if TYPE_CHECKING:
+    from models.mastery.model import LearnerState, MasteryModel
+
+# The last answers the count features look at (overall and per skill).
+KEEP = max(WINDOWS)
+_KEEP_MASK = (1 << KEEP) - 1
+# Score tables of attention members against every answer code are kept up to this many floats per member
+# (32 MB); larger vocabularies compute those scores per answer.
+MAX_SCORE_TABLE = 8_000_000
+
+
+@dataclass
+class OnlineState:
+    """One learner as the online path keeps them.
+
+    Attributes
+    ----------
+    hidden : numpy.ndarray
+        The GRU members' states, ``members × hidden`` float32 (zero rows without GRU members).
+    answers : numpy.ndarray
+        The last answer codes ``2·skill + correct``, newest first (int32), at most the attention context
+        (empty without attention members).
+    position : int
+        Answers given so far.
+    correct : int
+        Right answers so far.
+    recent : int
+        The last :data:`KEEP` answers as bits, the newest in bit 0 (1 = right).
+    skills : dict
+        Per skill code answered: ``[attempts, correct, position of the last answer, recent bits]``.
+    """
+
+    hidden: np.ndarray
+    answers: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
+    position: int = 0
+    correct: int = 0
+    recent: int = 0
+    skills: dict[int, list[int]] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, learner: LearnerState, members: int) -> OnlineState:
+        """The same learner from the model's reference state (:class:`~models.mastery.model.LearnerState`)."""
+        history = learner.history
+        skills = {
+            int(code): [
+                int(history.skill_attempts[code]),
+                int(history.skill_correct[code]),
+                int(history.skill_last_position[code]),
+                _bits(history.skill_recent.get(int(code), ())),
+            ]
+            for code in np.flatnonzero(history.skill_attempts > 0)
+        }
+        return cls(
+            hidden=np.asarray(learner.hidden, dtype=np.float32).reshape(members, -1),
+            answers=np.asarray(learner.answers[::-1], dtype=np.int32),
+            position=int(history.position),
+            correct=int(history.correct_all),
+            recent=_bits(history.recent_all),
+            skills=skills,
+        )
+
+
+def _bits(answers: tuple[int, ...]) -> int:
+    """Answers (oldest first, 1 = right) as bits with the newest in bit 0, the last :data:`KEEP` only."""
+    bits = 0
+    for answer in answers[-KEEP:]:
+        bits = (bits << 1) | int(answer)
+    return bits
+
+
+def _window_features(attempts: int, right: int, bits: int) -> list[float]:
+    """:func:`models.mastery.features._window_features` from counts and the last answers' bits."""
+    log1p = math.log1p
+    kept = min(attempts, KEEP)
+    values = [log1p(attempts), log1p(right), log1p(attempts - right), (right + 1.0) / (attempts + 2.0)]
+    for window in WINDOWS:
+        size = min(window, kept)
+        ones = (bits & ((1 << size) - 1)).bit_count()
+        values += [log1p(ones), log1p(size - ones)]
+    previous = bits & 1 if kept else 0
+    return [*values, float(previous), float(min(kept, 1) - previous)]
+
+
+class OnlineTracer:
+    """A fitted model's online step in float32 numpy (see the module's docstring).
+
+    Parameters
+    ----------
+    model : MasteryModel
+        The fitted model; its weights are copied and rearranged, the model is not kept.
+    """
+
+    def __init__(self, model: MasteryModel) -> None:
+        from models.mastery.model import GRU, family_of
+
+        self.vocabulary = model.vocabulary
+        size, heads = model.params.hidden, model.params.heads
+        self.size, self.heads, self.width = size, heads, size // heads
+        self.context = model.params.context
+        grus = [w for w in model.networks if family_of(w) == GRU]
+        attentions = [w for w in model.networks if family_of(w) != GRU]
+        # The members' rows (states, weights) follow the model's order, which puts GRUs first.
+        members = grus + attentions
+        if any(m is not w for m, w in zip(members, model.networks, strict=True)):
+            raise ValueError("the model's networks must list its GRU networks before its attention networks")
+        self.n_grus, self.n_attention = len(grus), len(attentions)
+        f32 = np.float32
+
+        def stack(name: str) -> np.ndarray:
+            return np.ascontiguousarray(np.stack([w[name] for w in members]).astype(f32))
+
+        # GRU members: input gates per answer code, recurrent weights stacked. σ(x) = (1 + tanh(x/2)) / 2
+        # takes fewer array operations than 1 / (1 + exp(-x)), so what feeds the reset and update gates
+        # is stored halved, with the recurrent bias of those gates folded into the table; the candidate's
+        # recurrent part is halved too, as it is multiplied by 1 + tanh(x/2) = 2σ(x).
+        half = np.r_[np.full(2 * size, 0.5), np.ones(size)]
+        self.initial = np.ascontiguousarray(
+            np.stack([w["initial_state"].reshape(-1) for w in grus]).astype(f32)
+            if grus
+            else np.zeros((0, size), f32)
+        )
+        self.input_gates = np.ascontiguousarray(
+            np.stack(
+                [
+                    (
+                        w["answer_embedding.weight"] @ w["gru.weight_ih_l0"].T
+                        + w["gru.bias_ih_l0"]
+                        + np.r_[w["gru.bias_hh_l0"][: 2 * size], np.zeros(size)]
+                    )
+                    * half
+                    for w in grus
+                ]
+            )
+            .astype(f32)
+            .transpose(1, 0, 2)
+            if grus
+            else np.zeros((0, 0, 3 * size), f32)
+        )  # code × members × 3h
+        self.recurrent = np.ascontiguousarray(
+            np.stack([0.5 * w["gru.weight_hh_l0"].T for w in grus]).astype(f32)
+            if grus
+            else np.zeros((0, size, 3 * size), f32)
+        )  # members × h × 3h
+        self.candidate_bias = np.ascontiguousarray(
+            np.stack([0.5 * w["gru.bias_hh_l0"][2 * size :] for w in grus]).astype(f32)
+            if grus
+            else np.zeros((0, size), f32)
+        )
+
+        # The head's first layer, split by input: the asked skill's and item's parts are tables (with the
+        # bias), and one batched product takes each member's [summary | counts] row.
+        first = stack("hidden_layer.weight")  # members × h × (2h + features)
+        self.head_weights = np.ascontiguousarray(
+            np.concatenate([first[:, :, :size], first[:, :, 2 * size :]], axis=2).transpose(0, 2, 1)
+        )  # members × (h + features) × h
+        asked = first[:, :, size : 2 * size]
+        self.skill_part = np.ascontiguousarray(
+            (
+                np.einsum("mls,mks->kml", asked, stack("skill_embedding.weight")) + stack("hidden_layer.bias")
+            ).astype(f32)
+        )  # skill × members × h
+        self.item_part = np.ascontiguousarray(
+            np.einsum("mls,mks->kml", asked, stack("item_embedding.weight")).astype(f32)
+        )  # item × members × h
+        # The typical item (unseen items' code) is what mastery is read on: its sum kept per skill.
+        self.asked_typical = np.ascontiguousarray(self.skill_part + self.item_part[-1])
+        # The output layers weighed and blended into one vector: the logit is
+        # blend[0] · Σ_m w_m (o_m · layer_m + b_m) + blend[1] · Best-LR + blend[2].
+        member_weights = model.blend[0] * np.asarray(
+            model.network_weights or [1.0 / len(members)] * len(members)
+        )
+        output = np.stack([w["output_layer.weight"].reshape(-1) for w in members]).astype(np.float64)
+        self.output_weights = np.ascontiguousarray((member_weights[:, None] * output).astype(f32))
+        biases = np.asarray([float(w["output_layer.bias"].reshape(-1)[0]) for w in members])
+        self.output_bias = float(member_weights @ biases) + model.blend[2]
+        linear = model.linear
+        self.linear = linear is not None
+        self.linear_weight = model.blend[1]
+        n_skills = self.vocabulary.n_skills
+        if linear is not None:
+            coef = np.asarray(linear["coef"], dtype=np.float64)
+            self.linear_counts = coef[3 * n_skills :]
+            self.linear_skill = coef[:n_skills] + float(linear["intercept"])
+            self.linear_success = coef[n_skills : 2 * n_skills]
+            self.linear_failure = coef[2 * n_skills : 3 * n_skills]
+            self.success_column = int(linear["success_column"])
+            self.failure_column = int(linear["failure_column"])
+
+        # Attention members, per head: the empty slot is slot 0 and answer code c is slot c + 1, so one
+        # look-up gathers every slot of a query; recency j (0 = the last answer) is slot j + 1.
+        width, scale = self.width, 1.0 / math.sqrt(self.width)
+        self.attention: list[_Attention] = []
+        for w in attentions:
+            query = w["query_embedding.weight"].reshape(-1, heads, width) * scale
+            keys = np.concatenate([w["key_empty"], w["key_embedding.weight"]]).reshape(-1, heads, width)
+            recency = np.concatenate([np.zeros((1, size)), w["key_recency"]]).reshape(-1, heads, width)
+            values = np.concatenate([w["value_empty"], w["value_embedding.weight"]]).reshape(-1, heads, width)
+            value_recency = np.concatenate([np.zeros((1, size)), w["value_recency"]]).reshape(
+                -1, heads, width
+            )
+            keep = query.shape[0] * keys.shape[0] * heads <= MAX_SCORE_TABLE
+            self.attention.append(
+                _Attention(
+                    query=np.ascontiguousarray(query.astype(f32)),
+                    keys=np.ascontiguousarray(keys.astype(f32)),
+                    scores=np.ascontiguousarray(np.einsum("shw,chw->shc", query, keys).astype(f32))
+                    if keep
+                    else None,
+                    scores_recency=np.ascontiguousarray(
+                        np.einsum("shw,nhw->shn", query, recency).astype(f32)
+                    ),
+                    values=np.ascontiguousarray(values.transpose(1, 0, 2).astype(f32)),
+                    value_recency=np.ascontiguousarray(value_recency.transpose(1, 0, 2).astype(f32)),
+                )
+            )
+        self.summaries = len(members)
+
+    # --- state -------------------------------------------------------------------------------------
+
+    def new_state(self) -> OnlineState:
+        """A learner with no answers."""
+        return OnlineState(hidden=self.initial.copy())
+
+    def after(self, state: OnlineState, skill: int, correct: bool) -> OnlineState:
+        """The state after one more answer on ``skill`` (a code); ``state`` is unchanged."""
+        right = int(bool(correct))
+        code = 2 * skill + right
+        hidden = state.hidden
+        if self.n_grus:
+            size = self.size
+            inputs = self.input_gates[code]
+            gates = np.matmul(hidden[:, None, :], self.recurrent)[:, 0]  # halved (see __init__)
+            twice_reset_keep = np.tanh(inputs[:, : 2 * size] + gates[:, : 2 * size])
+            twice_reset_keep += 1.0
+            candidate = gates[:, 2 * size :] + self.candidate_bias
+            candidate *= twice_reset_keep[:, :size]
+            candidate += inputs[:, 2 * size :]
+            np.tanh(candidate, out=candidate)
+            # h' = (1 - z)·n + z·h = n + z·(h - n)
+            change = hidden - candidate
+            change *= twice_reset_keep[:, size:]
+            change *= 0.5
+            change += candidate
+            hidden = change
+        answers = state.answers
+        if self.n_attention:
+            answers = np.empty(min(len(state.answers) + 1, self.context), np.int32)
+            answers[0] = code
+            answers[1:] = state.answers[: len(answers) - 1]
+        skills = dict(state.skills)
+        attempts, skill_right, _, bits = skills.get(skill, (0, 0, -1, 0))
+        skills[skill] = [
+            attempts + 1,
+            skill_right + right,
+            state.position,
+            ((bits << 1) | right) & _KEEP_MASK,
+        ]
+        return OnlineState(
+            hidden=hidden,
+            answers=answers,
+            position=state.position + 1,
+            correct=state.correct + right,
+            recent=((state.recent << 1) | right) & _KEEP_MASK,
+            skills=skills,
+        )
+
+    # --- prediction -------------------------------------------------------------------------------
+
+    def features(self, state: OnlineState, skill: int) -> list[float]:
+        """The 25 count features of a next answer on ``skill`` (a code), as :func:`history_features`."""
+        attempts, right, last, bits = state.skills.get(skill, (0, 0, -1, 0))
+        steps = 0 if last < 0 else state.position - last
+        return [
+            *_window_features(state.position, state.correct, state.recent),
+            *_window_features(attempts, right, bits),
+            math.log1p(steps),
+        ]
+
+    def _attended(self, member: _Attention, skill: int, answers: np.ndarray) -> np.ndarray:
+        """An attention member's output (``heads × width``) for a query on ``skill`` over ``answers``
+        (codes, newest first)."""
+        used = len(answers) + 1
+        slots = np.zeros(used, np.intp)
+        np.add(answers, 1, out=slots[1:])
+        if member.scores is not None:
+            scores = np.take(member.scores[skill], slots, axis=1)
+        else:
+            scores = np.einsum("hw,jhw->hj", member.query[skill], np.take(member.keys, slots, axis=0))
+        scores += member.scores_recency[skill, :, :used]
+        scores = np.exp(scores - scores.max(axis=1, keepdims=True))
+        scores /= scores.sum(axis=1, keepdims=True)
+        values = np.take(member.values, slots, axis=1)  # heads × slots × width
+        values += member.value_recency[:, :used]
+        return np.matmul(scores[:, None, :], values)[:, 0]
+
+    def probability(self, state: OnlineState, skill: int, item: int | None = None) -> float:
+        """P(correct) of the learner's next answer on ``skill`` (and ``item``; codes, the typical item
+        when None)."""
+        features = self.features(state, skill)
+        size = self.size
+        rows = np.empty((self.summaries, size + len(features)), np.float32)  # [summary | counts] per member
+        rows[: self.n_grus, :size] = state.hidden
+        for k, member in enumerate(self.attention, self.n_grus):
+            rows[k, :size] = self._attended(member, skill, state.answers).reshape(-1)
+        rows[:, size:] = features
+        asked = self.asked_typical[skill] if item is None else self.skill_part[skill] + self.item_part[item]
+        layer = np.matmul(rows[:, None, :], self.head_weights)[:, 0]
+        layer += asked
+        np.maximum(layer, 0.0, out=layer)
+        logit = float(np.vdot(layer, self.output_weights)) + self.output_bias
+        if self.linear:
+            logit += self.linear_weight * (
+                self.linear_skill[skill]
+                + self.linear_success[skill] * features[self.success_column]
+                + self.linear_failure[skill] * features[self.failure_column]
+                + float(self.linear_counts @ features)
+            )
+        return 1.0 / (1.0 + math.exp(-logit))
+
+    def answer(self, state: OnlineState, skill: int, correct: bool) -> tuple[OnlineState, float]:
+        """One answer in one pass: the state after it and P(correct) of the next answer on the same skill.
+
+        Parameters
+        ----------
+        state : OnlineState
+            The learner before the answer (left unchanged).
+        skill : int
+            The answered skill's code (:meth:`~models.mastery.features.Vocabulary.skill_code`).
+        correct : bool
+            Whether the answer was right.
+
+        Returns
+        -------
+        state : OnlineState
+            The learner after the answer.
+        probability : float
+            P(correct) of their next answer on ``skill``, on its typical item.
+        """
+        after = self.after(state, skill, correct)
+        return after, self.probability(after, skill)
+
+
+@dataclass(frozen=True)
+class _Attention:
+    """One attention member's arrays, per head; slot 0 is the empty slot, slot ``c + 1`` answer code ``c``
+    (or, for recency, ``c`` answers ago); queries and scores are scaled by 1/√width."""
+
+    query: np.ndarray  # skill × heads × width
+    keys: np.ndarray  # slot × heads × width
+    scores: np.ndarray | None  # skill × heads × slot
+    scores_recency: np.ndarray  # skill × heads × (context + 1)
+    values: np.ndarray  # heads × slot × width
+    value_recency: np.ndarray  # heads × (context + 1) × width
