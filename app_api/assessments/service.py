@@ -10,7 +10,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import delete, exists, func, select
+from sqlalchemy import Select, bindparam, delete, exists, func, select
 from sqlalchemy.orm import Session
 
 from app_api.assessments import access
@@ -278,18 +278,24 @@ def next_due(
 ) -> tuple[uuid.UUID, str, datetime] | None:
     """The learner's next published assessment of the course due from ``now`` on that they have not
     submitted: ``(assessment_id, title, due_at)``, the earliest due first. For the completion-risk nudges."""
-    submitted = select(AssessmentAttempt.assessment_id).where(
-        AssessmentAttempt.user_id == user_id, AssessmentAttempt.submitted_at.is_not(None)
-    )
-    row = session.execute(
-        select(Assessment.assessment_id, Assessment.title, Assessment.due_at)
-        .where(
-            Assessment.course_id == course_id,
-            Assessment.status == "published",
-            Assessment.due_at >= now,
-            Assessment.assessment_id.not_in(submitted),
-        )
-        .order_by(Assessment.due_at, Assessment.assessment_id)
-        .limit(1)
-    ).first()
+    keys = {"user_id": user_id, "course_id": course_id, "now": now}
+    row = session.execute(_NEXT_DUE, keys).first()
     return None if row is None or row.due_at is None else (row.assessment_id, row.title, row.due_at)
+
+
+# Built once: the risk route asks on every request, and composing it cost more Python than the query.
+_NEXT_DUE: Select[uuid.UUID, str, datetime | None] = (
+    select(Assessment.assessment_id, Assessment.title, Assessment.due_at)
+    .where(
+        Assessment.course_id == bindparam("course_id"),
+        Assessment.status == "published",
+        Assessment.due_at >= bindparam("now"),
+        Assessment.assessment_id.not_in(
+            select(AssessmentAttempt.assessment_id).where(
+                AssessmentAttempt.user_id == bindparam("user_id"), AssessmentAttempt.submitted_at.is_not(None)
+            )
+        ),
+    )
+    .order_by(Assessment.due_at, Assessment.assessment_id)
+    .limit(1)
+)

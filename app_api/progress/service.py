@@ -19,9 +19,10 @@ from __future__ import annotations
 import uuid
 from collections.abc import Collection
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import and_, select
+from sqlalchemy import Select, and_, bindparam, select
 from sqlalchemy.orm import Session
 
 from app_api.common.pagination import keyset, page_of, parse_cursor
@@ -238,9 +239,17 @@ def next_lessons(
     title)``; enrollments that completed every lesson are left out. For the completion-risk nudges."""
     if not enrollment_ids:
         return {}
+    rows = session.execute(_next_lessons_statement(), {"enrollment_ids": list(enrollment_ids)})
+    return {row.enrollment_id: (row.lesson_id, row.title) for row in rows}
+
+
+@cache
+def _next_lessons_statement() -> Select[Any]:
+    # Built once: composing the other domains' subqueries cost ~2 ms of Python per call, more than the
+    # query (the risk route calls this on every request).
     lesson = courses.lesson_rows().subquery("lesson")
     enrollment = enrollments.enrollment_rows().subquery("enrollment")
-    rows = session.execute(
+    return (
         select(enrollment.c.enrollment_id, lesson.c.lesson_id, lesson.c.title)
         .join(lesson, lesson.c.course_id == enrollment.c.course_id)
         .outerjoin(
@@ -250,8 +259,10 @@ def next_lessons(
                 LessonProgress.lesson_id == lesson.c.lesson_id,
             ),
         )
-        .where(enrollment.c.enrollment_id.in_(list(enrollment_ids)), LessonProgress.completed_at.is_(None))
+        .where(
+            enrollment.c.enrollment_id.in_(bindparam("enrollment_ids", expanding=True)),
+            LessonProgress.completed_at.is_(None),
+        )
         .distinct(enrollment.c.enrollment_id)
         .order_by(enrollment.c.enrollment_id, lesson.c.position, lesson.c.lesson_id)
     )
-    return {row.enrollment_id: (row.lesson_id, row.title) for row in rows}
