@@ -302,9 +302,8 @@ def test_changed_enrollments_are_gridded_again_by_the_next_refresh(histories: Hi
     histories.at_once("run", "--select", DAILY, "--full-refresh")
 
     assert histories.day_by_day.snapshot() == histories.at_once.snapshot()
-    assert histories.day_by_day.rows(
-        "select is_removed, first_grid_k from analytics.int_enrollment_anchors where enrollment_id = %s", removed
-    ) == [(True, None)]
+    anchor = "select is_removed, first_grid_k from analytics.int_enrollment_anchors where enrollment_id = %s"
+    assert histories.day_by_day.rows(anchor, removed) == [(True, None)]
     rows = {
         row[0]: row[1:]
         for row in histories.day_by_day.rows(
