@@ -160,63 +160,6 @@
 
 
 {#
-    The convention for models accumulated as of a grid day (one row per enrollment and day k, from
-    everything known by `as_of_date`): a row depends on every day up to its `as_of_date`, so a refresh from
-    day d recomputes every row with `as_of_date >= d` (no upper bound: later rows include the window too),
-    plus the grid's rows the model does not hold yet (a new or back-dated enrollment). Rows no longer on the
-    grid are dropped. Without a window it starts at the model's last `as_of_date`, like the daily marts.
-    The pre-hook deletes the window and the rows off the grid; the model then inserts the grid's rows it no
-    longer holds.
-
-      config(materialized='incremental', on_schema_change='fail',
-             pre_hook="{{ delete_accumulated_window(ref('int_enrollments_gridded')) }}")
-      grid as (select * from {{ ref('int_enrollments_gridded') }} as gridded
-               where {{ in_accumulated_window('gridded') }})
-#}
-{% macro in_accumulated_window(grid_alias) -%}
-    {{- declare_archive_dependency() -}}
-    {%- if is_incremental() -%}
-        {#- The pre-hook has deleted the window's rows: what is missing is exactly what to compute. An anti
-            join alone, with no OR beside it, so that PostgreSQL hashes it instead of probing per row. -#}
-        not exists (
-            select 1 from {{ this }} as held
-            where held.enrollment_id = {{ grid_alias }}.enrollment_id and held.day_k = {{ grid_alias }}.day_k
-        )
-    {%- else -%}
-        true
-    {%- endif -%}
-{%- endmacro %}
-
-
-{% macro delete_accumulated_window(grid) -%}
-    {%- if is_incremental() -%}
-        delete from {{ this }} where as_of_date >= {{ refresh_from('as_of_date') }};
-        delete from {{ this }} as held
-        where not exists (
-            select 1 from {{ grid }} as grid
-            where grid.enrollment_id = held.enrollment_id and grid.day_k = held.day_k
-        )
-    {%- else -%}
-        select 1
-    {%- endif -%}
-{%- endmacro %}
-
-
-{#
-    A grid accumulation's inputs, narrowed on a refresh to the enrollments whose rows it recomputes (the
-    `grid` CTE): a hashed semi join, so a day's refresh aggregates a few thousand enrollments' rows rather
-    than the history's. A full build reads everything.
-#}
-{% macro of_accumulated_enrollments(grid_cte='grid') -%}
-    {%- if is_incremental() -%}
-        enrollment_id in (select enrollment_id from {{ grid_cte }})
-    {%- else -%}
-        true
-    {%- endif -%}
-{%- endmacro %}
-
-
-{#
     A pre-hook for a model that joins several aggregates of one CTE back together. PostgreSQL cannot know
     how many groups an aggregate of a CTE has (it guesses 200) and, from a guess of one row, plans nested
     loops that compare every row with every other: measured on a day's refresh at 5 million events, 16

@@ -6,9 +6,12 @@
     On a run given a window (``refresh_from``, a var or SKILLSTUDIO_REFRESH_FROM), every generic test of such a model reads only its rows
     dated from ``refresh_from`` on. The rows before the window are the ones the last build and its tests
     passed, and the refresh does not touch them: testing them again each day is what made a day's refresh
-    cost as much as the history. A full build, or a run without a window, tests every row; so does any
-    test of a model without the meta (tables rebuilt whole, views over mutable tables). The other side of
-    a ``relationships`` test (the parent) is never narrowed. A test's own ``where`` still applies too.
+    cost as much as the history. A model that stamps each row with the run that wrote it names that
+    column in ``meta.refresh_stamp`` instead (the enrollment grid's models, dbt/macros/enrollment_grid.sql,
+    whose rows a refresh rewrites by enrollment as well as by day): its tests read the rows this run
+    wrote, stamped from the run's start on. A full build, or a run without a window, tests every
+    row; so does any test of a model without the meta (tables rebuilt whole, views over mutable tables).
+    The other side of a ``relationships`` test (the parent) is never narrowed. A test's own ``where`` still applies too.
 
     dbt wraps the tested relation of every generic test in ``get_where_subquery``; this project's
     ``default__`` version takes precedence over dbt's by dispatch.
@@ -38,6 +41,10 @@
         {%- if tested is not none and tested.config.meta.get('refresh_column') -%}
             {%- do predicates.append(
                 '(' ~ tested.config.meta['refresh_column'] ~ ") >= date '" ~ window_from ~ "'"
+            ) -%}
+        {%- elif tested is not none and tested.config.meta.get('refresh_stamp') -%}
+            {%- do predicates.append(
+                tested.config.meta['refresh_stamp'] ~ " >= timestamptz '" ~ run_started_at.isoformat() ~ "'"
             ) -%}
         {%- endif -%}
     {%- endif -%}

@@ -12,7 +12,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -49,10 +49,14 @@ EVENT_READERS = (
 INCREMENTAL_MODELS = (
     *EVENT_READERS,
     "int_learner_first_active_days",
+    "int_cohort_first_active_days",
     "fct_course_daily",
     "fct_learner_course_interactions",
     "fct_platform_daily",
-    # Accumulated as of grid days (refresh_window.sql's in_accumulated_window): read from the daily ones.
+    # The enrollment grid (enrollment_grid.sql): incremental by day and by the enrollments whose anchors
+    # changed; read from the daily ones.
+    "int_enrollment_anchors",
+    "int_enrollments_gridded",
     "int_enrollment_grid_activity_accumulated",
     "int_enrollment_grid_assessments_accumulated",
     "fct_enrollment_features",
@@ -103,15 +107,21 @@ class Dbt:
             return conn.execute(query, params or None).fetchall()
 
     def model(self, name: str) -> list[tuple[Any, ...]]:
-        """Every row of a model, every column, in a total order."""
-        width = self.rows(
-            "select count(*) from information_schema.columns where table_schema = 'analytics' "
-            "and table_name = %s",
-            name,
-        )[0][0]
-        assert width, f"{name} is not built"
-        order = ", ".join(str(position) for position in range(1, width + 1))
-        return self.rows(f"select * from analytics.{name} order by {order}")
+        """Every row of a model, every column, in a total order; but not the bookkeeping of the enrollment
+        grid's refresh, which differs between any two runs: the run's stamp (``refreshed_at``), and the
+        enrollments the anchors keep as removed (a full build never saw them)."""
+        columns = [
+            column
+            for (column,) in self.rows(
+                "select column_name from information_schema.columns where table_schema = 'analytics' "
+                "and table_name = %s and column_name <> 'refreshed_at' order by ordinal_position",
+                name,
+            )
+        ]
+        assert columns, f"{name} is not built"
+        live = "where not is_removed" if "is_removed" in columns else ""
+        order = ", ".join(str(position) for position in range(1, len(columns) + 1))
+        return self.rows(f"select {', '.join(columns)} from analytics.{name} {live} order by {order}")
 
     def snapshot(self, models: tuple[str, ...] = INCREMENTAL_MODELS) -> dict[str, list[tuple[Any, ...]]]:
         return {name: self.model(name) for name in models}
@@ -250,6 +260,80 @@ def test_a_late_event_is_picked_up_when_its_day_is_refreshed(histories: Historie
     histories.day_by_day.refresh(day, histories.days[-1])
     histories.at_once("run", "--select", DAILY, "--full-refresh")
     assert histories.day_by_day.snapshot() == histories.at_once.snapshot()
+
+
+ADDED_ENROLLMENT = uuid.UUID("00000000-0000-4000-8000-00000000e011")
+FEATURE_DAYS = (7, 14, 30, 60, 100, 150, 200, 250)
+
+
+def _change_enrollments(url: str, enrolled_at: datetime) -> tuple[uuid.UUID, uuid.UUID]:
+    """After their grid rows were written, one enrollment is dropped, one removed (as when its learner is
+    erased) and one added (ADDED_ENROLLMENT, at ``enrolled_at``): (dropped, removed)."""
+    with psycopg.connect(libpq_url(url)) as conn:
+        (dropped, _), (removed, learner) = conn.execute(
+            "select enrollment_id, user_id from enrollments where status = 'active' "
+            "order by enrollment_id limit 2"
+        ).fetchall()
+        conn.execute(
+            "update enrollments set status = 'dropped', unregistered_at = enrolled_at + interval '2 days' "
+            "where enrollment_id = %s",
+            (dropped,),
+        )
+        conn.execute("delete from enrollments where enrollment_id = %s", (removed,))
+        added = conn.execute(
+            "insert into enrollments (enrollment_id, user_id, course_id, status, enrolled_at) "
+            "select %s, %s, course_id, 'active', %s from courses "
+            "where course_id not in (select course_id from enrollments where user_id = %s) "
+            "order by course_id limit 1",
+            (ADDED_ENROLLMENT, learner, enrolled_at, learner),
+        ).rowcount
+        assert added == 1, "the learner is enrolled in every course"
+        conn.commit()
+    return dropped, removed
+
+
+def test_changed_enrollments_are_gridded_again_by_the_next_refresh(histories: Histories) -> None:
+    enrolled_at = datetime.combine(histories.days[0], time(12), UTC)
+    dropped, removed = _change_enrollments(histories.day_by_day.url, enrolled_at)
+    assert _change_enrollments(histories.at_once.url, enrolled_at) == (dropped, removed)
+
+    # No new event: the grid's models find the enrollments whose anchors changed, whatever the window.
+    histories.day_by_day.refresh(histories.days[-1])
+    histories.at_once("run", "--select", DAILY, "--full-refresh")
+
+    assert histories.day_by_day.snapshot() == histories.at_once.snapshot()
+    anchor = "select is_removed, first_grid_k from analytics.int_enrollment_anchors where enrollment_id = %s"
+    assert histories.day_by_day.rows(anchor, removed) == [(True, None)]
+    rows = {
+        row[0]: row[1:]
+        for row in histories.day_by_day.rows(
+            "select enrollment_id, count(*), bool_or(completed), bool_or(is_unregistered) "
+            "from analytics.fct_enrollment_features where enrollment_id = any(%s) group by enrollment_id",
+            [dropped, removed, ADDED_ENROLLMENT],
+        )
+    }
+    today = datetime.now(UTC).date()
+    added_days = len([k for k in FEATURE_DAYS if histories.days[0] + timedelta(days=k) < today])
+    assert rows[ADDED_ENROLLMENT] == (added_days, None, False) and added_days > 0
+    assert rows[dropped][1:] == (False, True)  # labelled as not completed on every row, and unregistered
+    assert removed not in rows
+
+
+def test_rows_of_enrollments_gone_while_the_anchors_were_rebuilt_go_too(histories: Histories) -> None:
+    # Removed and then the anchors built whole: no anchor says "removed" any more, yet the rows must go.
+    for dbt in (histories.at_once, histories.day_by_day):
+        with psycopg.connect(libpq_url(dbt.url)) as conn:
+            conn.execute("delete from enrollments where enrollment_id = %s", (ADDED_ENROLLMENT,))
+            conn.commit()
+    histories.day_by_day("run", "--select", "int_enrollment_anchors", "--full-refresh")
+
+    histories.day_by_day.refresh(histories.days[-1])
+    histories.at_once("run", "--select", DAILY, "--full-refresh")
+
+    assert histories.day_by_day.snapshot() == histories.at_once.snapshot()
+    assert not histories.day_by_day.rows(
+        "select 1 from analytics.fct_enrollment_features where enrollment_id = %s", ADDED_ENROLLMENT
+    )
 
 
 def test_archived_month_keeps_its_rows_and_refuses_a_full_build(histories: Histories, tmp_path: Path) -> None:

@@ -1,5 +1,6 @@
 {{ config(
     materialized='incremental',
+    indexes=[{'columns': ['activity_date']}],
     meta={'refresh_column': 'activity_date'},
     tags=['daily'],
     pre_hook="{{ delete_refresh_window('activity_date') }}",

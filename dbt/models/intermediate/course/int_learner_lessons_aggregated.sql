@@ -2,6 +2,7 @@
    days (millions of rows on a year of history) once for each of them on every run. #}
 {{ config(
     materialized='incremental',
+    indexes=[{'columns': ["((last_reached_at at time zone 'UTC')::date)"]}],
     meta={'refresh_column': "(last_reached_at at time zone 'UTC')::date"},
     unique_key='learner_id',
     incremental_strategy='delete+insert',

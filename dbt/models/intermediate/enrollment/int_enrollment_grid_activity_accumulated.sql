@@ -1,8 +1,9 @@
 {{ config(
     materialized='incremental',
-    meta={'refresh_column': 'as_of_date'},
+    meta={'refresh_stamp': 'refreshed_at'},
+    indexes=[{'columns': ['refreshed_at']}],
     pre_hook=[
-        "{{ delete_accumulated_window(ref('int_enrollments_gridded')) }}",
+        "{{ delete_grid_window(ref('int_enrollment_anchors')) }}",
         "{{ without_nested_loops() }}",
     ],
     post_hook='analyze {{ this }}',
@@ -15,9 +16,9 @@
     streak is cut at day k. Lessons completed are catalogue lessons of the course whose first completion in
     this enrollment falls on or before day k.
 
-    Incremental as of a grid day (dbt/macros/refresh_window.sql, `in_accumulated_window`): a refresh from day
-    d recomputes the rows with `as_of_date >= d` and the grid's rows not held yet, so a day's refresh reads
-    the few enrollments whose grid days have not passed it rather than the whole history. Analysed once
+    Incremental like the grid (dbt/macros/enrollment_grid.sql, `in_grid_window`): a refresh from day d
+    recomputes the rows with `as_of_date >= d` and every row of the enrollments re-gridded since its newest
+    row, so a day's refresh reads a few thousand enrollments rather than the whole history. Analysed once
     built: it is joined on (enrollment_id, day_k) downstream, and a row count that is a guess turns those
     joins into nested loops (the 2013 OULAD import did not finish in minutes).
 #}
@@ -28,7 +29,7 @@ grid as (
 
     select * from {{ ref('int_enrollments_gridded') }} as gridded
 
-    where {{ in_accumulated_window('gridded') }}
+    where {{ in_grid_window('gridded', ref('int_enrollment_anchors')) }}
 
 ),
 
@@ -36,7 +37,7 @@ enrollment_days as (
 
     select * from {{ ref('int_enrollment_days_aggregated') }}
 
-    where {{ of_accumulated_enrollments() }}
+    where {{ of_grid_enrollments() }}
 
 ),
 
@@ -44,7 +45,7 @@ streaks as (
 
     select * from {{ ref('int_enrollment_streaks_identified') }}
 
-    where {{ of_accumulated_enrollments() }}
+    where {{ of_grid_enrollments() }}
 
 ),
 
@@ -52,7 +53,7 @@ learner_lessons as (
 
     select * from {{ ref('int_learner_lessons_aggregated') }}
 
-    where {{ of_accumulated_enrollments() }}
+    where {{ of_grid_enrollments() }}
 
 ),
 
@@ -156,7 +157,8 @@ final as (
         coalesce(lessons_completed.lessons_completed, 0) as lessons_completed,
         round(
             coalesce(lessons_completed.lessons_completed, 0)::numeric / nullif(course_lessons.lesson_count, 0), 4
-        ) as progress_share
+        ) as progress_share,
+        {{ grid_refreshed_at() }} as refreshed_at
 
     from grid
     inner join activity

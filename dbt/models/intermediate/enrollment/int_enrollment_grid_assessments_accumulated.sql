@@ -1,8 +1,9 @@
 {{ config(
     materialized='incremental',
-    meta={'refresh_column': 'as_of_date'},
+    meta={'refresh_stamp': 'refreshed_at'},
+    indexes=[{'columns': ['refreshed_at']}],
     pre_hook=[
-        "{{ delete_accumulated_window(ref('int_enrollments_gridded')) }}",
+        "{{ delete_grid_window(ref('int_enrollment_anchors')) }}",
         "{{ without_nested_loops() }}",
     ],
     post_hook='analyze {{ this }}',
@@ -17,9 +18,9 @@
     (the mean of those submitted at the latest instant, OULAD dating several on one day), the trend (last
     minus mean) and, where assessments carry weights, the weighted mean of each assessment's latest score.
 
-    Incremental as of a grid day (dbt/macros/refresh_window.sql, `in_accumulated_window`): a refresh from day
-    d recomputes the rows with `as_of_date >= d` and the grid's rows not held yet, so a day's refresh reads
-    the few enrollments whose grid days have not passed it rather than the whole history. Analysed once
+    Incremental like the grid (dbt/macros/enrollment_grid.sql, `in_grid_window`): a refresh from day d
+    recomputes the rows with `as_of_date >= d` and every row of the enrollments re-gridded since its newest
+    row, so a day's refresh reads a few thousand enrollments rather than the whole history. Analysed once
     built: it is joined on (enrollment_id, day_k) downstream, and a row count that is a guess turns those
     joins into nested loops (the 2013 OULAD import did not finish in minutes).
 #}
@@ -30,7 +31,7 @@ grid as (
 
     select * from {{ ref('int_enrollments_gridded') }} as gridded
 
-    where {{ in_accumulated_window('gridded') }}
+    where {{ in_grid_window('gridded', ref('int_enrollment_anchors')) }}
 
 ),
 
@@ -38,7 +39,7 @@ enrollment_assessments as (
 
     select * from {{ ref('int_enrollment_assessments_joined') }}
 
-    where {{ of_accumulated_enrollments() }}
+    where {{ of_grid_enrollments() }}
 
 ),
 
@@ -46,7 +47,7 @@ attempts as (
 
     select * from {{ ref('stg_skillstudio__assessment_attempts') }}
 
-    where {{ of_accumulated_enrollments() }}
+    where {{ of_grid_enrollments() }}
 
 ),
 
@@ -183,7 +184,8 @@ final as (
         round(scores_as_of.mean_score, 4) as mean_score,
         round(scores_as_of.last_score, 4) as last_score,
         round(scores_as_of.last_score - scores_as_of.mean_score, 4) as score_trend,
-        round(weighted_as_of.weighted_score, 4) as weighted_score
+        round(weighted_as_of.weighted_score, 4) as weighted_score,
+        {{ grid_refreshed_at() }} as refreshed_at
 
     from grid
     inner join submissions_as_of

@@ -1,5 +1,6 @@
 {{ config(
     materialized='incremental',
+    indexes=[{'columns': ['streak_end_date']}],
     meta={'refresh_column': 'streak_end_date'},
     unique_key='enrollment_id',
     incremental_strategy='delete+insert',

@@ -1,14 +1,25 @@
 {{ config(materialized='table', post_hook='analyze {{ this }}') }}
 
-{#
-    The grid of days at which an enrollment's features are taken: day k counts from the run's first day
-    (`starts_on`), or from the day of enrollment when the enrollment has no run, and is the UTC date
-    `anchor_date + k`. A day is on the grid when it has ended (before today, UTC), lies within the run's
-    length where the run has one, and the learner had registered by then: nothing on the grid is a day
-    that has not happened, or one the enrollment did not exist on yet.
+{{ config(
+    materialized='incremental',
+    meta={'refresh_stamp': 'refreshed_at'},
+    indexes=[{'columns': ['refreshed_at']}],
+    pre_hook="{{ delete_grid_window(ref('int_enrollment_anchors'), with_window=false) }}",
+    post_hook='analyze {{ this }}',
+    on_schema_change='fail',
+) }}
 
-    A table, analysed once built, rather than a view: it is joined on (enrollment_id, day_k) downstream, and
-    a view's row count is a guess that turns those joins into nested loops (the 2013 OULAD import did not
+{#
+    The grid of days at which an enrollment's features are taken, from its anchors
+    (int_enrollment_anchors, which says which grid days are on it): day k is the UTC date
+    `anchor_date + k`, on the grid when it has ended (before today, UTC), lies within the run's length where
+    the run has one, and the learner had registered by then: nothing on the grid is a day that has not
+    happened, or one the enrollment did not exist on yet.
+
+    Incremental by enrollment (dbt/macros/enrollment_grid.sql): a refresh re-grids the enrollments whose
+    anchors changed since its newest row, whatever the window, since the grid reads no activity. A table,
+    analysed once built, rather than a view: it is joined on (enrollment_id, day_k) downstream, and a
+    view's row count is a guess that turns those joins into nested loops (the 2013 OULAD import did not
     finish in minutes).
 #}
 
@@ -16,15 +27,12 @@
 
 with
 
-enrollments as (
+anchors as (
 
-    select * from {{ ref('stg_skillstudio__enrollments') }}
+    select * from {{ ref('int_enrollment_anchors') }} as anchors
 
-),
-
-course_runs as (
-
-    select * from {{ ref('stg_skillstudio__course_runs') }}
+    where not anchors.is_removed
+        and {{ in_grid_window('anchors', ref('int_enrollment_anchors'), with_window=false) }}
 
 ),
 
@@ -34,47 +42,26 @@ grid_days as (
 
 ),
 
-anchored as (
-
-    select
-        enrollments.enrollment_id,
-        enrollments.user_id as learner_id,
-        enrollments.course_id,
-        enrollments.course_run_id,
-        course_runs.starts_on,
-        course_runs.length_days,
-        (enrollments.enrolled_at at time zone 'UTC')::date as enrolled_on,
-        (enrollments.unregistered_at at time zone 'UTC')::date as unregistered_on,
-        (enrollments.completed_at at time zone 'UTC')::date as completed_on,
-        coalesce(course_runs.starts_on, (enrollments.enrolled_at at time zone 'UTC')::date) as anchor_date
-
-    from enrollments
-    left join course_runs
-        on course_runs.course_run_id = enrollments.course_run_id
-
-),
-
 final as (
 
     select
-        anchored.enrollment_id,
-        anchored.learner_id,
-        anchored.course_id,
-        anchored.course_run_id,
+        anchors.enrollment_id,
+        anchors.learner_id,
+        anchors.course_id,
+        anchors.course_run_id,
         grid_days.day_k,
-        anchored.anchor_date,
-        anchored.anchor_date + grid_days.day_k as as_of_date,
-        anchored.starts_on,
-        anchored.enrolled_on,
-        anchored.unregistered_on,
-        anchored.completed_on
+        anchors.anchor_date,
+        anchors.anchor_date + grid_days.day_k as as_of_date,
+        anchors.starts_on,
+        anchors.enrolled_on,
+        anchors.unregistered_on,
+        anchors.completed_on,
+        {{ grid_refreshed_at() }} as refreshed_at
 
-    from anchored
+    from anchors
     cross join grid_days
 
-    where (anchored.length_days is null or grid_days.day_k <= anchored.length_days)
-        and anchored.anchor_date + grid_days.day_k < (now() at time zone 'UTC')::date
-        and anchored.enrolled_on <= anchored.anchor_date + grid_days.day_k
+    where grid_days.day_k between anchors.first_grid_k and anchors.last_grid_k
 
 )
 

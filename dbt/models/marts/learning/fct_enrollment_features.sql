@@ -1,10 +1,10 @@
 {{ config(
     materialized='incremental',
     tags=['events'],
-    meta={'refresh_column': 'as_of_date'},
+    meta={'refresh_stamp': 'refreshed_at'},
+    indexes=[{'columns': ['refreshed_at']}],
     pre_hook=[
-        "{{ delete_accumulated_window(ref('int_enrollments_gridded')) }}",
-        "{{ delete_relabelled_enrollments(ref('int_enrollments_summarised')) }}",
+        "{{ delete_grid_window(ref('int_enrollment_anchors')) }}",
         "{{ without_nested_loops() }}",
     ],
     post_hook='analyze {{ this }}',
@@ -25,9 +25,10 @@
     records without a graded outcome; false for a fail or a withdrawal; null while the enrollment is open
     (dbt/macros/enrollment_labels.sql).
 
-    Incremental as of a grid day like the accumulations it joins (`in_accumulated_window`): a refresh from
-    day d writes the rows with `as_of_date >= d`, the grid's new rows, and every row of an enrollment whose
-    label changed since it was written (finished or dropped: its pre-hook compares the labels held).
+    Incremental like the grid and the accumulations it joins (dbt/macros/enrollment_grid.sql,
+    `in_grid_window`): a refresh from day d writes the rows with `as_of_date >= d` and every row of the
+    enrollments re-gridded since its newest row, which include those that finished or dropped (the label's
+    inputs are among the anchors). `refreshed_at` stamps each row with the run that wrote it.
 #}
 
 with
@@ -36,7 +37,7 @@ grid as (
 
     select * from {{ ref('int_enrollments_gridded') }} as gridded
 
-    where {{ in_accumulated_window('gridded') }}
+    where {{ in_grid_window('gridded', ref('int_enrollment_anchors')) }}
 
 ),
 
@@ -44,7 +45,7 @@ activity as (
 
     select * from {{ ref('int_enrollment_grid_activity_accumulated') }}
 
-    where {{ of_accumulated_enrollments() }}
+    where {{ of_grid_enrollments() }}
 
 ),
 
@@ -52,7 +53,7 @@ assessments as (
 
     select * from {{ ref('int_enrollment_grid_assessments_accumulated') }}
 
-    where {{ of_accumulated_enrollments() }}
+    where {{ of_grid_enrollments() }}
 
 ),
 
@@ -60,26 +61,13 @@ enrollments as (
 
     select * from {{ ref('int_enrollments_summarised') }}
 
-),
-
-enrollment_days as (
-
-    select * from {{ ref('int_enrollment_days_aggregated') }}
+    where {{ of_grid_enrollments() }}
 
 ),
 
-cohort_first_activity as (
+cohort_first_days as (
 
-    select
-        enrollments.course_id,
-        enrollments.course_run_id,
-        min(enrollment_days.activity_date) as first_activity_date
-
-    from enrollments
-    inner join enrollment_days
-        on enrollment_days.enrollment_id = enrollments.enrollment_id
-
-    group by enrollments.course_id, enrollments.course_run_id
+    select * from {{ ref('int_cohort_first_active_days') }}
 
 ),
 
@@ -88,12 +76,11 @@ coverage as (
     select
         grid.enrollment_id,
         grid.day_k,
-        coalesce(cohort_first_activity.first_activity_date <= grid.as_of_date, false) as has_activity_data
+        coalesce(cohort_first_days.first_active_on <= grid.as_of_date, false) as has_activity_data
 
     from grid
-    left join cohort_first_activity
-        on cohort_first_activity.course_id = grid.course_id
-        and cohort_first_activity.course_run_id is not distinct from grid.course_run_id
+    left join cohort_first_days
+        on cohort_first_days.cohort_id = coalesce(grid.course_run_id, grid.course_id)
 
 ),
 
@@ -142,7 +129,8 @@ final as (
         coalesce(grid.completed_on <= grid.as_of_date, false) as is_finished,
         labelled.completed,
         labelled.outcome,
-        coverage.has_activity_data
+        coverage.has_activity_data,
+        {{ grid_refreshed_at() }} as refreshed_at
 
     from grid
     inner join activity

@@ -1,5 +1,6 @@
 {{ config(
     materialized='incremental',
+    indexes=[{'columns': ["((last_at at time zone 'UTC')::date)"]}],
     meta={'refresh_column': '(last_at at time zone \'UTC\')::date'},
     tags=['daily'],
     unique_key=['learner_id', 'course_id'],

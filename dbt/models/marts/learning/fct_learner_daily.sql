@@ -1,5 +1,6 @@
 {{ config(
     materialized='incremental',
+    indexes=[{'columns': ['learner_id', 'activity_date']}, {'columns': ['activity_date']}],
     meta={'refresh_column': 'activity_date'},
     tags=['daily'],
     pre_hook="{{ delete_refresh_window('activity_date') }}",
@@ -25,7 +26,7 @@ events as (
 
     select * from {{ ref('stg_skillstudio__learner_events') }}
 
-    where {{ in_refresh_window('occurred_on') }}
+    where {{ in_refresh_window_utc('occurred_at') }}
 
 ),
 

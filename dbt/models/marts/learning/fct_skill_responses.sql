@@ -1,5 +1,6 @@
 {{ config(
     materialized='incremental',
+    indexes=[{'columns': ["((answered_at at time zone 'UTC')::date)"]}],
     meta={'refresh_column': "(answered_at at time zone 'UTC')::date"},
     unique_key='learner_id',
     incremental_strategy='delete+insert',
