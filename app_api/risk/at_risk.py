@@ -41,9 +41,6 @@ from app_api.enrollments import service as enrollments
 from app_api.risk.models import CompletionRiskScore
 from app_api.users import service as users
 
-# Bound when executing ``page_statement``.
-PARAMETERS = ("course_id", "viewer_id", "is_admin", "min_risk", "limit", "after_risk", "after_id")
-
 
 def _utc_timestamp(value: Any) -> ColumnElement[str]:
     """``value`` (timestamptz) as pydantic writes a UTC datetime, whatever the session's time zone."""
