@@ -20,7 +20,7 @@ from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, Field
-from sqlalchemy import Select, tuple_
+from sqlalchemy import ColumnElement, Select, tuple_
 
 from skillstudio.errors import InvalidRequest
 
@@ -110,10 +110,11 @@ def keyset(
     *,
     columns: Sequence[Any],
     after: list[Any] | None,
-    limit: int,
+    limit: int | ColumnElement[int],
     descending: bool = False,
 ) -> Statement:
-    """``statement`` ordered by ``columns`` from just after ``after``, one row more than a page."""
+    """``statement`` ordered by ``columns`` from just after ``after``, one row more than a page (``after``
+    and ``limit`` may be bound parameters, for a statement built once and executed many times)."""
     if after is not None:
         position = tuple_(*columns)
         bound = tuple_(*after)

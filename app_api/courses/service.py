@@ -3,7 +3,8 @@
 Other domains use this module, never the catalogue's ORM classes: course lookups (``visible_course``,
 ``editable_course``, ``course_facts``, answering ``CourseFacts``), an instructor's courses
 (``courses_taught_by``), a course's prerequisites (``prerequisites``; whether a learner completed them is
-the enrollments' to say), titles, skills by id, and ``lesson_rows`` for reports that join lessons.
+the enrollments' to say), titles, skills by id, and ``course_rows`` / ``lesson_rows`` for reports that join
+courses or lessons.
 
 Events (actor = the acting user, object = the course): ``created``; ``updated`` with
 ``extensions.changed`` naming the changed fields; publish / unpublish / archive are ``updated`` with
@@ -368,6 +369,12 @@ def skills_by_id(session: Session, *, skill_ids: Collection[uuid.UUID]) -> dict[
     return {
         skill.skill_id: SkillRef(skill_id=skill.skill_id, slug=skill.slug, name=skill.name) for skill in rows
     }
+
+
+def course_rows() -> Select[uuid.UUID, uuid.UUID | None, str]:
+    """Every course as plain columns (course_id, instructor_id, status), for other domains' reports to
+    join (``.subquery()``) and decide access in one query of their own."""
+    return select(Course.course_id, Course.instructor_id, Course.status)
 
 
 def lesson_rows() -> Select[uuid.UUID, uuid.UUID, uuid.UUID | None, int, str, bool]:

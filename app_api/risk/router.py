@@ -49,10 +49,11 @@ def at_risk(
     cursor: Cursor = None,
     limit: Limit = DEFAULT_PAGE,
 ) -> Response:
-    page = risk.at_risk(
-        session=session, viewer=user, course_id=course_id, min_risk=min_risk, cursor=cursor, limit=limit
+    # PostgreSQL builds the page's JSON (risk.at_risk_json): one statement, no model to validate or encode
+    # per learner. The OpenAPI still documents AtRiskPage (``response_model`` above).
+    return Response(
+        content=risk.at_risk_json(
+            session=session, viewer=user, course_id=course_id, min_risk=min_risk, cursor=cursor, limit=limit
+        ),
+        media_type="application/json",
     )
-    # Serialized here, once: returned as a model, a page of 50 learners with their reasons was validated
-    # again against ``response_model`` and encoded through jsonable_encoder, more work than reading it.
-    # The OpenAPI still documents AtRiskPage (``response_model`` above).
-    return Response(content=page.model_dump_json(), media_type="application/json")

@@ -10,6 +10,7 @@ too while an enrollment has no score (finished enrollments are not scored).
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import UTC, datetime
 from functools import cache
@@ -19,16 +20,18 @@ from sqlalchemy import Select, Subquery, bindparam, select
 from sqlalchemy.orm import Session
 
 from app_api.assessments import service as assessments
-from app_api.common.pagination import keyset, page_of, parse_cursor
+from app_api.common.pagination import encode_cursor, parse_cursor
 from app_api.courses import service as courses
 from app_api.enrollments import service as enrollments
 from app_api.progress import service as progress
+from app_api.risk.at_risk import page_statement
 from app_api.risk.models import CompletionRiskScore
 from app_api.risk.schemas import AtRiskLearner, AtRiskPage, EnrollmentRiskRead, RiskReason, SuggestedAction
-from app_api.users import service as users
-from skillstudio.errors import Forbidden, NotFound
+from skillstudio.errors import Forbidden, InvalidRequest, NotFound
 from skillstudio.web.principals import Principal
 
+_AT_RISK = "at-risk"  # the list's cursor tag
+_AT_RISK_IS_FOR = "A course's at-risk learners are for its instructor and admins only."
 HIGH_RISK = 0.6  # the pipeline's high band (models.completion_risk.scoring.HIGH_RISK)
 # Reason features -> what helps, for the learner; the first matching reasons decide the actions.
 _INACTIVE = {
@@ -136,6 +139,46 @@ def enrollment_risk(*, session: Session, viewer: Principal, enrollment_id: uuid.
     )
 
 
+def at_risk_json(
+    *,
+    session: Session,
+    viewer: Principal,
+    course_id: uuid.UUID,
+    min_risk: float,
+    cursor: str | None,
+    limit: int,
+) -> str:
+    """The course's scored enrollments with ``risk >= min_risk``, riskiest first (ties by enrollment id), as
+    the JSON document of an ``AtRiskPage``: the page is built by PostgreSQL in one statement (``at_risk``
+    module), for the route to send as it is."""
+    try:
+        after = parse_cursor(cursor, tag=_AT_RISK, kinds=(float, uuid.UUID))
+    except InvalidRequest:
+        _check_at_risk_access(session, viewer, course_id)  # 404 and 403 before a bad cursor's 400
+        raise
+    row = session.execute(
+        page_statement(after=after is not None),
+        {
+            "course_id": course_id,
+            "viewer_id": viewer.user_id,
+            "is_admin": viewer.is_admin,
+            "min_risk": min_risk,
+            "limit": limit,
+            "after_risk": None if after is None else after[0],
+            "after_id": None if after is None else after[1],
+        },
+    ).one()
+    if not row.found:
+        raise NotFound(f"There is no course {course_id}.")
+    if not row.allowed:
+        raise Forbidden(_AT_RISK_IS_FOR)
+    next_cursor = encode_cursor([_AT_RISK, row.last_risk, row.last_id]) if row.more else None
+    return (
+        f'{{"items":{row.items},"next_cursor":{json.dumps(next_cursor)},"course_id":"{course_id}",'
+        f'"min_risk":{json.dumps(min_risk)}}}'
+    )
+
+
 def at_risk(
     *,
     session: Session,
@@ -145,59 +188,20 @@ def at_risk(
     cursor: str | None,
     limit: int,
 ) -> AtRiskPage:
-    """The course's scored enrollments with ``risk >= min_risk``, riskiest first (ties by enrollment id)."""
+    """``at_risk_json``'s page as a model, for the web pages."""
+    return AtRiskPage.model_validate_json(
+        at_risk_json(
+            session=session, viewer=viewer, course_id=course_id, min_risk=min_risk, cursor=cursor, limit=limit
+        )
+    )
+
+
+def _check_at_risk_access(session: Session, viewer: Principal, course_id: uuid.UUID) -> None:
     course = courses.course_facts(session, course_id=course_id)
     if course is None:
         raise NotFound(f"There is no course {course_id}.")
     if not (viewer.is_admin or course.instructor_id == viewer.user_id):
-        raise Forbidden("A course's at-risk learners are for its instructor and admins only.")
-    rows = _enrollment_rows()
-    # Columns, not ORM objects: a page is read, never changed, and loading entities cost more than the query.
-    score = CompletionRiskScore
-    statement = (
-        select(
-            score.enrollment_id, rows.c.user_id, score.probability, score.risk, score.band, score.reasons,
-            score.day_k, score.scored_at,
-        )
-        .join(rows, rows.c.enrollment_id == score.enrollment_id)
-        .where(score.course_id == course_id, score.risk >= min_risk)
-    )  # fmt: skip
-    tag = "at-risk"
-    after = parse_cursor(cursor, tag=tag, kinds=(float, uuid.UUID))
-    found = list(
-        session.execute(
-            keyset(
-                statement,
-                columns=(score.risk, score.enrollment_id),
-                after=after,
-                limit=limit,
-                descending=True,
-            )
-        )
-    )
-    items, next_cursor = page_of(
-        found, limit=limit, tag=tag, key_of=lambda row: [row.risk, row.enrollment_id]
-    )
-    names = users.display_names(session, user_ids={row.user_id for row in items})
-    return AtRiskPage(
-        course_id=course_id,
-        min_risk=min_risk,
-        items=[
-            AtRiskLearner(
-                enrollment_id=row.enrollment_id,
-                user_id=row.user_id,
-                display_name=names.get(row.user_id),
-                probability=row.probability,
-                risk=row.risk,
-                band=row.band,
-                reasons=row.reasons,
-                day_k=row.day_k,
-                scored_at=row.scored_at,
-            )
-            for row in items
-        ],
-        next_cursor=next_cursor,
-    )
+        raise Forbidden(_AT_RISK_IS_FOR)
 
 
 def learner_risks(*, session: Session, viewer: Principal, user_id: uuid.UUID) -> list[AtRiskLearner]:

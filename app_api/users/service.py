@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -370,6 +370,12 @@ def display_names(session: Session, *, user_ids: Collection[uuid.UUID]) -> dict[
         return {}
     rows = session.execute(select(User.user_id, User.display_name).where(User.user_id.in_(list(user_ids))))
     return {user_id: name for user_id, name in rows}
+
+
+def display_name_rows() -> Select[uuid.UUID, str]:
+    """Every user's ``(user_id, display_name)`` as plain columns, for other domains' reports to join
+    (``.subquery()``) in one query of their own instead of a second query for the names."""
+    return select(User.user_id, User.display_name)
 
 
 def preferred_name(session: Session, *, user_id: uuid.UUID) -> str:
