@@ -79,7 +79,7 @@ def test_large_vocabularies_score_attention_per_answer_alike(
 ) -> None:
     monkeypatch.setattr(online, "MAX_SCORE_TABLE", 0)
     model = replace(ensemble)
-    assert model.online().attention[0].scores is None
+    assert model.online().attention[0].factors is None
     responses = _learners(test_responses, 2)
     before, _ = _online(model, responses)
     np.testing.assert_allclose(before, model.predict_responses(responses), atol=1e-5)
