@@ -10,8 +10,10 @@ contiguous float32 arrays (the precision the torch networks were fitted and are 
 - the head's first layer is split by what it reads: the asked skill's and item's parts are tables (bias
   folded in), and each member's summary (GRU state or attention output) with the count features goes
   through one batched product; the output layers, the members' weights and the blend are one vector;
-- an attention member's scores of a query skill against the empty slot and every recency are tables, and
-  so are its scores against every answer code when the vocabulary is small enough to keep them.
+- an attention member's softmax is factored into tables per query skill — exp(score of an answer code
+  − score of the empty slot) and exp(score of a recency) — so a prediction gathers the answers' factors,
+  multiplies them and takes one product with the values (the empty slot weighs exactly 1); vocabularies
+  too large for the tables, or weights whose factors could overflow float32, score every answer instead.
 
 :meth:`OnlineTracer.answer` advances a learner and predicts their next answer on the same skill in one
 pass. The counts the head reads are kept as integers and bit masks of the last answers
@@ -36,8 +38,8 @@ if TYPE_CHECKING:
 # The last answers the count features look at (overall and per skill).
 KEEP = max(WINDOWS)
 _KEEP_MASK = (1 << KEEP) - 1
-# Score tables of attention members against every answer code are kept up to this many floats per member
-# (32 MB); larger vocabularies compute those scores per answer.
+# An attention member's factor tables against every answer code are kept up to this many floats per member
+# (32 MB); larger vocabularies compute the scores per answer.
 MAX_SCORE_TABLE = 8_000_000
 
 
@@ -451,7 +453,9 @@ def _softmax_factors(
         recency=np.ascontiguousarray(np.exp(recency).astype(f32)),
         values=with_column(values[1:].transpose(1, 0, 2), 1.0),
         value_recency=with_column(value_recency[1:].transpose(1, 0, 2), 0.0),
-        value_empty=np.ascontiguousarray(np.append(values[0], np.ones((values.shape[1], 1)), axis=1).astype(f32)),
+        value_empty=np.ascontiguousarray(
+            np.append(values[0], np.ones((values.shape[1], 1)), axis=1).astype(f32)
+        ),
     )
 
 
