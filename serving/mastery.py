@@ -104,30 +104,38 @@ class ChampionUpdater:
         return learner.skills.get(self.model.vocabulary.skill_code(key), (0,))[0]
 
     def _estimate(
-        self, learner: OnlineState, seeds: dict[str, list[float]], skill_id: uuid.UUID, p: float | None = None
+        self,
+        learner: OnlineState,
+        seeds: dict[str, list[float]],
+        skill_id: uuid.UUID,
+        p: float | None = None,
+        skill: int | None = None,
     ) -> Estimate:
         key = str(skill_id)
+        if skill is None:
+            skill = self.model.vocabulary.skill_code(key)
         if p is None:
-            p = self.tracer.probability(learner, self.model.vocabulary.skill_code(key))
-        answers = self._answers(learner, key)
+            p = self.tracer.probability(learner, skill)
+        answers = learner.skills.get(skill, (0,))[0]
         evidence = answers + PRIOR_ANSWERS
         logit = _logit(p)
-        if key in seeds:
-            seed_logit, seed_weight, _ = seeds[key]
+        seed = seeds.get(key) if seeds else None
+        if seed is not None:
+            seed_logit, seed_weight, _ = seed
             logit = (seed_weight * seed_logit + evidence * logit) / (seed_weight + evidence)
             evidence += seed_weight
             p = 1.0 / (1.0 + math.exp(-logit))
         theta = min(max(logit, -THETA_LIMIT), THETA_LIMIT)
         level = LEVEL_MIN + (theta + THETA_LIMIT) * LEVELS_PER_THETA
         error = min(LEVELS_PER_THETA / math.sqrt(evidence * p * (1 - p)), LEVEL_MAX - LEVEL_MIN)
-        seen = answers + (int(seeds[key][2]) if key in seeds else 0)
+        seen = answers + (int(seed[2]) if seed is not None else 0)
         return Estimate(skill_id, p, level, error, seen)
 
     def update(self, state: bytes | None, answer: _Answer) -> tuple[bytes, Estimate]:
         learner, seeds = self._read(state)
         skill = self.model.vocabulary.skill_code(str(answer.skill_id))
         learner, p = self.tracer.answer(learner, skill, bool(answer.correct))
-        return write_state(learner, seeds), self._estimate(learner, seeds, answer.skill_id, p)
+        return write_state(learner, seeds), self._estimate(learner, seeds, answer.skill_id, p, skill)
 
     def seed(
         self, state: bytes | None, *, skill_id: uuid.UUID, theta: float, standard_error: float, answers: int
@@ -173,15 +181,16 @@ _SEED_KEY = 16
 def write_state(learner: OnlineState, seeds: dict[str, list[float]]) -> bytes:
     """A learner's state and diagnostic seeds as state v2 (see above)."""
     hidden = learner.hidden
-    skills = np.array([[code, *counts] for code, counts in learner.skills.items()], dtype=np.int32)
+    skills = learner.skills
+    rows = [value for code, counts in skills.items() for value in (code, *counts)]
     parts = [
         _HEADER.pack(
-            MAGIC, hidden.shape[0], hidden.shape[1], len(learner.answers), len(learner.skills),
+            MAGIC, hidden.shape[0], hidden.shape[1], len(learner.answers), len(skills),
             learner.position, learner.correct, learner.recent, len(seeds),
         ),
         hidden.astype(np.float32, copy=False).tobytes(),
         learner.answers.astype(np.int32, copy=False).tobytes(),
-        skills.tobytes(),
+        struct.pack(f"<{len(rows)}i", *rows),
     ]  # fmt: skip
     if seeds:
         parts.append(b"".join(uuid.UUID(key).bytes for key in seeds))
@@ -201,7 +210,7 @@ def read_state(state: bytes) -> tuple[OnlineState, dict[str, list[float]]]:
     offset += 4 * members * width
     answers = np.frombuffer(state, np.int32, n_answers, offset)
     offset += 4 * n_answers
-    rows = np.frombuffer(state, np.int32, 5 * n_skills, offset).reshape(n_skills, 5).tolist()
+    rows = struct.unpack_from(f"<{5 * n_skills}i", state, offset)
     offset += 20 * n_skills
     seeds: dict[str, list[float]] = {}
     if n_seeds:
@@ -216,6 +225,6 @@ def read_state(state: bytes) -> tuple[OnlineState, dict[str, list[float]]]:
         position=position,
         correct=correct,
         recent=recent,
-        skills={row[0]: row[1:] for row in rows},
+        skills={rows[k]: list(rows[k + 1 : k + 5]) for k in range(0, 5 * n_skills, 5)},
     )
     return learner, seeds

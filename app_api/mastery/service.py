@@ -171,7 +171,8 @@ def record_answer(
     keys = {"user_id": learner_id, "skill_id": answer.skill_id}
     session.flush()  # what session.execute would do: the answer's own rows are written first
     with driver_connection(session).cursor(row_factory=namedtuple_row) as cursor:
-        row: Any = cursor.execute(_READ, keys).fetchone()  # a named tuple or None
+        # Binary results: the state arrives as its bytes, not as hex text to decode.
+        row: Any = cursor.execute(_READ, keys, binary=True).fetchone()  # a named tuple or None
         if row is None:
             state = None
         elif row.model_version == updater.version:

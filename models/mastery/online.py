@@ -10,8 +10,10 @@ contiguous float32 arrays (the precision the torch networks were fitted and are 
 - the head's first layer is split by what it reads: the asked skill's and item's parts are tables (bias
   folded in), and each member's summary (GRU state or attention output) with the count features goes
   through one batched product; the output layers, the members' weights and the blend are one vector;
-- an attention member's scores of a query skill against the empty slot and every recency are tables, and
-  so are its scores against every answer code when the vocabulary is small enough to keep them.
+- an attention member's softmax is factored into tables per query skill — exp(score of an answer code
+  − score of the empty slot) and exp(score of a recency) — so a prediction gathers the answers' factors,
+  multiplies them and takes one product with the values (the empty slot weighs exactly 1); vocabularies
+  too large for the tables, or weights whose factors could overflow float32, score every answer instead.
 
 :meth:`OnlineTracer.answer` advances a learner and predicts their next answer on the same skill in one
 pass. The counts the head reads are kept as integers and bit masks of the last answers
@@ -22,6 +24,7 @@ are computed for one skill. Tests hold this path to the torch networks' offline 
 from __future__ import annotations
 
 import math
+import operator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -35,8 +38,8 @@ if TYPE_CHECKING:
 # The last answers the count features look at (overall and per skill).
 KEEP = max(WINDOWS)
 _KEEP_MASK = (1 << KEEP) - 1
-# Score tables of attention members against every answer code are kept up to this many floats per member
-# (32 MB); larger vocabularies compute those scores per answer.
+# An attention member's factor tables against every answer code are kept up to this many floats per member
+# (32 MB); larger vocabularies compute the scores per answer.
 MAX_SCORE_TABLE = 8_000_000
 
 
@@ -99,17 +102,26 @@ def _bits(answers: tuple[int, ...]) -> int:
     return bits
 
 
+# log1p of the counts a window can hold, and each window's mask of the last answers' bits: the features
+# of one skill are computed inside every answer, so they are looked up rather than recomputed.
+_LOG1P = tuple(math.log1p(count) for count in range(KEEP + 1))
+_WINDOW_MASKS = tuple((window, (1 << window) - 1) for window in WINDOWS)
+
+
 def _window_features(attempts: int, right: int, bits: int) -> list[float]:
-    """:func:`models.mastery.features._window_features` from counts and the last answers' bits."""
-    log1p = math.log1p
-    kept = min(attempts, KEEP)
+    """:func:`models.mastery.features._window_features` from counts and the last answers' bits (bits
+    above the answers given are 0, so a window's mask counts only answers that were given)."""
+    log1p, counts = math.log1p, _LOG1P
+    kept = attempts if attempts < KEEP else KEEP
     values = [log1p(attempts), log1p(right), log1p(attempts - right), (right + 1.0) / (attempts + 2.0)]
-    for window in WINDOWS:
-        size = min(window, kept)
-        ones = (bits & ((1 << size) - 1)).bit_count()
-        values += [log1p(ones), log1p(size - ones)]
+    for window, mask in _WINDOW_MASKS:
+        ones = (bits & mask).bit_count()
+        values.append(counts[ones])
+        values.append(counts[(window if kept > window else kept) - ones])
     previous = bits & 1 if kept else 0
-    return [*values, float(previous), float(min(kept, 1) - previous)]
+    values.append(float(previous))
+    values.append(float((1 if kept else 0) - previous))
+    return values
 
 
 class OnlineTracer:
@@ -144,21 +156,27 @@ class OnlineTracer:
         # takes fewer array operations than 1 / (1 + exp(-x)), so what feeds the reset and update gates
         # is stored halved, with the recurrent bias of those gates folded into the table; the candidate's
         # recurrent part is halved too, as it is multiplied by 1 + tanh(x/2) = 2σ(x).
-        half = np.r_[np.full(2 * size, 0.5), np.ones(size)]
         self.initial = np.ascontiguousarray(
             np.stack([w["initial_state"].reshape(-1) for w in grus]).astype(f32)
             if grus
             else np.zeros((0, size), f32)
         )
+        # Added to the recurrent product: the reset and update gates' input part (with both biases), and
+        # the candidate's recurrent bias; the candidate's input part is added after the reset gate.
         self.input_gates = np.ascontiguousarray(
             np.stack(
                 [
-                    (
-                        w["answer_embedding.weight"] @ w["gru.weight_ih_l0"].T
-                        + w["gru.bias_ih_l0"]
-                        + np.r_[w["gru.bias_hh_l0"][: 2 * size], np.zeros(size)]
-                    )
-                    * half
+                    np.c_[
+                        (
+                            w["answer_embedding.weight"] @ w["gru.weight_ih_l0"][: 2 * size].T
+                            + w["gru.bias_ih_l0"][: 2 * size]
+                            + w["gru.bias_hh_l0"][: 2 * size]
+                        )
+                        * 0.5,
+                        np.broadcast_to(
+                            0.5 * w["gru.bias_hh_l0"][2 * size :], (len(w["answer_embedding.weight"]), size)
+                        ),
+                    ]
                     for w in grus
                 ]
             )
@@ -167,16 +185,24 @@ class OnlineTracer:
             if grus
             else np.zeros((0, 0, 3 * size), f32)
         )  # code × members × 3h
+        self.candidate_inputs = np.ascontiguousarray(
+            np.stack(
+                [
+                    w["answer_embedding.weight"] @ w["gru.weight_ih_l0"][2 * size :].T
+                    + w["gru.bias_ih_l0"][2 * size :]
+                    for w in grus
+                ]
+            )
+            .astype(f32)
+            .transpose(1, 0, 2)
+            if grus
+            else np.zeros((0, 0, size), f32)
+        )  # code × members × h
         self.recurrent = np.ascontiguousarray(
             np.stack([0.5 * w["gru.weight_hh_l0"].T for w in grus]).astype(f32)
             if grus
             else np.zeros((0, size, 3 * size), f32)
         )  # members × h × 3h
-        self.candidate_bias = np.ascontiguousarray(
-            np.stack([0.5 * w["gru.bias_hh_l0"][2 * size :] for w in grus]).astype(f32)
-            if grus
-            else np.zeros((0, size), f32)
-        )
 
         # The head's first layer, split by input: the asked skill's and item's parts are tables (with the
         # bias), and one batched product takes each member's [summary | counts] row.
@@ -210,10 +236,10 @@ class OnlineTracer:
         n_skills = self.vocabulary.n_skills
         if linear is not None:
             coef = np.asarray(linear["coef"], dtype=np.float64)
-            self.linear_counts = coef[3 * n_skills :]
-            self.linear_skill = coef[:n_skills] + float(linear["intercept"])
-            self.linear_success = coef[n_skills : 2 * n_skills]
-            self.linear_failure = coef[2 * n_skills : 3 * n_skills]
+            self.linear_counts = coef[3 * n_skills :].tolist()
+            self.linear_skill = (coef[:n_skills] + float(linear["intercept"])).tolist()
+            self.linear_success = coef[n_skills : 2 * n_skills].tolist()
+            self.linear_failure = coef[2 * n_skills : 3 * n_skills].tolist()
             self.success_column = int(linear["success_column"])
             self.failure_column = int(linear["failure_column"])
 
@@ -229,19 +255,19 @@ class OnlineTracer:
             value_recency = np.concatenate([np.zeros((1, size)), w["value_recency"]]).reshape(
                 -1, heads, width
             )
-            keep = query.shape[0] * keys.shape[0] * heads <= MAX_SCORE_TABLE
+            scores_recency = np.einsum("shw,nhw->shn", query, recency)
+            factors = None
+            if query.shape[0] * keys.shape[0] * heads <= MAX_SCORE_TABLE:
+                scores = np.einsum("shw,chw->shc", query, keys)
+                factors = _softmax_factors(scores, scores_recency, values, value_recency)
             self.attention.append(
                 _Attention(
                     query=np.ascontiguousarray(query.astype(f32)),
                     keys=np.ascontiguousarray(keys.astype(f32)),
-                    scores=np.ascontiguousarray(np.einsum("shw,chw->shc", query, keys).astype(f32))
-                    if keep
-                    else None,
-                    scores_recency=np.ascontiguousarray(
-                        np.einsum("shw,nhw->shn", query, recency).astype(f32)
-                    ),
+                    scores_recency=np.ascontiguousarray(scores_recency.astype(f32)),
                     values=np.ascontiguousarray(values.transpose(1, 0, 2).astype(f32)),
                     value_recency=np.ascontiguousarray(value_recency.transpose(1, 0, 2).astype(f32)),
+                    factors=factors,
                 )
             )
         self.summaries = len(members)
@@ -259,13 +285,14 @@ class OnlineTracer:
         hidden = state.hidden
         if self.n_grus:
             size = self.size
-            inputs = self.input_gates[code]
             gates = np.matmul(hidden[:, None, :], self.recurrent)[:, 0]  # halved (see __init__)
-            twice_reset_keep = np.tanh(inputs[:, : 2 * size] + gates[:, : 2 * size])
+            gates += self.input_gates[code]
+            twice_reset_keep = gates[:, : 2 * size]
+            np.tanh(twice_reset_keep, out=twice_reset_keep)
             twice_reset_keep += 1.0
-            candidate = gates[:, 2 * size :] + self.candidate_bias
+            candidate = gates[:, 2 * size :]
             candidate *= twice_reset_keep[:, :size]
-            candidate += inputs[:, 2 * size :]
+            candidate += self.candidate_inputs[code]
             np.tanh(candidate, out=candidate)
             # h' = (1 - z)·n + z·h = n + z·(h - n)
             change = hidden - candidate
@@ -307,22 +334,32 @@ class OnlineTracer:
             math.log1p(steps),
         ]
 
-    def _attended(self, member: _Attention, skill: int, answers: np.ndarray) -> np.ndarray:
-        """An attention member's output (``heads × width``) for a query on ``skill`` over ``answers``
-        (codes, newest first)."""
+    def _attended(self, member: _Attention, skill: int, answers: np.ndarray, out: np.ndarray) -> None:
+        """An attention member's output for a query on ``skill`` over ``answers`` (codes, newest first),
+        written to ``out`` (``heads × width``)."""
+        factors = member.factors
+        if factors is not None:
+            # exp(score − the empty slot's score) = the code's factor × the recency's factor, and the
+            # empty slot's weight is 1: a gather, a product and one matrix product (see _softmax_factors).
+            used = len(answers)
+            weights = factors.codes[skill].take(answers, axis=1)  # heads × answers
+            weights *= factors.recency[skill, :, :used]
+            values = factors.values.take(answers, axis=1)  # heads × answers × (width + 1)
+            values += factors.value_recency[:, :used]
+            attended = np.matmul(weights[:, None, :], values)[:, 0]
+            attended += factors.value_empty
+            np.divide(attended[:, :-1], attended[:, -1:], out=out)
+            return
         used = len(answers) + 1
         slots = np.zeros(used, np.intp)
         np.add(answers, 1, out=slots[1:])
-        if member.scores is not None:
-            scores = np.take(member.scores[skill], slots, axis=1)
-        else:
-            scores = np.einsum("hw,jhw->hj", member.query[skill], np.take(member.keys, slots, axis=0))
+        scores = np.einsum("hw,jhw->hj", member.query[skill], np.take(member.keys, slots, axis=0))
         scores += member.scores_recency[skill, :, :used]
         scores = np.exp(scores - scores.max(axis=1, keepdims=True))
         scores /= scores.sum(axis=1, keepdims=True)
         values = np.take(member.values, slots, axis=1)  # heads × slots × width
         values += member.value_recency[:, :used]
-        return np.matmul(scores[:, None, :], values)[:, 0]
+        np.matmul(scores[:, None, :], values, out=out[:, None, :])
 
     def probability(self, state: OnlineState, skill: int, item: int | None = None) -> float:
         """P(correct) of the learner's next answer on ``skill`` (and ``item``; codes, the typical item
@@ -332,7 +369,7 @@ class OnlineTracer:
         rows = np.empty((self.summaries, size + len(features)), np.float32)  # [summary | counts] per member
         rows[: self.n_grus, :size] = state.hidden
         for k, member in enumerate(self.attention, self.n_grus):
-            rows[k, :size] = self._attended(member, skill, state.answers).reshape(-1)
+            self._attended(member, skill, state.answers, rows[k, :size].reshape(self.heads, self.width))
         rows[:, size:] = features
         asked = self.asked_typical[skill] if item is None else self.skill_part[skill] + self.item_part[item]
         layer = np.matmul(rows[:, None, :], self.head_weights)[:, 0]
@@ -340,11 +377,12 @@ class OnlineTracer:
         np.maximum(layer, 0.0, out=layer)
         logit = float(np.vdot(layer, self.output_weights)) + self.output_bias
         if self.linear:
+            # In float64, as Best-LR was fitted; a sum over Python floats costs less than an array of them.
             logit += self.linear_weight * (
                 self.linear_skill[skill]
                 + self.linear_success[skill] * features[self.success_column]
                 + self.linear_failure[skill] * features[self.failure_column]
-                + float(self.linear_counts @ features)
+                + sum(map(operator.mul, self.linear_counts, features))
             )
         return 1.0 / (1.0 + math.exp(-logit))
 
@@ -371,14 +409,65 @@ class OnlineTracer:
         return after, self.probability(after, skill)
 
 
+# The largest exponent a softmax factor table may reach (e^80 ≈ 5.5e34; float32 holds up to 3.4e38).
+MAX_EXPONENT = 80.0
+
+
+@dataclass(frozen=True)
+class _SoftmaxFactors:
+    """An attention member's softmax, factored per query skill (see :func:`_softmax_factors`)."""
+
+    codes: np.ndarray  # skill × heads × code: exp(score of the code − score of the empty slot)
+    recency: np.ndarray  # skill × heads × context: exp(score of the recency)
+    values: np.ndarray  # heads × code × (width + 1): the code's value, then 1
+    value_recency: np.ndarray  # heads × context × (width + 1): the recency's value, then 0
+    value_empty: np.ndarray  # heads × (width + 1): the empty slot's value, then 1
+
+
+def _softmax_factors(
+    scores: np.ndarray, scores_recency: np.ndarray, values: np.ndarray, value_recency: np.ndarray
+) -> _SoftmaxFactors | None:
+    """A member's softmax as products of tables, or None when they could overflow float32.
+
+    An answer's score is the code's score plus the recency's, so its softmax weight is proportional to
+    exp(code score − empty score) · exp(recency score); the empty slot (recency score 0) gets exactly 1.
+    So the weights need no maximum taken per answer and their sum is at least 1 (no underflow can empty
+    it). Each value carries a last column of 1 (0 for recencies), so one product gives the weighted
+    values and the weights' sum. When a weight could exceed e^:data:`MAX_EXPONENT` the member keeps the
+    path that subtracts the maximum. Arguments are float64: ``scores`` skill × heads × slot (slot 0 empty),
+    ``scores_recency`` skill × heads × (context + 1), ``values`` slot × heads × width, ``value_recency``
+    (context + 1) × heads × width.
+    """
+    relative = scores[:, :, 1:] - scores[:, :, :1]
+    recency = scores_recency[:, :, 1:]
+    if np.any(relative.max(axis=2) + recency.max(axis=2, initial=0.0) > MAX_EXPONENT):
+        return None
+    f32 = np.float32
+
+    def with_column(table: np.ndarray, last: float) -> np.ndarray:
+        column = np.full((*table.shape[:2], 1), last)
+        return np.ascontiguousarray(np.concatenate([table, column], axis=2).astype(f32))
+
+    return _SoftmaxFactors(
+        codes=np.ascontiguousarray(np.exp(relative).astype(f32)),
+        recency=np.ascontiguousarray(np.exp(recency).astype(f32)),
+        values=with_column(values[1:].transpose(1, 0, 2), 1.0),
+        value_recency=with_column(value_recency[1:].transpose(1, 0, 2), 0.0),
+        value_empty=np.ascontiguousarray(
+            np.append(values[0], np.ones((values.shape[1], 1)), axis=1).astype(f32)
+        ),
+    )
+
+
 @dataclass(frozen=True)
 class _Attention:
     """One attention member's arrays, per head; slot 0 is the empty slot, slot ``c + 1`` answer code ``c``
-    (or, for recency, ``c`` answers ago); queries and scores are scaled by 1/√width."""
+    (or, for recency, ``c`` answers ago); queries and scores are scaled by 1/√width. ``factors`` is its
+    softmax as tables when the vocabulary is small enough to keep them (then the rest is not read)."""
 
     query: np.ndarray  # skill × heads × width
     keys: np.ndarray  # slot × heads × width
-    scores: np.ndarray | None  # skill × heads × slot
     scores_recency: np.ndarray  # skill × heads × (context + 1)
     values: np.ndarray  # heads × slot × width
     value_recency: np.ndarray  # heads × (context + 1) × width
+    factors: _SoftmaxFactors | None

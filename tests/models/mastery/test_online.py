@@ -79,7 +79,7 @@ def test_large_vocabularies_score_attention_per_answer_alike(
 ) -> None:
     monkeypatch.setattr(online, "MAX_SCORE_TABLE", 0)
     model = replace(ensemble)
-    assert model.online().attention[0].scores is None
+    assert model.online().attention[0].factors is None
     responses = _learners(test_responses, 2)
     before, _ = _online(model, responses)
     np.testing.assert_allclose(before, model.predict_responses(responses), atol=1e-5)
@@ -110,3 +110,20 @@ def test_the_reference_state_converts_to_the_online_one(ensemble: MasteryModel) 
             ensemble.predict_next(reference, skill_id), abs=1e-5
         )
     assert state.position == 45 and state.skills[ensemble.vocabulary.skill_code("algebra")][0] == 15
+
+
+def test_attention_scores_too_large_for_the_factor_tables_keep_the_exact_softmax(
+    attention: MasteryModel,
+) -> None:
+    # Queries 300 times larger: exp(score) would overflow float32, so the member subtracts the maximum.
+    weights = dict(attention.weights)
+    weights["query_embedding.weight"] = weights["query_embedding.weight"] * 300
+    large = replace(attention, networks=[weights])
+    tracer = large.online()
+    assert tracer.attention[0].factors is None and attention.online().attention[0].factors is not None
+    state, reference = tracer.new_state(), large.new_state()
+    for k in range(20):
+        skill_id = ["fractions", "ratios", "algebra"][k % 3]
+        state, p = large.answer(state, skill_id, k % 4 != 1)
+        reference = large.update(reference, skill_id, k % 4 != 1)
+        assert np.isfinite(p) and p == pytest.approx(large.predict_next(reference, skill_id), abs=1e-5)
