@@ -22,8 +22,8 @@
                where {{ in_grid_window('gridded', ref('int_enrollment_anchors')) }})
       ... {{ grid_refreshed_at() }} as refreshed_at
 
-    The index on the stamp makes the watermark a lookup, and a refresh's data tests read the newest stamp's
-    rows only (dbt/macros/test_window.sql, ``meta.refresh_stamp``).
+    The index on the stamp makes the watermark a lookup, and a refresh's data tests read only the rows the
+    run wrote, stamped from its start on (dbt/macros/test_window.sql, ``meta.refresh_stamp``).
 #}
 
 {#- The stamp of the rows this run writes: the run's start, the same for every model of one invocation. -#}
@@ -33,8 +33,9 @@
 
 
 {#
-    The newest stamp the model holds, read once when the model compiles (before its pre-hook deletes rows,
-    so that the pre-hook and the model's query see the same value): a literal.
+    The newest stamp the model holds, as a literal. It is read where it is used, when the model compiles
+    and when its pre-hook renders: both before the pre-hook deletes rows, so the pre-hook and the model's
+    query see the same value.
 #}
 {% macro grid_watermark() -%}
     {%- set held = none -%}
