@@ -186,6 +186,11 @@ class SkillStudioDbt(DbtCliResource):
         environment: dict[str, str | None] = dict.fromkeys(WINDOW_ENVIRONMENT.values())
         environment.update(window_environment(window or {}))
         environment["PGOPTIONS"] = session_options(os.environ.get("PGOPTIONS"))
+        # dbt writes its file log (dbt.log in the invocation's target folder) at debug level by default:
+        # every event of every node, ten megabytes and a third of dbt's own time on a day's refresh. At
+        # info it keeps each node's start and result; the SQL that ran is in the target folder's run/.
+        # DBT_LOG_LEVEL_FILE in the environment still chooses (debug when looking into a run).
+        environment["DBT_LOG_LEVEL_FILE"] = os.environ.get("DBT_LOG_LEVEL_FILE") or "info"
         arguments = list(args)
         if arguments and arguments[0] in _PARSING_COMMANDS:
             saved_parse = self._saved_parse()
