@@ -1,11 +1,9 @@
-{{ config(materialized='table', post_hook='analyze {{ this }}') }}
-
 {{ config(
     materialized='incremental',
     meta={'refresh_stamp': 'refreshed_at'},
     indexes=[{'columns': ['refreshed_at']}],
     pre_hook="{{ delete_grid_window(ref('int_enrollment_anchors'), with_window=false) }}",
-    post_hook='analyze {{ this }}',
+    post_hook='{{ analyze_grid_model() }}',
     on_schema_change='fail',
 ) }}
 

@@ -27,13 +27,15 @@
 
 with
 
-responses as (
+-- Not materialized: each is read more than once, and a materialized CTE would copy every response (and
+-- attempt) of the history on each refresh, where each use reads the relation and keeps only what it needs.
+responses as not materialized (
 
     select * from {{ ref('fct_skill_responses') }}
 
 ),
 
-attempts as (
+attempts as not materialized (
 
     select * from {{ ref('stg_skillstudio__assessment_attempts') }}
 

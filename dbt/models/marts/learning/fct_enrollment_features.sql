@@ -7,7 +7,7 @@
         "{{ delete_grid_window(ref('int_enrollment_anchors')) }}",
         "{{ without_nested_loops() }}",
     ],
-    post_hook='analyze {{ this }}',
+    post_hook='{{ analyze_grid_model() }}',
     on_schema_change='fail',
 ) }}
 

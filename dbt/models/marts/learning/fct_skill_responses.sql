@@ -21,13 +21,16 @@
 
 with
 
-attempt_items as (
+-- Not materialized: read twice (the learners to refresh, then their answers), a materialized CTE would copy
+-- every attempt item of the history on each refresh, where each use reads the view and keeps only what it
+-- needs.
+attempt_items as not materialized (
 
     select * from {{ ref('stg_skillstudio__attempt_items') }}
 
 ),
 
-attempts as (
+attempts as not materialized (
 
     select * from {{ ref('stg_skillstudio__assessment_attempts') }}
 
