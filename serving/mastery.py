@@ -8,7 +8,9 @@ installing a new one (issue 13). The protocol is structural, so this module need
 A learner's state is the model's :class:`~models.mastery.online.OnlineState` (the GRU members' vectors,
 the last answer codes the attention members read, the running counts) plus the diagnostic seeds, stored
 as state v2: a binary header and packed arrays (:func:`write_state`). States written as JSON before v2
-are still read, and the learner's next answer writes them back as v2. A diagnostic's
+are still read, and the learner's next answer writes them back as v2. An answer on a state v2 reads only
+what it changes (:func:`answer_state`: the GRU states, the last answer codes and the answered skill's
+row) and copies the rest as bytes. A diagnostic's
 IRT estimate of θ is a prior on the skill's logit, worth ``1/se²`` answers (capped); it is blended with the
 model's logit, which is worth the learner's answers on the skill plus two, so the model takes over as
 answers accrue.
@@ -27,9 +29,12 @@ import orjson
 
 from models.mastery import LearnerHistory, LearnerState, MasteryModel
 from models.mastery.model import LEVEL_MAX, LEVEL_MIN, LEVELS_PER_THETA, PRIOR_ANSWERS, THETA_LIMIT
-from models.mastery.online import OnlineState
+from models.mastery.online import KEEP, OnlineState, OnlineTracer, count_features
 
 MAX_SEED_WEIGHT = 8.0
+# Skills' codes are remembered per updater (a UUID and its text form need not be made again for every
+# answer), up to this many skills, which bounds the memory that skills unknown to the model can take.
+MAX_REMEMBERED_SKILLS = 100_000
 
 
 class _Answer(Protocol):
@@ -71,6 +76,15 @@ class ChampionUpdater:
         self.version = f"skill_mastery/{version}"
         # The weights arranged for one answer at a time, once, when the champion is loaded.
         self.tracer = model.online()
+        self._codes: dict[uuid.UUID, int] = {}
+
+    def _skill_code(self, skill_id: uuid.UUID) -> int:
+        code = self._codes.get(skill_id)
+        if code is None:
+            code = self.model.vocabulary.skill_code(str(skill_id))
+            if len(self._codes) < MAX_REMEMBERED_SKILLS:
+                self._codes[skill_id] = code
+        return code
 
     # --- state (de)serialization -----------------------------------------------------------------
 
@@ -111,29 +125,22 @@ class ChampionUpdater:
         p: float | None = None,
         skill: int | None = None,
     ) -> Estimate:
-        key = str(skill_id)
         if skill is None:
-            skill = self.model.vocabulary.skill_code(key)
+            skill = self._skill_code(skill_id)
         if p is None:
             p = self.tracer.probability(learner, skill)
         answers = learner.skills.get(skill, (0,))[0]
-        evidence = answers + PRIOR_ANSWERS
-        logit = _logit(p)
-        seed = seeds.get(key) if seeds else None
-        if seed is not None:
-            seed_logit, seed_weight, _ = seed
-            logit = (seed_weight * seed_logit + evidence * logit) / (seed_weight + evidence)
-            evidence += seed_weight
-            p = 1.0 / (1.0 + math.exp(-logit))
-        theta = min(max(logit, -THETA_LIMIT), THETA_LIMIT)
-        level = LEVEL_MIN + (theta + THETA_LIMIT) * LEVELS_PER_THETA
-        error = min(LEVELS_PER_THETA / math.sqrt(evidence * p * (1 - p)), LEVEL_MAX - LEVEL_MIN)
-        seen = answers + (int(seed[2]) if seed is not None else 0)
-        return Estimate(skill_id, p, level, error, seen)
+        return _estimate(skill_id, p, answers, seeds.get(str(skill_id)) if seeds else None)
 
     def update(self, state: bytes | None, answer: _Answer) -> tuple[bytes, Estimate]:
+        skill = self._skill_code(answer.skill_id)
+        if state and state[:4] == MAGIC:
+            # The path of every answer but a learner's first: the state's bytes are advanced in place.
+            new_state, p, answers, seed = answer_state(
+                self.tracer, state, skill, answer.skill_id, answer.correct
+            )
+            return new_state, _estimate(answer.skill_id, p, answers, seed)
         learner, seeds = self._read(state)
-        skill = self.model.vocabulary.skill_code(str(answer.skill_id))
         learner, p = self.tracer.answer(learner, skill, bool(answer.correct))
         return write_state(learner, seeds), self._estimate(learner, seeds, answer.skill_id, p, skill)
 
@@ -164,6 +171,23 @@ class ChampionUpdater:
                 p = 1.0 / (1.0 + math.exp(-(_logit(p) + shift)))
             predictions.append(p)
         return predictions
+
+
+def _estimate(skill_id: uuid.UUID, p: float, answers: int, seed: list[float] | None) -> Estimate:
+    """Mastery of a skill from the model's P(correct) on it, the learner's ``answers`` on it and its
+    diagnostic seed ``[θ, weight, answers before the model saw the learner]`` (None without one)."""
+    evidence = answers + PRIOR_ANSWERS
+    logit = _logit(p)
+    if seed is not None:
+        seed_logit, seed_weight, _ = seed
+        logit = (seed_weight * seed_logit + evidence * logit) / (seed_weight + evidence)
+        evidence += seed_weight
+        p = 1.0 / (1.0 + math.exp(-logit))
+    theta = min(max(logit, -THETA_LIMIT), THETA_LIMIT)
+    level = LEVEL_MIN + (theta + THETA_LIMIT) * LEVELS_PER_THETA
+    error = min(LEVELS_PER_THETA / math.sqrt(evidence * p * (1 - p)), LEVEL_MAX - LEVEL_MIN)
+    seen = answers + (int(seed[2]) if seed is not None else 0)
+    return Estimate(skill_id, p, level, error, seen)
 
 
 # --- state v2: binary --------------------------------------------------------------------------------
@@ -228,3 +252,73 @@ def read_state(state: bytes) -> tuple[OnlineState, dict[str, list[float]]]:
         skills={rows[k]: list(rows[k + 1 : k + 5]) for k in range(0, 5 * n_skills, 5)},
     )
     return learner, seeds
+
+
+_KEEP_MASK = (1 << KEEP) - 1
+_CODE = struct.Struct("<i")
+_SKILL_ROW = struct.Struct("<5i")
+_SEED_VALUES = struct.Struct("<3d")
+
+
+def answer_state(
+    tracer: OnlineTracer, state: bytes, skill: int, skill_id: uuid.UUID, correct: bool
+) -> tuple[bytes, float, int, list[float] | None]:
+    """One answer on ``skill`` (its code and UUID) applied to a state v2, without decoding what the answer
+    leaves as it was: the same bytes as ``write_state`` of ``tracer.answer`` on ``read_state(state)``.
+
+    Returns the new state, P(correct) of the learner's next answer on the skill, their answers on it
+    and the skill's diagnostic seed (None without one). Only the GRU states, the last answer codes and the
+    skill's row are read; the other skills' rows and the seeds are copied as bytes.
+    """
+    magic, members, width, n_answers, n_skills, position, right_all, recent, n_seeds = _HEADER.unpack_from(
+        state
+    )
+    if magic != MAGIC:
+        raise ValueError(f"not a mastery state v2 (starts with {bytes(state[:4])!r})")
+    right = 1 if correct else 0
+    code = 2 * skill + right
+    offset = _HEADER.size
+    hidden = tracer.step(
+        np.frombuffer(state, np.float32, members * width, offset).reshape(members, width), code
+    )
+    offset += 4 * members * width
+    kept = state[offset : offset + 4 * n_answers]
+    offset += 4 * n_answers
+    if tracer.n_attention:  # the newest first, at most the attention's context (as OnlineTracer.after)
+        kept = _CODE.pack(code) + kept[: 4 * (tracer.context - 1)]
+    rows = struct.unpack_from(f"<{5 * n_skills}i", state, offset)
+    try:
+        row = rows[::5].index(skill)
+    except ValueError:  # the first answer on the skill: its row goes last
+        row, attempts, skill_right, bits = n_skills, 0, 0, 0
+    else:
+        attempts, skill_right, bits = rows[5 * row + 1], rows[5 * row + 2], rows[5 * row + 4]
+    attempts, skill_right, bits = attempts + 1, skill_right + right, ((bits << 1) | right) & _KEEP_MASK
+    recent = ((recent << 1) | right) & _KEEP_MASK
+    # After an answer on the skill, the next one on it is one answer later.
+    features = count_features(position + 1, right_all + right, recent, attempts, skill_right, bits, 1)
+    p = tracer.predict(hidden, np.frombuffer(kept, np.int32), features, skill)
+    skills_end = offset + 20 * n_skills
+    seeds = state[skills_end : skills_end + (_SEED_KEY + _SEED_VALUES.size) * n_seeds]
+    seed = None
+    if n_seeds:
+        key = skill_id.bytes
+        for k in range(n_seeds):
+            if seeds[_SEED_KEY * k : _SEED_KEY * (k + 1)] == key:
+                seed = list(_SEED_VALUES.unpack_from(seeds, _SEED_KEY * n_seeds + _SEED_VALUES.size * k))
+                break
+    new_state = b"".join(
+        (
+            _HEADER.pack(
+                MAGIC, members, width, len(kept) // 4, n_skills + (row == n_skills), position + 1,
+                right_all + right, recent, n_seeds,
+            ),
+            hidden.tobytes(),
+            kept,
+            state[offset : offset + 20 * row],
+            _SKILL_ROW.pack(skill, attempts, skill_right, position, bits),
+            state[offset + 20 * (row + 1) : skills_end],
+            seeds,
+        )
+    )  # fmt: skip
+    return new_state, p, attempts, seed

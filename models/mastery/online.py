@@ -124,6 +124,20 @@ def _window_features(attempts: int, right: int, bits: int) -> list[float]:
     return values
 
 
+def count_features(
+    position: int, correct: int, recent: int, attempts: int, right: int, bits: int, steps: int
+) -> list[float]:
+    """The 25 count features of :func:`~models.mastery.features.history_features` for a next answer on one
+    skill: from the learner's answers (``position`` given, ``correct`` right, the last ones' ``recent``
+    bits), the skill's (``attempts``, ``right``, ``bits``) and the answers since the skill's last one
+    (``steps``, 0 if never answered)."""
+    return [
+        *_window_features(position, correct, recent),
+        *_window_features(attempts, right, bits),
+        math.log1p(steps),
+    ]
+
+
 class OnlineTracer:
     """A fitted model's online step in float32 numpy (see the module's docstring).
 
@@ -278,28 +292,33 @@ class OnlineTracer:
         """A learner with no answers."""
         return OnlineState(hidden=self.initial.copy())
 
+    def step(self, hidden: np.ndarray, code: int) -> np.ndarray:
+        """The GRU members' states (``members × hidden`` float32) after one answer ``code`` (``2·skill +
+        correct``); ``hidden`` is unchanged. Without GRU members, ``hidden`` itself."""
+        if not self.n_grus:
+            return hidden
+        size = self.size
+        gates = np.matmul(hidden[:, None, :], self.recurrent)[:, 0]  # halved (see __init__)
+        gates += self.input_gates[code]
+        twice_reset_keep = gates[:, : 2 * size]
+        np.tanh(twice_reset_keep, out=twice_reset_keep)
+        twice_reset_keep += 1.0
+        candidate = gates[:, 2 * size :]
+        candidate *= twice_reset_keep[:, :size]
+        candidate += self.candidate_inputs[code]
+        np.tanh(candidate, out=candidate)
+        # h' = (1 - z)·n + z·h = n + z·(h - n)
+        change = hidden - candidate
+        change *= twice_reset_keep[:, size:]
+        change *= 0.5
+        change += candidate
+        return change
+
     def after(self, state: OnlineState, skill: int, correct: bool) -> OnlineState:
         """The state after one more answer on ``skill`` (a code); ``state`` is unchanged."""
         right = int(bool(correct))
         code = 2 * skill + right
-        hidden = state.hidden
-        if self.n_grus:
-            size = self.size
-            gates = np.matmul(hidden[:, None, :], self.recurrent)[:, 0]  # halved (see __init__)
-            gates += self.input_gates[code]
-            twice_reset_keep = gates[:, : 2 * size]
-            np.tanh(twice_reset_keep, out=twice_reset_keep)
-            twice_reset_keep += 1.0
-            candidate = gates[:, 2 * size :]
-            candidate *= twice_reset_keep[:, :size]
-            candidate += self.candidate_inputs[code]
-            np.tanh(candidate, out=candidate)
-            # h' = (1 - z)·n + z·h = n + z·(h - n)
-            change = hidden - candidate
-            change *= twice_reset_keep[:, size:]
-            change *= 0.5
-            change += candidate
-            hidden = change
+        hidden = self.step(state.hidden, code)
         answers = state.answers
         if self.n_attention:
             answers = np.empty(min(len(state.answers) + 1, self.context), np.int32)
@@ -328,11 +347,7 @@ class OnlineTracer:
         """The 25 count features of a next answer on ``skill`` (a code), as :func:`history_features`."""
         attempts, right, last, bits = state.skills.get(skill, (0, 0, -1, 0))
         steps = 0 if last < 0 else state.position - last
-        return [
-            *_window_features(state.position, state.correct, state.recent),
-            *_window_features(attempts, right, bits),
-            math.log1p(steps),
-        ]
+        return count_features(state.position, state.correct, state.recent, attempts, right, bits, steps)
 
     def _attended(self, member: _Attention, skill: int, answers: np.ndarray, out: np.ndarray) -> None:
         """An attention member's output for a query on ``skill`` over ``answers`` (codes, newest first),
@@ -364,12 +379,23 @@ class OnlineTracer:
     def probability(self, state: OnlineState, skill: int, item: int | None = None) -> float:
         """P(correct) of the learner's next answer on ``skill`` (and ``item``; codes, the typical item
         when None)."""
-        features = self.features(state, skill)
+        return self.predict(state.hidden, state.answers, self.features(state, skill), skill, item)
+
+    def predict(
+        self,
+        hidden: np.ndarray,
+        answers: np.ndarray,
+        features: list[float],
+        skill: int,
+        item: int | None = None,
+    ) -> float:
+        """:meth:`probability` from the learner's parts: the GRU states, the last answer codes (newest
+        first) and the 25 count features of ``skill`` (:func:`count_features`)."""
         size = self.size
         rows = np.empty((self.summaries, size + len(features)), np.float32)  # [summary | counts] per member
-        rows[: self.n_grus, :size] = state.hidden
+        rows[: self.n_grus, :size] = hidden
         for k, member in enumerate(self.attention, self.n_grus):
-            self._attended(member, skill, state.answers, rows[k, :size].reshape(self.heads, self.width))
+            self._attended(member, skill, answers, rows[k, :size].reshape(self.heads, self.width))
         rows[:, size:] = features
         asked = self.asked_typical[skill] if item is None else self.skill_part[skill] + self.item_part[item]
         layer = np.matmul(rows[:, None, :], self.head_weights)[:, 0]

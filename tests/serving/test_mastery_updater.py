@@ -17,7 +17,7 @@ from app_api.courses.models import Skill
 from app_api.mastery import updaters
 from app_api.mastery.models import LearnerMasteryState
 from models.mastery.model import LearnerState, MasteryModel, fit_mastery
-from serving.mastery import MAGIC, ChampionUpdater, read_state
+from serving.mastery import MAGIC, ChampionUpdater, answer_state, read_state, write_state
 from skillstudio.main.mastery_wiring import install_mastery_updater
 from skillstudio.settings import Settings
 from tests.app_api.assessments.helpers import API, World, single_choice
@@ -113,6 +113,35 @@ def test_a_json_state_is_read_and_the_next_answer_writes_it_binary(
     assert stored_seeds == seeds and stored.position == 13
     _, seeded = updater.update(state, updaters.Answer(algebra, uuid.uuid4(), False, 1.0, 0.0))
     assert seeded.answers_seen == 4 + 1 + 3
+
+
+@pytest.mark.parametrize("which", ["gru", "mixed"])
+def test_an_answer_on_a_stored_state_writes_what_decoding_it_would(
+    which: str, request: pytest.FixtureRequest
+) -> None:
+    """update() advances a state v2's bytes without decoding it all (answer_state): the same bytes and
+    estimate as decoding, answering with the tracer and encoding, for skills answered before or not, the
+    vocabulary's unseen code, a seeded skill and more answers than the attention's context holds."""
+    model: MasteryModel = request.getfixturevalue("model" if which == "gru" else "mixed")
+    updater = ChampionUpdater(model, "7")
+    known, unseen, seeded = FRACTIONS, uuid.UUID(int=7), uuid.UUID(int=8)
+    state, _ = updater.seed(None, skill_id=seeded, theta=0.4, standard_error=0.5, answers=3)
+    rng = np.random.default_rng(5)
+    for number in range(40):
+        skill_id = [known, unseen, seeded, uuid.UUID(int=9 + number % 5)][number % 4]
+        correct = bool(rng.random() < 0.6)
+        learner, seeds = read_state(state)
+        skill = model.vocabulary.skill_code(str(skill_id))
+        learner, p = updater.tracer.answer(learner, skill, correct)
+        expected = updater._estimate(learner, seeds, skill_id, p, skill)
+        state, estimate = updater.update(state, updaters.Answer(skill_id, uuid.uuid4(), correct, 1.0, 0.0))
+        assert state == write_state(learner, seeds)
+        assert (estimate.p_mastery, estimate.level, estimate.uncertainty, estimate.answers_seen) == (
+            expected.p_mastery, expected.level, expected.uncertainty, expected.answers_seen,
+        )  # fmt: skip
+    assert read_state(state)[0].position == 40
+    with pytest.raises(ValueError, match="not a mastery state v2"):
+        answer_state(updater.tracer, b"SKM\x01" + state[4:], 0, known, True)
 
 
 def test_a_diagnostic_seed_pulls_the_estimate_towards_it_until_answers_take_over(model: MasteryModel) -> None:
