@@ -440,7 +440,7 @@ def test_write_profiles_reads_socket_directories_and_host_ports(tmp_path: Path) 
         "password": "",
         "dbname": "skillstudio",
         "schema": "analytics",
-        "threads": 2,
+        "threads": 3,  # DBT_THREADS: three on two cores (see its comment)
     }
     assert remote["skillstudio"]["outputs"]["main"] == {
         "type": "postgres",
