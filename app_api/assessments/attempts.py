@@ -11,7 +11,8 @@ Rules a successor must keep:
   answer is refused (409); submitting is accepted and grades only the answers saved in time (answers sent
   with the late submission are ignored), with ``submitted_late`` set. Unanswered questions count as wrong.
 - Fixed attempts serve all questions at the start, and answers may be changed until submission. Adaptive
-  attempts serve one question at a time (``adaptive.serve_next``); their answers are final.
+  attempts serve one question at a time (``adaptive.serve_next``); their answers are final. An answer sent
+  again as it is saved (a retry) changes nothing: no write, no event, no second mastery update.
 - Diagnostic attempts write each answered skill's level (1-10) and its standard error to
   ``learner_skill_levels`` (source 'diagnostic'), replacing the previous level whatever its source, and
   seed the learner's mastery of those skills with the same estimate.
@@ -174,6 +175,8 @@ def _save_answer(
         raise InvalidContent(
             str(error), errors=[{"field": "body.response", "message": str(error), "type": "value_error"}]
         ) from error
+    if item.is_correct is not None and item.response == {"value": value}:
+        return  # the answer as saved, sent again (a retry): nothing changes, so nothing is recorded
     correct = grading.is_correct(question.question_type, question.answer_key, value)
     item.response, item.is_correct, item.answered_at = {"value": value}, correct, now
     session.flush()

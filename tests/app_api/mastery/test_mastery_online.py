@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app_api.mastery import updaters
+from app_api.mastery.models import LearnerMasteryState
 from app_api.users.models import LearnerSkillLevel
 from tests.app_api.assessments.helpers import API, World, events, single_choice
 
@@ -110,3 +111,33 @@ def test_a_failing_updater_falls_back_to_the_rule(client: TestClient, session: S
         updaters.install(previous)
     (item,) = mastery(w).json()["items"]
     assert item["model_version"] == updaters.IrtRule.version and item["level"] > 5.5
+
+
+def stored_state(session: Session, w: World) -> bytes | None:
+    state = session.scalar(
+        select(LearnerMasteryState.state)
+        .where(LearnerMasteryState.user_id == w.learner.user_id)
+        .execution_options(populate_existing=True)
+    )
+    return None if state is None else bytes(state)
+
+
+def test_an_answer_sent_again_is_not_applied_twice(client: TestClient, session: Session) -> None:
+    w = World(client, session)
+    attempt = w.start(quiz(w, [0.0]))
+    question_id = attempt["questions"][0]["question_id"]
+    assert w.answer(attempt, question_id, "b").status_code == 200
+    (before,) = mastery(w).json()["items"]
+    state = stored_state(session, w)
+    # A retry of the same answer (a client that lost the response) changes nothing and records nothing.
+    retried = w.answer(attempt, question_id, "b")
+    assert retried.status_code == 200
+    assert mastery(w).json()["items"] == [before]
+    assert stored_state(session, w) == state
+    assert len(events(session, verb="answered", actor_id=w.learner.user_id)) == 1
+    # A changed answer is a new answer: it moves mastery again, and the attempt is graded on it.
+    assert w.answer(attempt, question_id, "a").status_code == 200
+    (changed,) = mastery(w).json()["items"]
+    assert changed["answers_seen"] == 2 and changed["level"] < before["level"]
+    assert len(events(session, verb="answered", actor_id=w.learner.user_id)) == 2
+    assert w.submit(attempt).json()["result"]["score_scaled"] == 0.0
