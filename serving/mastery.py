@@ -29,7 +29,7 @@ import orjson
 
 from models.mastery import LearnerHistory, LearnerState, MasteryModel
 from models.mastery.model import LEVEL_MAX, LEVEL_MIN, LEVELS_PER_THETA, PRIOR_ANSWERS, THETA_LIMIT
-from models.mastery.online import KEEP, OnlineState, OnlineTracer, count_features
+from models.mastery.online import KEEP_MASK, OnlineState, OnlineTracer, count_features
 
 MAX_SEED_WEIGHT = 8.0
 # Skills' codes are remembered per updater (a UUID and its text form need not be made again for every
@@ -254,7 +254,6 @@ def read_state(state: bytes) -> tuple[OnlineState, dict[str, list[float]]]:
     return learner, seeds
 
 
-_KEEP_MASK = (1 << KEEP) - 1
 _CODE = struct.Struct("<i")
 _SKILL_ROW = struct.Struct("<5i")
 _SEED_VALUES = struct.Struct("<3d")
@@ -293,8 +292,8 @@ def answer_state(
         row, attempts, skill_right, bits = n_skills, 0, 0, 0
     else:
         attempts, skill_right, bits = rows[5 * row + 1], rows[5 * row + 2], rows[5 * row + 4]
-    attempts, skill_right, bits = attempts + 1, skill_right + right, ((bits << 1) | right) & _KEEP_MASK
-    recent = ((recent << 1) | right) & _KEEP_MASK
+    attempts, skill_right, bits = attempts + 1, skill_right + right, ((bits << 1) | right) & KEEP_MASK
+    recent = ((recent << 1) | right) & KEEP_MASK
     # After an answer on the skill, the next one on it is one answer later.
     features = count_features(position + 1, right_all + right, recent, attempts, skill_right, bits, 1)
     p = tracer.predict(hidden, np.frombuffer(kept, np.int32), features, skill)

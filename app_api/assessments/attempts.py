@@ -11,7 +11,8 @@ Rules a successor must keep:
   answer is refused (409); submitting is accepted and grades only the answers saved in time (answers sent
   with the late submission are ignored), with ``submitted_late`` set. Unanswered questions count as wrong.
 - Fixed attempts serve all questions at the start, and answers may be changed until submission. Adaptive
-  attempts serve one question at a time (``adaptive.serve_next``); their answers are final.
+  attempts serve one question at a time (``adaptive.serve_next``); their answers are final. An answer sent
+  again as it is saved (a retry) changes nothing: no write, no event, no second mastery update.
 - Diagnostic attempts write each answered skill's level (1-10) and its standard error to
   ``learner_skill_levels`` (source 'diagnostic'), replacing the previous level whatever its source, and
   seed the learner's mastery of those skills with the same estimate.
@@ -25,7 +26,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -153,6 +154,24 @@ def _own_attempt(
     return attempt, assessment
 
 
+# The answered question, and with it (when answers update mastery) the learner's stored mastery of its
+# skill: one statement instead of two on every answer (the mastery domain's fragment locks the state).
+_QUESTION = select(Question).where(Question.question_id == bindparam("question_id"))
+_QUESTION_AND_MASTERY = mastery.with_stored_mastery(
+    _QUESTION, learner_id=bindparam("learner_id"), skill_id=Question.skill_id
+)
+
+
+def _question_and_mastery(
+    session: Session, *, question_id: uuid.UUID, learner_id: uuid.UUID
+) -> tuple[Question, mastery.StoredMastery | None]:
+    """The question, and the learner's stored mastery of its skill (None when answers do not update it)."""
+    if not mastery.online():
+        return session.execute(_QUESTION, {"question_id": question_id}).scalar_one(), None
+    row = session.execute(_QUESTION_AND_MASTERY, {"question_id": question_id, "learner_id": learner_id}).one()
+    return row[0], mastery.StoredMastery(*row[1:])
+
+
 def _save_answer(
     session: Session,
     *,
@@ -167,25 +186,32 @@ def _save_answer(
         raise Conflict(f"Question {question_id} is not one this attempt has served.")
     if attempt.adaptive and item.is_correct is not None:
         raise Conflict("Answers in an adaptive attempt are final; answer the next question.")
-    question = session.get_one(Question, question_id)
+    question, stored = _question_and_mastery(session, question_id=question_id, learner_id=attempt.user_id)
     try:
         value = grading.check_response(question.question_type, [o["id"] for o in question.options], response)
     except grading.ResponseError as error:
         raise InvalidContent(
             str(error), errors=[{"field": "body.response", "message": str(error), "type": "value_error"}]
         ) from error
+    if item.is_correct is not None and item.response == {"value": value}:
+        return  # the answer as saved, sent again (a retry): nothing changes, so nothing is recorded
     correct = grading.is_correct(question.question_type, question.answer_key, value)
     item.response, item.is_correct, item.answered_at = {"value": value}, correct, now
     session.flush()
     # Before the next question is chosen, so that the choice sees this answer.
-    change = mastery.record_answer(
-        session,
-        learner_id=attempt.user_id,
-        answer=mastery.Answer(
-            skill_id=question.skill_id, question_id=question_id, correct=correct,
-            discrimination=question.discrimination, difficulty=question.difficulty,
-        ),
-        now=now,
+    change = (
+        None
+        if stored is None
+        else mastery.record_answer(
+            session,
+            learner_id=attempt.user_id,
+            answer=mastery.Answer(
+                skill_id=question.skill_id, question_id=question_id, correct=correct,
+                discrimination=question.discrimination, difficulty=question.difficulty,
+            ),
+            stored=stored,
+            now=now,
+        )
     )  # fmt: skip
     if change is not None and change.struggling_started:
         _announce_struggling(

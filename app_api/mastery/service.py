@@ -1,7 +1,9 @@
 """Mastery online: every answer on a skill updates the learner's mastery in the answer's transaction.
 
-The assessments domain calls :func:`record_answer` for each answered question (before it writes the
-``answered`` event, which carries the change) and :func:`seed_from_diagnostic` when a diagnostic is graded.
+The assessments domain loads each answered question with the learner's stored mastery of its skill in one
+statement (:func:`with_stored_mastery`, this domain's fragment of it), then calls :func:`record_answer`
+with what it read (before it writes the ``answered`` event, which carries the change), and
+:func:`seed_from_diagnostic` when a diagnostic is graded.
 The estimate comes from the updater in use (``updaters.current()``: the registered champion when the
 composition root installed one, the IRT rule otherwise). The learner's profile level on the skill follows
 (source ``mastery``, through the accounts domain's ``write_skill_levels`` and its source rules).
@@ -21,8 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from psycopg.rows import namedtuple_row
-from sqlalchemy import select
+from sqlalchemy import ColumnExpressionArgument, Select, and_, select, true
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -42,8 +43,9 @@ from skillstudio.web.principals import Principal
 logger = logging.getLogger(__name__)
 
 __all__ = [
-    "Answer", "DiagnosticEstimate", "Item", "MasteryChange", "RevisionQuestion",
-    "announce_struggling", "predict", "read_mastery", "record_answer", "targets",
+    "Answer", "DiagnosticEstimate", "Item", "MasteryChange", "RevisionQuestion", "StoredMastery",
+    "announce_struggling", "online", "predict", "read_mastery", "record_answer", "targets",
+    "with_stored_mastery",
 ]  # fmt: skip
 
 
@@ -119,12 +121,65 @@ def _update(
         return rule, *rule.update(None, answer)
 
 
-# The answer path's two statements, run straight through the session's psycopg connection: SQLAlchemy's
-# handling of a statement (even as text compiled once; a built select()/insert() cost ~0.5 ms of Python
-# each) cost more than the round trip, and psycopg prepares a statement it sees repeatedly. The read
-# locks the state row (``for update of s``) so that two answers of one learner in parallel apply one
-# after the other. The accounts domain's statement is written with ``:name`` parameters, as SQLAlchemy's
-# text() takes them; :func:`_psycopg_style` turns them into psycopg's ``%(name)s``.
+@dataclass(frozen=True, slots=True)
+class StoredMastery:
+    """What the statement that loads an answered question read of the learner's mastery
+    (:func:`with_stored_mastery`): the updater's state and the version that wrote it (None: the learner
+    has no state yet), and the answered skill's row (None: no answer on the skill yet)."""
+
+    model_version: str | None = None
+    state: bytes | None = None
+    level: float | None = None
+    recent: str | None = None
+    struggling_since: datetime | None = None
+
+
+def online() -> bool:
+    """Whether answers update mastery (the policy in use); when not, the answer path reads nothing of it."""
+    return updaters.policy().online
+
+
+def with_stored_mastery(
+    statement: Select[Any],
+    *,
+    learner_id: ColumnExpressionArgument[uuid.UUID],
+    skill_id: ColumnExpressionArgument[uuid.UUID],
+) -> Select[Any]:
+    """``statement`` (one row per answered question) with the learner's stored mastery of ``skill_id`` as
+    five more columns, :class:`StoredMastery`'s fields in order, all null when the learner has no state.
+
+    The answer path reads the state in the statement that loads the question, which saves a round trip
+    on every answer. The state row is locked (``for update``, inside the lateral subquery: the outer
+    join's nullable side cannot be locked from outside) so that two answers of one learner in parallel
+    apply one after the other; :func:`record_answer` writes it back in the same transaction.
+    """
+    stored = (
+        select(
+            LearnerMasteryState.model_version,
+            LearnerMasteryState.state,
+            LearnerSkillMastery.level,
+            LearnerSkillMastery.recent,
+            LearnerSkillMastery.struggling_since,
+        )
+        .outerjoin(
+            LearnerSkillMastery,
+            and_(
+                LearnerSkillMastery.user_id == LearnerMasteryState.user_id,
+                LearnerSkillMastery.skill_id == skill_id,
+            ),
+        )
+        .where(LearnerMasteryState.user_id == learner_id)
+        .with_for_update(of=LearnerMasteryState)
+        .lateral("stored_mastery")
+    )
+    return statement.outerjoin(stored, true()).add_columns(*stored.c)
+
+
+# The answer's write, run straight through the session's psycopg connection: SQLAlchemy's handling of a
+# statement (even as text compiled once; a built insert() cost ~0.5 ms of Python) cost more than the round
+# trip, and psycopg prepares a statement it sees repeatedly. The accounts domain's statement is written
+# with ``:name`` parameters, as SQLAlchemy's text() takes them; :func:`_psycopg_style` turns them into
+# psycopg's ``%(name)s``.
 def _psycopg_style(sql: str) -> str:
     """``sql`` with its ``:name`` parameters written ``%(name)s``."""
     if "%" in sql or "::" in sql:
@@ -132,12 +187,6 @@ def _psycopg_style(sql: str) -> str:
     return re.sub(r":(\w+)", r"%(\1)s", sql)
 
 
-_READ = _psycopg_style(
-    "select s.model_version, s.state, m.level, m.recent, m.struggling_since "
-    "from learner_mastery_states s left join learner_skill_mastery m "
-    "on m.user_id = s.user_id and m.skill_id = :skill_id "
-    "where s.user_id = :user_id for update of s"
-)
 _WRITE = _psycopg_style(
     "with saved_state as ("
     " insert into learner_mastery_states (user_id, model_version, state, updated_at)"
@@ -157,44 +206,42 @@ _WRITE = _psycopg_style(
 
 
 def record_answer(
-    session: Session, *, learner_id: uuid.UUID, answer: Answer, now: datetime
+    session: Session, *, learner_id: uuid.UUID, answer: Answer, stored: StoredMastery, now: datetime
 ) -> MasteryChange | None:
     """Update the learner's mastery of ``answer.skill_id`` after one answer (None when the policy turned
     online updates off); never commits.
 
-    Two round trips, as this runs inside every answer: read the state with the skill's row; write the
-    state, the row and the profile level (the accounts domain's statement) in one statement.
+    ``stored`` is what the statement that loaded the question read (:func:`with_stored_mastery`, which
+    locked the state row); this adds one round trip to the answer: the state, the skill's row and the
+    profile level (the accounts domain's statement) written in one statement.
     """
     if not updaters.policy().online:
         return None
     updater = updaters.current()
-    keys = {"user_id": learner_id, "skill_id": answer.skill_id}
+    if stored.state is None:
+        state = None
+    elif stored.model_version == updater.version:
+        state = stored.state
+    else:
+        state = _rebuilt(session, learner_id, updater)
+    used, new_state, estimate = _update(updater, state, answer)
+    since = stored.struggling_since
+    recent = struggling.remember(stored.recent or "", answer.correct)
+    new_since = struggling.next_since(since, recent=recent, answers_seen=estimate.answers_seen, now=now)
     session.flush()  # what session.execute would do: the answer's own rows are written first
-    with driver_connection(session).cursor(row_factory=namedtuple_row) as cursor:
-        # Binary results: the state arrives as its bytes, not as hex text to decode.
-        row: Any = cursor.execute(_READ, keys, binary=True).fetchone()  # a named tuple or None
-        if row is None:
-            state = None
-        elif row.model_version == updater.version:
-            state = bytes(row.state)
-        else:
-            state = _rebuilt(session, learner_id, updater)
-        used, new_state, estimate = _update(updater, state, answer)
-        previous_level = None if row is None else row.level
-        since = None if row is None else row.struggling_since
-        recent = struggling.remember((row.recent if row is not None else None) or "", answer.correct)
-        new_since = struggling.next_since(since, recent=recent, answers_seen=estimate.answers_seen, now=now)
+    with driver_connection(session).cursor() as cursor:
         cursor.execute(
             _WRITE,
-            {**keys, "p_mastery": estimate.p_mastery, "level": estimate.level,
-             "uncertainty": estimate.uncertainty, "answers_seen": estimate.answers_seen,
-             "model_version": used.version, "recent": recent, "struggling_since": new_since, "now": now,
-             "state": new_state, "profile_level": round(estimate.level, 2),
+            {"user_id": learner_id, "skill_id": answer.skill_id, "p_mastery": estimate.p_mastery,
+             "level": estimate.level, "uncertainty": estimate.uncertainty,
+             "answers_seen": estimate.answers_seen, "model_version": used.version, "recent": recent,
+             "struggling_since": new_since, "now": now, "state": new_state,
+             "profile_level": round(estimate.level, 2),
              "profile_standard_error": round(estimate.uncertainty, 2)},
         )  # fmt: skip
     return MasteryChange(
         estimate=estimate,
-        previous_level=previous_level,
+        previous_level=stored.level,
         model_version=used.version,
         struggling_started=since is None and new_since is not None,
     )

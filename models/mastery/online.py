@@ -37,7 +37,8 @@ if TYPE_CHECKING:
 
 # The last answers the count features look at (overall and per skill).
 KEEP = max(WINDOWS)
-_KEEP_MASK = (1 << KEEP) - 1
+# The bits of the last KEEP answers (``recent`` and each skill's bits are masked with it after an answer).
+KEEP_MASK = (1 << KEEP) - 1
 # An attention member's factor tables against every answer code are kept up to this many floats per member
 # (32 MB); larger vocabularies compute the scores per answer.
 MAX_SCORE_TABLE = 8_000_000
@@ -330,14 +331,14 @@ class OnlineTracer:
             attempts + 1,
             skill_right + right,
             state.position,
-            ((bits << 1) | right) & _KEEP_MASK,
+            ((bits << 1) | right) & KEEP_MASK,
         ]
         return OnlineState(
             hidden=hidden,
             answers=answers,
             position=state.position + 1,
             correct=state.correct + right,
-            recent=((state.recent << 1) | right) & _KEEP_MASK,
+            recent=((state.recent << 1) | right) & KEEP_MASK,
             skills=skills,
         )
 

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 from app_api.mastery import updaters
+from app_api.mastery.models import LearnerMasteryState, LearnerSkillMastery
 from app_api.users.models import LearnerSkillLevel
 from tests.app_api.assessments.helpers import API, World, events, single_choice
 
@@ -110,3 +113,90 @@ def test_a_failing_updater_falls_back_to_the_rule(client: TestClient, session: S
         updaters.install(previous)
     (item,) = mastery(w).json()["items"]
     assert item["model_version"] == updaters.IrtRule.version and item["level"] > 5.5
+
+
+@contextmanager
+def statements(session: Session) -> Iterator[list[str]]:
+    """The SQL the session's connection runs through SQLAlchemy meanwhile (the mastery write, which runs
+    on the psycopg connection itself, is not among them)."""
+    seen: list[str] = []
+    connection = session.connection()
+
+    def remember(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        seen.append(statement)
+
+    event.listen(connection, "before_cursor_execute", remember)
+    try:
+        yield seen
+    finally:
+        event.remove(connection, "before_cursor_execute", remember)
+
+
+def stored_state(session: Session, w: World) -> bytes | None:
+    state = session.scalar(
+        select(LearnerMasteryState.state)
+        .where(LearnerMasteryState.user_id == w.learner.user_id)
+        .execution_options(populate_existing=True)
+    )
+    return None if state is None else bytes(state)
+
+
+def test_the_question_and_the_state_are_read_in_one_statement(client: TestClient, session: Session) -> None:
+    w = World(client, session)
+    attempt = w.start(quiz(w, [0.0, 0.0]))
+    first, second = (q["question_id"] for q in attempt["questions"])
+    # The learner has no state yet: the statement finds none, and the answer writes the first one.
+    with statements(session) as seen:
+        assert w.answer(attempt, first, "b").status_code == 200
+    (read,) = [sql for sql in seen if "learner_mastery_states" in sql]
+    assert "FROM questions" in read and "FOR UPDATE OF learner_mastery_states" in read
+    (item,) = mastery(w).json()["items"]
+    assert item["answers_seen"] == 1 and item["level"] > 5.5
+    after_first = stored_state(session, w)
+    assert after_first is not None
+    # With a state: the same one statement, and the answer advances the stored state.
+    with statements(session) as seen:
+        assert w.answer(attempt, second, "a").status_code == 200
+    assert len([sql for sql in seen if "learner_mastery_states" in sql]) == 1
+    (item,) = mastery(w).json()["items"]
+    assert item["answers_seen"] == 2
+    assert stored_state(session, w) not in (None, after_first)
+
+
+def test_an_answer_sent_again_is_not_applied_twice(client: TestClient, session: Session) -> None:
+    w = World(client, session)
+    attempt = w.start(quiz(w, [0.0]))
+    question_id = attempt["questions"][0]["question_id"]
+    assert w.answer(attempt, question_id, "b").status_code == 200
+    (before,) = mastery(w).json()["items"]
+    state = stored_state(session, w)
+    # A retry of the same answer (a client that lost the response) changes nothing and records nothing.
+    retried = w.answer(attempt, question_id, "b")
+    assert retried.status_code == 200
+    assert mastery(w).json()["items"] == [before]
+    assert stored_state(session, w) == state
+    assert len(events(session, verb="answered", actor_id=w.learner.user_id)) == 1
+    # A changed answer is a new answer: it moves mastery again, and the attempt is graded on it.
+    assert w.answer(attempt, question_id, "a").status_code == 200
+    (changed,) = mastery(w).json()["items"]
+    assert changed["answers_seen"] == 2 and changed["level"] < before["level"]
+    assert len(events(session, verb="answered", actor_id=w.learner.user_id)) == 2
+    assert w.submit(attempt).json()["result"]["score_scaled"] == 0.0
+
+
+def test_with_online_updates_off_an_answer_reads_no_mastery(client: TestClient, session: Session) -> None:
+    w = World(client, session)
+    attempt = w.start(quiz(w, [0.0]))
+    previous_policy = updaters.policy()
+    updaters.install(updaters.current(), updaters.Policy(online=False))
+    try:
+        with statements(session) as seen:
+            assert w.answer(attempt, attempt["questions"][0]["question_id"], "b").status_code == 200
+    finally:
+        updaters.install(updaters.current(), previous_policy)
+    assert [sql for sql in seen if "FROM questions" in sql]  # the question was loaded
+    assert not [sql for sql in seen if "learner_mastery_states" in sql or "learner_skill_mastery" in sql]
+    written = select(func.count()).where(LearnerSkillMastery.user_id == w.learner.user_id)
+    assert session.scalar(written) == 0
+    (answered,) = events(session, verb="answered", actor_id=w.learner.user_id)
+    assert "mastery" not in answered["extensions"]
