@@ -215,7 +215,7 @@ def record_answer(
     locked the state row); this adds one round trip to the answer: the state, the skill's row and the
     profile level (the accounts domain's statement) written in one statement.
     """
-    if not updaters.policy().online:
+    if not online():
         return None
     updater = updaters.current()
     if stored.state is None:

@@ -131,10 +131,10 @@ def _unheld_constraints(session: Session) -> list[str]:
     not_null = {(table, column) for table, column in session.execute(text(_NOT_NULL))}
     unique = {(table, frozenset(columns)) for table, columns in session.execute(text(_UNIQUE))}
     foreign = {(table, column, parent) for table, column, parent in session.execute(text(_FOREIGN_KEYS))}
-    staged = _staged_tables()
+    passed_by = {table: _passed_through(model) for table, model in _staged_tables().items()}
     unheld = []
     for table, declared in _declared_constraints().items():
-        passed = _passed_through(staged[table])
+        passed = passed_by[table]
         for column in declared.get("not_null", []):
             if (table, column) not in not_null or column not in passed:
                 unheld.append(f"{table}.{column} not null")
@@ -143,7 +143,7 @@ def _unheld_constraints(session: Session) -> list[str]:
                 unheld.append(f"{table} unique ({', '.join(key)})")
         for column, parent in declared.get("foreign_keys", {}).items():
             parent_table, parent_column = parent.split(".")
-            parent_passed = parent_table in staged and parent_column in _passed_through(staged[parent_table])
+            parent_passed = parent_column in passed_by.get(parent_table, set())
             if (table, column, parent) not in foreign or column not in passed or not parent_passed:
                 unheld.append(f"{table}.{column} references {parent}")
     return unheld
