@@ -65,7 +65,7 @@ def answer_logit(
     asked: np.ndarray,
     head_weights: np.ndarray,
     output_weights: np.ndarray,
-) -> tuple[np.ndarray, float]:  # pragma: no cover (compiled; tested through OnlineTracer)
+) -> tuple[np.ndarray, float]:
     """The GRU members' states after answer ``code`` (``hidden`` copied when ``code`` < 0) and the head's
     logit on ``skill`` before the output bias and Best-LR: the arithmetic of ``OnlineTracer.step`` and
     ``OnlineTracer.predict`` (see there for the tables)."""
