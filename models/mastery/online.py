@@ -16,9 +16,13 @@ contiguous float32 arrays (the precision the torch networks were fitted and are 
   too large for the tables, or weights whose factors could overflow float32, score every answer instead.
 
 :meth:`OnlineTracer.answer` advances a learner and predicts their next answer on the same skill in one
-pass. The counts the head reads are kept as integers and bit masks of the last answers
-(:class:`OnlineState`), from which the 25 features of :func:`~models.mastery.features.history_features`
-are computed for one skill. Tests hold this path to the torch networks' offline predictions.
+pass. When every attention member keeps its softmax as tables (the shipped sizes), that pass — the GRU
+step and the head — is one function compiled with numba (:mod:`models.mastery.online_compiled`) over the
+same tables, instead of ~35 numpy operations that each cost 3-20 µs with the caches cold inside a request;
+the numpy operations remain for the rest and agree with it to float32 rounding. The counts the head
+reads are kept as integers and bit masks of the last answers (:class:`OnlineState`), from which the 25
+features of :func:`~models.mastery.features.history_features` are computed for one skill. Tests hold
+both paths to the torch networks' offline predictions.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ from models.mastery.features import WINDOWS
 
 if TYPE_CHECKING:
     from models.mastery.model import LearnerState, MasteryModel
+    from models.mastery.online_compiled import CompiledAnswer
 
 # The last answers the count features look at (overall and per skill).
 KEEP = max(WINDOWS)
@@ -286,6 +291,7 @@ class OnlineTracer:
                 )
             )
         self.summaries = len(members)
+        self.compiled = _compiled_tables(self)
 
     # --- state -------------------------------------------------------------------------------------
 
@@ -318,8 +324,11 @@ class OnlineTracer:
     def after(self, state: OnlineState, skill: int, correct: bool) -> OnlineState:
         """The state after one more answer on ``skill`` (a code); ``state`` is unchanged."""
         right = int(bool(correct))
+        return self._counted(state, skill, right, self.step(state.hidden, 2 * skill + right))
+
+    def _counted(self, state: OnlineState, skill: int, right: int, hidden: np.ndarray) -> OnlineState:
+        """:meth:`after` with the GRU states after the answer given (``hidden``)."""
         code = 2 * skill + right
-        hidden = self.step(state.hidden, code)
         answers = state.answers
         if self.n_attention:
             answers = np.empty(min(len(state.answers) + 1, self.context), np.int32)
@@ -392,17 +401,24 @@ class OnlineTracer:
     ) -> float:
         """:meth:`probability` from the learner's parts: the GRU states, the last answer codes (newest
         first) and the 25 count features of ``skill`` (:func:`count_features`)."""
+        asked = self.asked_typical[skill] if item is None else self.skill_part[skill] + self.item_part[item]
+        if self.compiled is not None:
+            _, logit = self.compiled(hidden, -1, answers, skill, features, asked)
+            return self._probability(logit, features, skill)
         size = self.size
         rows = np.empty((self.summaries, size + len(features)), np.float32)  # [summary | counts] per member
         rows[: self.n_grus, :size] = hidden
         for k, member in enumerate(self.attention, self.n_grus):
             self._attended(member, skill, answers, rows[k, :size].reshape(self.heads, self.width))
         rows[:, size:] = features
-        asked = self.asked_typical[skill] if item is None else self.skill_part[skill] + self.item_part[item]
         layer = np.matmul(rows[:, None, :], self.head_weights)[:, 0]
         layer += asked
         np.maximum(layer, 0.0, out=layer)
-        logit = float(np.vdot(layer, self.output_weights)) + self.output_bias
+        return self._probability(float(np.vdot(layer, self.output_weights)), features, skill)
+
+    def _probability(self, logit: float, features: list[float], skill: int) -> float:
+        """P(correct) from the networks' blended logit (before the output bias): Best-LR added."""
+        logit += self.output_bias
         if self.linear:
             # In float64, as Best-LR was fitted; a sum over Python floats costs less than an array of them.
             logit += self.linear_weight * (
@@ -412,6 +428,18 @@ class OnlineTracer:
                 + sum(map(operator.mul, self.linear_counts, features))
             )
         return 1.0 / (1.0 + math.exp(-logit))
+
+    def step_predict(
+        self, hidden: np.ndarray, code: int, answers: np.ndarray, features: list[float], skill: int
+    ) -> tuple[np.ndarray, float]:
+        """:meth:`step` then :meth:`predict` on the typical item, in one pass: the GRU states after answer
+        ``code`` and P(correct) of the next answer on ``skill`` from them, ``answers`` (the codes after
+        the answer, newest first) and ``features`` (after the answer)."""
+        if self.compiled is None:
+            hidden = self.step(hidden, code)
+            return hidden, self.predict(hidden, answers, features, skill)
+        hidden, logit = self.compiled(hidden, code, answers, skill, features, self.asked_typical[skill])
+        return hidden, self._probability(logit, features, skill)
 
     def answer(self, state: OnlineState, skill: int, correct: bool) -> tuple[OnlineState, float]:
         """One answer in one pass: the state after it and P(correct) of the next answer on the same skill.
@@ -432,8 +460,24 @@ class OnlineTracer:
         probability : float
             P(correct) of their next answer on ``skill``, on its typical item.
         """
-        after = self.after(state, skill, correct)
-        return after, self.probability(after, skill)
+        right = int(bool(correct))
+        after = self._counted(state, skill, right, state.hidden)
+        after.hidden, p = self.step_predict(
+            state.hidden, 2 * skill + right, after.answers, self.features(after, skill), skill
+        )
+        return after, p
+
+
+def _compiled_tables(tracer: OnlineTracer) -> CompiledAnswer | None:
+    """The tracer's answer as one compiled function (:mod:`models.mastery.online_compiled`), or None when an
+    attention member scores every answer (vocabularies too large for the factor tables): then the numpy
+    operations run."""
+    factors = [member.factors for member in tracer.attention]
+    if any(member is None for member in factors):
+        return None
+    from models.mastery.online_compiled import CompiledAnswer
+
+    return CompiledAnswer(tracer, [member for member in factors if member is not None])
 
 
 # The largest exponent a softmax factor table may reach (e^80 ≈ 5.5e34; float32 holds up to 3.4e38).

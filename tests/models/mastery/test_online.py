@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from models.mastery import online
+from models.mastery import online, online_compiled
 from models.mastery.ensemble import fit_best_lr
 from models.mastery.features import prepare_responses
 from models.mastery.model import MasteryModel
@@ -127,3 +127,39 @@ def test_attention_scores_too_large_for_the_factor_tables_keep_the_exact_softmax
         state, p = large.answer(state, skill_id, k % 4 != 1)
         reference = large.update(reference, skill_id, k % 4 != 1)
         assert np.isfinite(p) and p == pytest.approx(large.predict_next(reference, skill_id), abs=1e-5)
+
+
+@pytest.mark.parametrize("which", ["fitted", "attention", "ensemble"])
+def test_the_compiled_answer_gives_what_the_numpy_operations_give(
+    which: str, request: pytest.FixtureRequest
+) -> None:
+    model: MasteryModel = request.getfixturevalue(which)
+    compiled = model.online()
+    numpy_only = replace(model).online()
+    numpy_only.compiled = None
+    assert compiled.compiled is not None
+    vocabulary = model.vocabulary
+    state = compiled.new_state()
+    for k in range(30):
+        skill = vocabulary.skill_code(["fractions", "ratios", "algebra"][k % 3])
+        state_numpy, p_numpy = numpy_only.answer(state, skill, k % 3 != 1)
+        state, p = compiled.answer(state, skill, k % 3 != 1)
+        assert p == pytest.approx(p_numpy, abs=1e-6)
+        np.testing.assert_allclose(state.hidden, state_numpy.hidden, atol=1e-6)
+        assert state.answers.tolist() == state_numpy.answers.tolist()
+        for item in range(vocabulary.n_items):
+            assert compiled.probability(state, skill, item) == pytest.approx(
+                numpy_only.probability(state, skill, item), abs=1e-6
+            )
+    # Read-only states (read from bytes) take the same compiled function as arrays the tracer made: it was
+    # compiled once, for one signature, and nothing compiles while answering.
+    read_only = OnlineState(
+        hidden=np.frombuffer(state.hidden.tobytes(), np.float32).reshape(state.hidden.shape),
+        answers=np.frombuffer(state.answers.tobytes(), np.int32),
+        position=state.position,
+        correct=state.correct,
+        recent=state.recent,
+        skills=state.skills,
+    )
+    assert compiled.answer(read_only, 1, True)[1] == compiled.answer(state, 1, True)[1]
+    assert len(online_compiled.answer_logit.signatures) == 1
