@@ -24,6 +24,8 @@ SHOW_WINDOW = (
 def _messages(url: str, workdir: Path, *args: str, window: dict[str, str] | None = None) -> tuple[int, str]:
     invocation = dbt_resource(url, workdir / "profiles").cli(list(args), raise_on_error=False, window=window)
     messages = [str(event.raw_event["info"]["msg"]) for event in invocation.stream_raw_events()]
+    # No dbt adapter is opened in this process for an invocation (SkillStudioDbt): nothing reads one.
+    assert invocation.adapter is None
     return invocation.process.returncode, "\n".join(messages)
 
 

@@ -77,34 +77,59 @@ as_of as (
 
 ),
 
+run_enrollments as (
+
+    select
+        enrollment_id,
+        course_run_id
+
+    from enrollments
+
+    where course_run_id is not null
+
+),
+
 scored_attempts as (
 
     select
         assessments.course_id,
-        enrollments.course_run_id,
+        attempts.enrollment_id,
         attempts.score_scaled::numeric as score_scaled
 
     from attempts
     inner join assessments
         on assessments.assessment_id = attempts.assessment_id
-    left join enrollments
-        on enrollments.enrollment_id = attempts.enrollment_id
 
     where attempts.attempt_status = 'graded'
         and attempts.score_scaled is not null
 
 ),
 
-recent_learners as (
+-- A run's figures read only the enrollments of runs: the course's own figures need no enrollment, so the
+-- attempts and recent learners of courses without runs are never joined to the enrollments.
+run_scored_attempts as (
+
+    select
+        scored_attempts.course_id,
+        run_enrollments.course_run_id,
+        scored_attempts.score_scaled
+
+    from scored_attempts
+    inner join run_enrollments
+        on run_enrollments.enrollment_id = scored_attempts.enrollment_id
+
+),
+
+run_recent_learners as (
 
     select
         recent_learner_enrollments.course_id,
-        enrollments.course_run_id,
+        run_enrollments.course_run_id,
         recent_learner_enrollments.actor_id
 
     from recent_learner_enrollments
-    left join enrollments
-        on enrollments.enrollment_id = recent_learner_enrollments.enrollment_id
+    inner join run_enrollments
+        on run_enrollments.enrollment_id = recent_learner_enrollments.enrollment_id
 
 ),
 
@@ -167,7 +192,7 @@ activity_figures as (
         null::uuid as course_run_id,
         count(distinct actor_id) as active_learners_last_30_days
 
-    from recent_learners
+    from recent_learner_enrollments
 
     group by course_id
 
@@ -178,9 +203,7 @@ activity_figures as (
         course_run_id,
         count(distinct actor_id)
 
-    from recent_learners
-
-    where course_run_id is not null
+    from run_recent_learners
 
     group by course_id, course_run_id
 
@@ -206,9 +229,7 @@ score_figures as (
         count(*),
         avg(score_scaled)
 
-    from scored_attempts
-
-    where course_run_id is not null
+    from run_scored_attempts
 
     group by course_id, course_run_id
 
