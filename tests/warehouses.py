@@ -47,11 +47,20 @@ TEACHES = (0, 1, 0, 2, None)
 
 @dataclass(frozen=True)
 class Warehouse:
-    """A database whose marts dbt has built: its URL and each dbt node's status."""
+    """A database whose marts dbt has built: its URL and each dbt node's status, and the folder of the build
+    (``workdir``) when there is one."""
 
     url: str
     statuses: dict[str, str]
     output: str
+    workdir: Path | None = None
+
+    @property
+    def profiles(self) -> Path:
+        """The build's dbt profile folder, with the project's parse saved for this database: a later dbt
+        command given it parses nothing (a new folder would parse the whole project again, ~9 s of CPU)."""
+        assert self.workdir is not None, "a warehouse built elsewhere has no profile folder"
+        return self.workdir / "profiles"
 
     def rows(self, query: str, *params: Any) -> list[tuple[Any, ...]]:
         with psycopg.connect(libpq_url(self.url)) as conn:
@@ -109,7 +118,7 @@ def dbt_build(url: str, workdir: Path, *args: str, window: dict[str, str] | None
     statuses = {result["unique_id"]: result["status"] for result in results}
     assert invocation.process.returncode == 0, output
     assert statuses, output
-    return Warehouse(url=url, statuses=statuses, output=output)
+    return Warehouse(url=url, statuses=statuses, output=output, workdir=workdir)
 
 
 @pytest.fixture(scope="session")

@@ -227,7 +227,7 @@ def test_enrollment_days_refresh_rewrites_only_its_window(
         assert changed >= 2
 
     window = {"refresh_from": str(inside), "refresh_to": str(inside)}
-    dbt_resource(url, tmp_path / "profiles").cli(
+    dbt_resource(url, warehouse.profiles).cli(
         ["run", "--select", "int_enrollment_days_aggregated"], target_path=tmp_path / "run", window=window
     ).wait()
     after = {(row[0], row[1]): row[2:] for row in warehouse.rows(table)}
