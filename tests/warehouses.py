@@ -7,6 +7,9 @@ exists once for the whole run whichever directories use it.
   generator makes learners only: ``INSTRUCTORS`` teach its courses here, so instructor marts have rows.
 - ``oulad_warehouse``: the hand-made OULAD slice in ``tests/fixtures/oulad`` imported as the importer would
   import the public files, so marts can be checked against the CSV files themselves.
+- ``oulad_2013``: the real 2013 OULAD subset beside the checkout (``../shared/data/oulad``), imported once
+  (the biggest import of the suite, half a minute): checked against its files by the importer's tests and
+  read by the enrollment features' test on real data. Skipped where the subset is absent.
 
 Both runs happen in a non-UTC session time zone: a mart that used local days instead of UTC days would
 disagree with the recomputations.
@@ -14,6 +17,8 @@ disagree with the recomputations.
 
 from __future__ import annotations
 
+import os
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -26,10 +31,14 @@ import pytest
 
 from pipelines.defs.analytics.project import dbt_resource
 from skillstudio.db import libpq_url
-from skillstudio.sources.oulad.importer import import_oulad
+from skillstudio.sources.oulad.importer import OuladSummary, import_oulad
 from skillstudio.sources.synthetic import GeneratorConfig, generate
 
 OULAD_SLICE = Path(__file__).parent / "fixtures" / "oulad"
+# The 2013 subset lives outside the repository (SKILLSTUDIO_OULAD_DIR points elsewhere).
+OULAD_2013 = Path(
+    os.environ.get("SKILLSTUDIO_OULAD_DIR", Path(__file__).resolve().parents[2] / "shared" / "data" / "oulad")
+)
 GENERATED = GeneratorConfig(
     learners=240, courses=10, days=45, seed=23, end_date=date(2026, 8, 31), batch_learners=120
 )
@@ -142,3 +151,23 @@ def oulad_warehouse(
     with psycopg.connect(libpq_url(url)) as conn:
         import_oulad(conn, OULAD_SLICE)
     yield dbt_build(url, tmp_path_factory.mktemp("dbt-oulad"))
+
+
+@dataclass(frozen=True)
+class OuladImport:
+    """A database holding an import of ``OULAD_2013``: its URL, the importer's summary and its duration."""
+
+    url: str
+    summary: OuladSummary
+    seconds: float
+
+
+@pytest.fixture(scope="session")
+def oulad_2013(database_factory: Callable[[], str]) -> OuladImport:
+    if not (OULAD_2013 / "studentInfo.csv").is_file():
+        pytest.skip(f"the OULAD subset is not at {OULAD_2013} (a fresh clone has none)")
+    url = database_factory()
+    started = time.perf_counter()
+    with psycopg.connect(libpq_url(url)) as conn:
+        summary = import_oulad(conn, OULAD_2013)
+    return OuladImport(url=url, summary=summary, seconds=time.perf_counter() - started)
