@@ -63,11 +63,14 @@ class Warehouse:
     statuses: dict[str, str]
     output: str
     workdir: Path | None = None
+    profiles_dir: Path | None = None
 
     @property
     def profiles(self) -> Path:
         """The build's dbt profile folder, with the project's parse saved for this database: a later dbt
         command given it parses nothing (a new folder would parse the whole project again, ~9 s of CPU)."""
+        if self.profiles_dir is not None:
+            return self.profiles_dir
         assert self.workdir is not None, "a warehouse built elsewhere has no profile folder"
         return self.workdir / "profiles"
 
@@ -114,12 +117,20 @@ def add_reviews(conn: psycopg.Connection) -> None:
     )
 
 
-def dbt_build(url: str, workdir: Path, *args: str, window: dict[str, str] | None = None) -> Warehouse:
+def dbt_build(
+    url: str,
+    workdir: Path,
+    *args: str,
+    window: dict[str, str] | None = None,
+    profiles: Path | None = None,
+) -> Warehouse:
     """``dbt build`` (over a refresh ``window`` if one is given) in a session whose time zone is not UTC;
-    fails the caller on any failed node."""
+    fails the caller on any failed node. ``profiles``: a profile folder other than ``workdir``'s (one that
+    has the database's parse saved already, e.g. ``dbt_database``'s)."""
+    profiles = profiles or workdir / "profiles"
     with pytest.MonkeyPatch.context() as monkeypatch:
         monkeypatch.setenv("PGTZ", "Pacific/Auckland")
-        invocation = dbt_resource(url, workdir / "profiles").cli(
+        invocation = dbt_resource(url, profiles).cli(
             ["build", *args], raise_on_error=False, target_path=workdir / "target", window=window
         )
         output = "\n".join(str(event) for event in invocation.stream_raw_events())
@@ -127,7 +138,7 @@ def dbt_build(url: str, workdir: Path, *args: str, window: dict[str, str] | None
     statuses = {result["unique_id"]: result["status"] for result in results}
     assert invocation.process.returncode == 0, output
     assert statuses, output
-    return Warehouse(url=url, statuses=statuses, output=output, workdir=workdir)
+    return Warehouse(url=url, statuses=statuses, output=output, workdir=workdir, profiles_dir=profiles)
 
 
 @pytest.fixture(scope="session")
