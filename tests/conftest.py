@@ -11,6 +11,8 @@ import os
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -104,6 +106,39 @@ def shared_database(database_factory: Callable[[], str]) -> str:
 def fresh_database(database_factory: Callable[[], str]) -> str:
     """A migrated database of the test's own, for work that must commit (dbt, Dagster, the CLI)."""
     return database_factory()
+
+
+@dataclass(frozen=True)
+class DbtDatabase:
+    """A fresh migrated database for a dbt run, and the dbt profile folder that has its saved parse."""
+
+    url: str
+    profiles: Path
+
+
+@pytest.fixture(scope="session")
+def _dbt_database_name(
+    server_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[str, Path]]:
+    name = f"skillstudio_dbt_{uuid.uuid4().hex[:8]}"
+    yield name, tmp_path_factory.mktemp("dbt-database")
+    with psycopg.connect(_admin_url(server_url), autocommit=True) as conn:
+        conn.execute(f'drop database if exists "{name}" with (force)')
+
+
+@pytest.fixture
+def dbt_database(
+    server_url: str, template_database: str, _dbt_database_name: tuple[str, Path]
+) -> DbtDatabase:
+    """A fresh migrated database for a test that runs dbt on data of its own, made again under one name for
+    every such test of the session (worker): dbt's saved parse belongs to the profile, i.e. to the database's
+    name and not to what it holds, so the first of these tests parses the project (~9 s of CPU) and the
+    later ones read that parse, as every run on one production database does. One test at a time uses it."""
+    name, workdir = _dbt_database_name
+    with psycopg.connect(_admin_url(server_url), autocommit=True) as conn:
+        conn.execute(f'drop database if exists "{name}" with (force)')
+        conn.execute(f'create database "{name}" template "{template_database}"')
+    return DbtDatabase(url=_with_database(server_url, name), profiles=workdir / "profiles")
 
 
 @pytest.fixture

@@ -34,7 +34,7 @@ import pytest
 GROUPS_FILE = "SKILLSTUDIO_TEST_GROUPS"
 
 # Session fixtures that build something big once per session (per worker).
-HEAVY_SESSION_FIXTURES = frozenset({"generated_warehouse", "oulad_warehouse", "site"})
+HEAVY_SESSION_FIXTURES = frozenset({"generated_warehouse", "oulad_warehouse", "oulad_2013", "site"})
 
 
 def _grouping(config: pytest.Config) -> bool:

@@ -7,6 +7,9 @@ exists once for the whole run whichever directories use it.
   generator makes learners only: ``INSTRUCTORS`` teach its courses here, so instructor marts have rows.
 - ``oulad_warehouse``: the hand-made OULAD slice in ``tests/fixtures/oulad`` imported as the importer would
   import the public files, so marts can be checked against the CSV files themselves.
+- ``oulad_2013``: the real 2013 OULAD subset beside the checkout (``../shared/data/oulad``), imported once
+  (the biggest import of the suite, half a minute): checked against its files by the importer's tests and
+  read by the enrollment features' test on real data. Skipped where the subset is absent.
 
 Both runs happen in a non-UTC session time zone: a mart that used local days instead of UTC days would
 disagree with the recomputations.
@@ -14,6 +17,8 @@ disagree with the recomputations.
 
 from __future__ import annotations
 
+import os
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -26,10 +31,14 @@ import pytest
 
 from pipelines.defs.analytics.project import dbt_resource
 from skillstudio.db import libpq_url
-from skillstudio.sources.oulad.importer import import_oulad
+from skillstudio.sources.oulad.importer import OuladSummary, import_oulad
 from skillstudio.sources.synthetic import GeneratorConfig, generate
 
 OULAD_SLICE = Path(__file__).parent / "fixtures" / "oulad"
+# The 2013 subset lives outside the repository (SKILLSTUDIO_OULAD_DIR points elsewhere).
+OULAD_2013 = Path(
+    os.environ.get("SKILLSTUDIO_OULAD_DIR", Path(__file__).resolve().parents[2] / "shared" / "data" / "oulad")
+)
 GENERATED = GeneratorConfig(
     learners=240, courses=10, days=45, seed=23, end_date=date(2026, 8, 31), batch_learners=120
 )
@@ -47,11 +56,23 @@ TEACHES = (0, 1, 0, 2, None)
 
 @dataclass(frozen=True)
 class Warehouse:
-    """A database whose marts dbt has built: its URL and each dbt node's status."""
+    """A database whose marts dbt has built: its URL and each dbt node's status, and the folder of the build
+    (``workdir``) when there is one."""
 
     url: str
     statuses: dict[str, str]
     output: str
+    workdir: Path | None = None
+    profiles_dir: Path | None = None
+
+    @property
+    def profiles(self) -> Path:
+        """The build's dbt profile folder, with the project's parse saved for this database: a later dbt
+        command given it parses nothing (a new folder would parse the whole project again, ~9 s of CPU)."""
+        if self.profiles_dir is not None:
+            return self.profiles_dir
+        assert self.workdir is not None, "a warehouse built elsewhere has no profile folder"
+        return self.workdir / "profiles"
 
     def rows(self, query: str, *params: Any) -> list[tuple[Any, ...]]:
         with psycopg.connect(libpq_url(self.url)) as conn:
@@ -96,12 +117,20 @@ def add_reviews(conn: psycopg.Connection) -> None:
     )
 
 
-def dbt_build(url: str, workdir: Path, *args: str, window: dict[str, str] | None = None) -> Warehouse:
+def dbt_build(
+    url: str,
+    workdir: Path,
+    *args: str,
+    window: dict[str, str] | None = None,
+    profiles: Path | None = None,
+) -> Warehouse:
     """``dbt build`` (over a refresh ``window`` if one is given) in a session whose time zone is not UTC;
-    fails the caller on any failed node."""
+    fails the caller on any failed node. ``profiles``: a profile folder other than ``workdir``'s (one that
+    has the database's parse saved already, e.g. ``dbt_database``'s)."""
+    profiles = profiles or workdir / "profiles"
     with pytest.MonkeyPatch.context() as monkeypatch:
         monkeypatch.setenv("PGTZ", "Pacific/Auckland")
-        invocation = dbt_resource(url, workdir / "profiles").cli(
+        invocation = dbt_resource(url, profiles).cli(
             ["build", *args], raise_on_error=False, target_path=workdir / "target", window=window
         )
         output = "\n".join(str(event) for event in invocation.stream_raw_events())
@@ -109,7 +138,7 @@ def dbt_build(url: str, workdir: Path, *args: str, window: dict[str, str] | None
     statuses = {result["unique_id"]: result["status"] for result in results}
     assert invocation.process.returncode == 0, output
     assert statuses, output
-    return Warehouse(url=url, statuses=statuses, output=output)
+    return Warehouse(url=url, statuses=statuses, output=output, workdir=workdir, profiles_dir=profiles)
 
 
 @pytest.fixture(scope="session")
@@ -132,4 +161,26 @@ def oulad_warehouse(
     url = database_factory()
     with psycopg.connect(libpq_url(url)) as conn:
         import_oulad(conn, OULAD_SLICE)
-    yield dbt_build(url, tmp_path_factory.mktemp("dbt-oulad"))
+    # Every data test, on this data; not dbt's unit tests, which check the models' SQL on the rows they give
+    # whatever the database holds: they run in generated_warehouse's build.
+    yield dbt_build(url, tmp_path_factory.mktemp("dbt-oulad"), "--exclude-resource-type", "unit_test")
+
+
+@dataclass(frozen=True)
+class OuladImport:
+    """A database holding an import of ``OULAD_2013``: its URL, the importer's summary and its duration."""
+
+    url: str
+    summary: OuladSummary
+    seconds: float
+
+
+@pytest.fixture(scope="session")
+def oulad_2013(database_factory: Callable[[], str]) -> OuladImport:
+    if not (OULAD_2013 / "studentInfo.csv").is_file():
+        pytest.skip(f"the OULAD subset is not at {OULAD_2013} (a fresh clone has none)")
+    url = database_factory()
+    started = time.perf_counter()
+    with psycopg.connect(libpq_url(url)) as conn:
+        summary = import_oulad(conn, OULAD_2013)
+    return OuladImport(url=url, summary=summary, seconds=time.perf_counter() - started)

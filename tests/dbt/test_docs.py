@@ -13,8 +13,11 @@ from tests.dbt.conftest import Warehouse
 MARTS = Path(__file__).parents[2] / "dbt" / "models" / "marts"
 
 
-def test_docs_cover_every_mart_with_its_columns(generated_warehouse: Warehouse, tmp_path: Path) -> None:
-    site = generate_docs(generated_warehouse.url, tmp_path)
+def test_docs_cover_every_mart_with_its_columns(generated_warehouse: Warehouse) -> None:
+    # In the build's folder, as after `dbt build` on a server: its profile and the parse saved with it serve
+    # the docs too (a folder of its own would parse the whole project again first).
+    assert generated_warehouse.workdir is not None
+    site = generate_docs(generated_warehouse.url, generated_warehouse.workdir)
 
     assert (site / "index.html").stat().st_size > 0
     catalog = json.loads((site / "catalog.json").read_text())

@@ -18,6 +18,7 @@ from pipelines.defs.analytics.project import dbt_resource
 from skillstudio.db import libpq_url
 from skillstudio.sources.oulad.importer import import_oulad
 from skillstudio.sources.synthetic import generate
+from tests.conftest import DbtDatabase
 from tests.dbt import enrollment_feature_expectations as expect
 from tests.dbt.conftest import GENERATED, OULAD_SLICE, Warehouse, dbt_build
 
@@ -109,14 +110,11 @@ CUT_INSTANT = f"""
 FROM_ENROLLMENTS = "enrollments left join course_runs as runs using (course_run_id)"
 
 
-def _rebuilt(
-    database_factory: Callable[[], str], tmp_path: Path, load: Callable[[psycopg.Connection], None]
-) -> Warehouse:
-    url = database_factory()
-    with psycopg.connect(libpq_url(url)) as conn:
+def _rebuilt(database: DbtDatabase, tmp_path: Path, load: Callable[[psycopg.Connection], None]) -> Warehouse:
+    with psycopg.connect(libpq_url(database.url)) as conn:
         load(conn)
         conn.commit()
-    return dbt_build(url, tmp_path, *FEATURES_ONLY)
+    return dbt_build(database.url, tmp_path, *FEATURES_ONLY, profiles=database.profiles)
 
 
 def _up_to_cut(rows: dict[Any, Any]) -> dict[Any, Any]:
@@ -124,7 +122,7 @@ def _up_to_cut(rows: dict[Any, Any]) -> dict[Any, Any]:
 
 
 def test_nothing_after_day_k_changes_day_k_rows_when_deleted(
-    generated_warehouse: Warehouse, database_factory: Callable[[], str], tmp_path: Path
+    generated_warehouse: Warehouse, dbt_database: DbtDatabase, tmp_path: Path
 ) -> None:
     """The generated history with every event and attempt after each enrollment's day k deleted (the
     enrollments themselves, the label, stay): rows up to day k are the same, rows after it are not."""
@@ -142,7 +140,7 @@ def test_nothing_after_day_k_changes_day_k_rows_when_deleted(
         ).rowcount
         assert deleted_events > 200 and deleted_attempts > 20
 
-    cut = _rebuilt(database_factory, tmp_path, load)
+    cut = _rebuilt(dbt_database, tmp_path, load)
     before, after = expect.mart_rows(generated_warehouse), expect.mart_rows(cut)
 
     assert _up_to_cut(after) == _up_to_cut(before)
@@ -153,7 +151,7 @@ def test_nothing_after_day_k_changes_day_k_rows_when_deleted(
 
 
 def test_nothing_after_day_k_changes_day_k_rows_when_added(
-    oulad_warehouse: Warehouse, database_factory: Callable[[], str], tmp_path: Path
+    oulad_warehouse: Warehouse, dbt_database: DbtDatabase, tmp_path: Path
 ) -> None:
     """The OULAD slice with, for every enrollment, clicks the day after day k, a graded submission of every
     assessment then, and every score submitted after day k changed: rows up to day k are the same."""
@@ -189,7 +187,7 @@ def test_nothing_after_day_k_changes_day_k_rows_when_added(
                 (enrollment_id, cut),
             )
 
-    added = _rebuilt(database_factory, tmp_path, load)
+    added = _rebuilt(dbt_database, tmp_path, load)
     before, after = expect.mart_rows(oulad_warehouse), expect.mart_rows(added)
 
     assert _up_to_cut(after) == _up_to_cut(before)
@@ -201,15 +199,13 @@ def test_nothing_after_day_k_changes_day_k_rows_when_added(
 # --- The incremental convention ---------------------------------------------------------------------------
 
 
-def test_enrollment_days_refresh_rewrites_only_its_window(
-    database_factory: Callable[[], str], tmp_path: Path
-) -> None:
+def test_enrollment_days_refresh_rewrites_only_its_window(dbt_database: DbtDatabase, tmp_path: Path) -> None:
     """``int_enrollment_days_aggregated`` is incremental by UTC day: a run given a window recomputes the
     window's days from the events and leaves every other day as it was."""
-    url = database_factory()
+    url = dbt_database.url
     with psycopg.connect(libpq_url(url)) as conn:
         import_oulad(conn, OULAD_SLICE)
-    warehouse = dbt_build(url, tmp_path / "build", *FEATURES_ONLY)
+    warehouse = dbt_build(url, tmp_path / "build", *FEATURES_ONLY, profiles=dbt_database.profiles)
     table = (
         "select enrollment_id, activity_date, event_count, click_count "
         "from analytics.int_enrollment_days_aggregated"
@@ -227,7 +223,7 @@ def test_enrollment_days_refresh_rewrites_only_its_window(
         assert changed >= 2
 
     window = {"refresh_from": str(inside), "refresh_to": str(inside)}
-    dbt_resource(url, tmp_path / "profiles").cli(
+    dbt_resource(url, warehouse.profiles).cli(
         ["run", "--select", "int_enrollment_days_aggregated"], target_path=tmp_path / "run", window=window
     ).wait()
     after = {(row[0], row[1]): row[2:] for row in warehouse.rows(table)}

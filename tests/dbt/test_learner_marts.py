@@ -10,7 +10,6 @@ clicks, registrations and assessment submissions."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
 from datetime import UTC, date, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -22,7 +21,6 @@ from scipy.stats import spearmanr
 
 from pipelines.defs.analytics.project import dbt_resource
 from skillstudio.db import libpq_url
-from skillstudio.sources.synthetic import GeneratorConfig, generate
 from tests.dbt import learner_expectations as expect
 from tests.dbt.conftest import Warehouse
 
@@ -172,46 +170,39 @@ def test_oulad_has_no_item_answers_so_item_marts_are_empty(oulad_warehouse: Ware
 # Day by day against one full build, a day refreshed again, a late event and an archived month:
 # tests/dbt/test_incremental.py, whose compared models include fct_learner_daily.
 
-SHORT = GeneratorConfig(
-    learners=60, courses=4, days=5, seed=31, end_date=date(2026, 8, 31), batch_learners=60
-)
 
-
-def dbt_run(url: str, workdir: Path, *args: str) -> None:
-    """``dbt run`` in a non-UTC session, as ``dbt_build`` builds; fails the caller if the run fails."""
+def dbt_run(warehouse: Warehouse, target: Path, *args: str) -> None:
+    """``dbt run`` in a non-UTC session, as ``dbt_build`` builds, with the warehouse's own profile (its saved
+    parse); fails the caller if the run fails."""
     with pytest.MonkeyPatch.context() as monkeypatch:
         monkeypatch.setenv("PGTZ", "Pacific/Auckland")
-        invocation = dbt_resource(url, workdir / "profiles").cli(
+        invocation = dbt_resource(warehouse.url, warehouse.profiles).cli(
             ["run", *args],
             raise_on_error=False,
-            target_path=workdir / "target",
+            target_path=target,
         )
         output = "\n".join(str(event) for event in invocation.stream_raw_events())
     assert invocation.process.returncode == 0, output
 
 
 def test_learner_daily_run_without_a_window_refreshes_from_its_last_day(
-    database_factory: Callable[[], str], tmp_path: Path
+    generated_warehouse: Warehouse, tmp_path: Path
 ) -> None:
-    url = database_factory()
-    with psycopg.connect(libpq_url(url)) as conn:
-        generate(conn, SHORT)
-        conn.commit()
-    # A first build of the model and what it reads: a full build.
-    dbt_run(url, tmp_path, "--select", "+fct_learner_daily")
-    warehouse = Warehouse(url=url, statuses={}, output="")
+    # The generated warehouse's full build, whose rows equal their recomputation (the tests above), is the
+    # reference; it is put back as it was by the run under test, or the test fails.
+    warehouse = generated_warehouse
     query = f"select learner_id, activity_date, {LEARNER_DAILY} from analytics.fct_learner_daily"
     full = keyed(warehouse.rows(query), 2)
-    assert full == expect.fct_learner_daily(warehouse)
     assert max(row[-1] for row in full.values()) >= 3
+    last_day = max(day for _, day in full)
 
     # The last day is missing, as it is before the day's run: a run without vars (the default window, from
     # the table's last day through today) recomputes the day before it and adds it, streaks included.
-    with psycopg.connect(libpq_url(url)) as conn:
-        conn.execute("delete from analytics.fct_learner_daily where activity_date = %s", (SHORT.end_date,))
+    with psycopg.connect(libpq_url(warehouse.url)) as conn:
+        conn.execute("delete from analytics.fct_learner_daily where activity_date = %s", (last_day,))
         conn.commit()
     assert keyed(warehouse.rows(query), 2) != full
-    dbt_run(url, tmp_path, "--select", "fct_learner_daily")
+    dbt_run(warehouse, tmp_path / "target", "--select", "fct_learner_daily")
     assert keyed(warehouse.rows(query), 2) == full
     minutes = [row[4] for row in full.values()]
     assert all(isinstance(value, Decimal) for value in minutes) and sum(minutes) > 0

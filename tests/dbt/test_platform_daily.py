@@ -28,6 +28,7 @@ from pipelines.defs.analytics.project import DBT_PROJECT, dbt_resource, load_man
 from skillstudio.db import libpq_url
 from skillstudio.events.contract import Actor, Context, Statement, StatementObject, statement_to_row
 from skillstudio.events.store import write_events
+from tests.conftest import DbtDatabase
 from tests.dbt import course_expectations as expect
 
 FIRST_DAY = date(2026, 9, 20)
@@ -255,10 +256,12 @@ class Build:
     platform: Platform
 
 
-def dbt_build(url: str, workdir: Path) -> tuple[int, str, dict[str, str]]:
+def dbt_build(
+    url: str, workdir: Path, *args: str, profiles: Path | None = None
+) -> tuple[int, str, dict[str, str]]:
     """``dbt build``: its return code, output and status of each node by unique id."""
-    invocation = dbt_resource(url, workdir / "profiles").cli(
-        ["build"], raise_on_error=False, target_path=workdir / "target"
+    invocation = dbt_resource(url, profiles or workdir / "profiles").cli(
+        ["build", *args], raise_on_error=False, target_path=workdir / "target"
     )
     output = "\n".join(str(event) for event in invocation.stream_raw_events())
     results = invocation.get_artifact("run_results.json")["results"]
@@ -398,17 +401,29 @@ def test_no_analytics_relation_holds_an_email_a_name_or_a_password(build: Build)
 
 
 def test_build_fails_when_events_name_a_course_missing_from_the_catalogue(
-    fresh_database: str, tmp_path: Path
+    dbt_database: DbtDatabase, tmp_path: Path
 ) -> None:
+    url = dbt_database.url
     platform = build_platform(seed=7)
     ghost_course = uuid.uuid4()
     learner_id = platform.users[0][0]
     _Session(platform, random.Random(1), learner_id, FIRST_DAY + timedelta(days=2)).emit(
         "experienced", "lesson", "intro", course_id=ghost_course
     )
-    store(fresh_database, platform)
+    store(url, platform)
 
-    returncode, output, statuses = dbt_build(fresh_database, tmp_path)
+    # The interactions mart, what it reads and the two staging views its relationships tests refer to, with
+    # every test among them: where an event's course meets the catalogue. The whole project's build (the
+    # module's fixture) passes on the same platform without the orphan.
+    returncode, output, statuses = dbt_build(
+        url,
+        tmp_path,
+        "--select",
+        "+fct_learner_course_interactions stg_skillstudio__courses stg_skillstudio__users",
+        "--indirect-selection",
+        "cautious",
+        profiles=dbt_database.profiles,
+    )
 
     assert returncode != 0
     failed = [node for node, status in statuses.items() if status in ("fail", "error")]
@@ -416,7 +431,7 @@ def test_build_fails_when_events_name_a_course_missing_from_the_catalogue(
     assert "relationships_fct_learner_course_interactions_course_id" in failed[0]
     # The model was built; the test that follows it caught the orphan.
     orphans = _rows(
-        fresh_database,
+        url,
         f"select count(*) from analytics.fct_learner_course_interactions where course_id = '{ghost_course}'",
     )
     assert orphans == [(1,)]

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import random
 import uuid
-from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,7 @@ from sqlalchemy.orm import sessionmaker
 
 from serving.experiments import ServedList, ServedLog, in_challenger_arm
 from skillstudio.db import libpq_url
+from tests.conftest import DbtDatabase
 from tests.warehouses import Warehouse, dbt_build
 
 DAYS = [date(2026, 10, 5) + timedelta(days=offset) for offset in range(3)]
@@ -42,10 +42,8 @@ def uptake_rows(warehouse: Warehouse) -> dict[tuple[str, date], list[Any]]:
     }
 
 
-def test_the_mart_detects_a_truly_better_challenger(
-    database_factory: Callable[[], str], tmp_path: Path
-) -> None:
-    url = database_factory()
+def test_the_mart_detects_a_truly_better_challenger(dbt_database: DbtDatabase, tmp_path: Path) -> None:
+    url = dbt_database.url
     rng = random.Random(13)
     served: list[ServedList] = []
     enrollments: list[tuple[uuid.UUID, uuid.UUID, datetime]] = []
@@ -93,7 +91,13 @@ def test_the_mart_detects_a_truly_better_challenger(
     engine.dispose()
 
     warehouse = dbt_build(
-        url, tmp_path, "--select", "+fct_recommendation_uptake", "--indirect-selection", "cautious"
+        url,
+        tmp_path,
+        "--select",
+        "+fct_recommendation_uptake",
+        "--indirect-selection",
+        "cautious",
+        profiles=dbt_database.profiles,
     )
     assert any("unit_test.skillstudio.fct_recommendation_uptake" in node for node in warehouse.statuses)
     rows = uptake_rows(warehouse)
@@ -126,7 +130,9 @@ def test_the_mart_detects_a_truly_better_challenger(
              datetime(refresh_day.year, refresh_day.month, refresh_day.day, 12, tzinfo=UTC)),
         )  # fmt: skip
     window = {"refresh_from": str(refresh_day), "refresh_to": str(refresh_day)}
-    refreshed = dbt_build(url, tmp_path, "--select", "fct_recommendation_uptake", window=window)
+    refreshed = dbt_build(
+        url, tmp_path, "--select", "fct_recommendation_uptake", window=window, profiles=dbt_database.profiles
+    )
     after = uptake_rows(refreshed)
     assert set(after) == set(rows)
     assert after["champion", DAYS[0]][3] == rows["champion", DAYS[0]][3] + 1

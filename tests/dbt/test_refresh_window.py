@@ -5,12 +5,10 @@ this module proves the parse is reused and a bad window is refused with its name
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from pathlib import Path
-
 import pytest
 
 from pipelines.defs.analytics.project import dbt_resource, window_environment
+from tests.conftest import DbtDatabase
 
 # The window's bounds as the macros resolve them, without any table to build.
 SHOW_WINDOW = (
@@ -21,24 +19,24 @@ SHOW_WINDOW = (
 )
 
 
-def _messages(url: str, workdir: Path, *args: str, window: dict[str, str] | None = None) -> tuple[int, str]:
-    invocation = dbt_resource(url, workdir / "profiles").cli(list(args), raise_on_error=False, window=window)
+def _messages(database: DbtDatabase, *args: str, window: dict[str, str] | None = None) -> tuple[int, str]:
+    invocation = dbt_resource(database.url, database.profiles).cli(
+        list(args), raise_on_error=False, window=window
+    )
     messages = [str(event.raw_event["info"]["msg"]) for event in invocation.stream_raw_events()]
     # No dbt adapter is opened in this process for an invocation (SkillStudioDbt): nothing reads one.
     assert invocation.adapter is None
     return invocation.process.returncode, "\n".join(messages)
 
 
-def test_each_window_reuses_the_profiles_saved_parse(fresh_database: str, tmp_path: Path) -> None:
+def test_each_window_reuses_the_profiles_saved_parse(dbt_database: DbtDatabase) -> None:
     windows = [
         {"refresh_from": "2026-08-31", "refresh_to": "2026-09-01"},
         {"refresh_from": "2026-09-02", "refresh_to": "2026-09-02"},
         None,
     ]
     for window in windows:
-        returncode, output = _messages(
-            fresh_database, tmp_path, *SHOW_WINDOW, "--log-level", "debug", window=window
-        )
+        returncode, output = _messages(dbt_database, *SHOW_WINDOW, "--log-level", "debug", window=window)
         assert returncode == 0, output
         assert "Unable to do partial parsing" not in output
         assert "Nothing changed, skipping partial parsing" in output
@@ -48,7 +46,7 @@ def test_each_window_reuses_the_profiles_saved_parse(fresh_database: str, tmp_pa
     assert "2026-09-02" not in output
     assert "None" in output
     # One parse saved for the profile, which every run read.
-    assert len(list((tmp_path / "profiles" / "partial_parse").glob("*.msgpack"))) == 1
+    assert len(list((dbt_database.profiles / "partial_parse").glob("*.msgpack"))) == 1
 
 
 @pytest.mark.parametrize(
@@ -65,11 +63,7 @@ def test_a_bad_window_is_refused_before_dbt_runs(window: dict[str, str], message
     assert message in str(refused.value)
 
 
-def test_a_bad_bound_given_as_a_var_stops_dbt_with_its_name(
-    database_factory: Callable[[], str], tmp_path: Path
-) -> None:
-    returncode, output = _messages(
-        database_factory(), tmp_path, *SHOW_WINDOW, "--vars", "{refresh_from: 'last week'}"
-    )
+def test_a_bad_bound_given_as_a_var_stops_dbt_with_its_name(dbt_database: DbtDatabase) -> None:
+    returncode, output = _messages(dbt_database, *SHOW_WINDOW, "--vars", "{refresh_from: 'last week'}")
     assert returncode != 0
     assert "the refresh window's refresh_from must be a date as YYYY-MM-DD, not 'last week'" in output

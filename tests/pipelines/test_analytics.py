@@ -42,6 +42,9 @@ from skillstudio.sources.synthetic import GeneratorConfig, generate
 from tests.pipelines.small_runs import SMALL_PIPELINE_OPS, small_ops
 from tests.skillstudio.event_factory import write
 
+# The whole pipeline in the module's fixture, then two refreshes with every data test: about two minutes in
+# one group, which tests/scheduling.py starts early; handed out late, it could keep one worker busy alone.
+pytestmark = pytest.mark.slow
 END = date(2026, 8, 31)
 HISTORY = GeneratorConfig(learners=40, courses=5, days=20, seed=5, end_date=END, batch_learners=40)
 RECOMMENDER = AssetKey("course_recommender")

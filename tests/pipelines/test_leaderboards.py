@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from pipelines.defs.gamification.checks import xp_ledger_sums_to_totals
 from pipelines.defs.resources import PostgresResource
 from skillstudio.db import libpq_url
 from skillstudio.events.recording import record_event
+from tests.conftest import DbtDatabase
 from tests.factories import make_user
 from tests.warehouses import dbt_build
 
@@ -53,9 +53,9 @@ def _seed(url: str) -> dict[str, uuid.UUID]:
 
 
 def test_boards_rank_ties_by_who_reached_first_leave_opted_out_learners_out_and_are_served(
-    database_factory: Callable[[], str], tmp_path: Path
+    dbt_database: DbtDatabase, tmp_path: Path
 ) -> None:
-    url = database_factory()
+    url = dbt_database.url
     people = _seed(url)
     dbt_build(
         url,
@@ -64,6 +64,7 @@ def test_boards_rank_ties_by_who_reached_first_leave_opted_out_learners_out_and_
         "+fct_leaderboards stg_skillstudio__users",
         "--indirect-selection",
         "cautious",
+        profiles=dbt_database.profiles,
     )
     postgres = PostgresResource(url=url)
     check = xp_ledger_sums_to_totals(postgres=postgres)

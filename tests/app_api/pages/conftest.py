@@ -166,7 +166,7 @@ def _dbt_run(url: str, workdir: Path) -> Warehouse:
     )
     output = "\n".join(str(event) for event in invocation.stream_raw_events())
     assert invocation.process.returncode == 0, output
-    return Warehouse(url=url, statuses={}, output=output)
+    return Warehouse(url=url, statuses={}, output=output, workdir=workdir)
 
 
 @pytest.fixture(scope="session")

@@ -2,7 +2,8 @@
 
 Expected figures are computed here from the CSV files with the csv module, independently of the importer's
 pandas/pyarrow reading. The committed slice (tests/fixtures/oulad, see its README) always runs; the 2013
-subset in ../shared/data/oulad runs when present.
+subset in ../shared/data/oulad runs when present (imported once for the session: tests.warehouses' oulad_2013,
+which the enrollment features' test on real data reads too).
 """
 
 from __future__ import annotations
@@ -25,9 +26,9 @@ from skillstudio.privacy.erasure import erase_learner
 from skillstudio.sources.oulad import clicks as oulad_clicks
 from skillstudio.sources.oulad.files import OuladFormatError, normalise_imd_band, presentation_start
 from skillstudio.sources.oulad.importer import import_oulad
+from tests.warehouses import OULAD_2013, OuladImport
 
 SLICE = Path(__file__).parents[2] / "fixtures" / "oulad"
-SUBSET = Path(__file__).resolve().parents[4] / "shared" / "data" / "oulad"
 TABLES = (
     "courses", "course_runs", "lessons", "users", "learner_profiles", "enrollments", "assessments",
     "assessment_attempts", "learner_events",
@@ -319,16 +320,13 @@ def test_cli_prints_one_json_line(fresh_database: str, tmp_path: Path) -> None:
     assert "courses.csv is missing" in refused.stderr
 
 
-@pytest.mark.skipif(
-    not SUBSET.is_dir(), reason=f"the OULAD subset is not at {SUBSET} (a fresh clone has none)"
-)
-def test_whole_subset_matches_the_csvs(fresh_database: str) -> None:
-    summary = run_import(fresh_database, SUBSET)
+def test_whole_subset_matches_the_csvs(oulad_2013: OuladImport) -> None:
+    summary = json.loads(oulad_2013.summary.to_json())
     in_file: Counter[str] = Counter()
-    expected = expected_counts(SUBSET, in_file)
+    expected = expected_counts(OULAD_2013, in_file)
     assert {key: summary[key] for key in expected} == expected
     assert summary["skipped"] == {}
-    with psycopg.connect(libpq_url(fresh_database)) as conn:
+    with psycopg.connect(libpq_url(oulad_2013.url)) as conn:
         assert stored_counts(conn) == expected
         # Clicks per presentation, straight from the CSV, against the events of each course run.
         per_run = dict(

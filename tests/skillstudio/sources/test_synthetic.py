@@ -104,12 +104,21 @@ def test_every_enrollment_tells_a_consistent_story(study: psycopg.Connection) ->
         select count(*) from learner_events v join enrollments e on e.enrollment_id = v.registration
         where v.occurred_at < e.enrolled_at or v.occurred_at > coalesce(e.unregistered_at, 'infinity')
         """) == 0  # fmt: skip
-    # Completed courses have every lesson completed and the course completed at completed_at.
+    # Completed courses have every lesson completed and the course completed at completed_at. Counted per
+    # course and per enrollment first: a count of events correlated with each enrollment scanned the events
+    # once per completed enrollment (35 s here).
     assert one(conn, """
-        select count(*) from enrollments e where status = 'completed' and (
-            (select count(*) from lessons l where l.course_id = e.course_id) <> (select count(*)
-             from learner_events v where v.registration = e.enrollment_id and v.verb = 'completed'
-             and v.object_type = 'lesson')
+        with course_lessons as (
+            select course_id, count(*) as lessons from lessons group by course_id
+        ), completed_lessons as (
+            select registration, count(*) as lessons from learner_events
+            where verb = 'completed' and object_type = 'lesson' group by registration
+        )
+        select count(*) from enrollments e
+        left join course_lessons c using (course_id)
+        left join completed_lessons l on l.registration = e.enrollment_id
+        where e.status = 'completed' and (
+            coalesce(c.lessons, 0) <> coalesce(l.lessons, 0)
             or not exists (select from learner_events v where v.registration = e.enrollment_id
                            and v.verb = 'completed' and v.object_type = 'course'
                            and v.occurred_at = e.completed_at))
